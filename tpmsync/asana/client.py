@@ -1,0 +1,479 @@
+"""The one Asana client: the official `asana` SDK with tpmsync's own retry, rate and page policy.
+
+The SDK does the HTTP (host, token, serialisation); this module decides what happens around it:
+- its urllib3 retries are switched off, so every attempt is ours, counted and explicit;
+- 429 waits for `Retry-After`; 5xx, connection errors and unparseable bodies back off
+  exponentially with full jitter; other 4xx are fatal with a message a person can act on;
+- a token bucket keeps under `requests_per_minute`, a semaphore under Asana's 50 concurrent reads;
+- every call has a timeout; pagination follows `next_page.offset` in one generator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asana
+import urllib3.exceptions
+from asana.rest import ApiException
+
+from tpmsync.config import AsanaSettings
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 100
+
+# One list, so that a single paginated GET /tasks?project=… returns everything a task needs.
+TASK_FIELDS: tuple[str, ...] = (
+    "name",
+    "resource_subtype",
+    "completed",
+    "completed_at",
+    "created_at",
+    "modified_at",
+    "due_on",
+    "due_at",
+    "start_on",
+    "start_at",
+    "assignee",
+    "assignee.name",
+    "assignee.email",
+    "parent",
+    "num_subtasks",
+    "actual_time_minutes",
+    "permalink_url",
+    "notes",
+    "memberships.project",
+    "memberships.project.name",
+    "memberships.section",
+    "memberships.section.name",
+    "dependencies",
+    "custom_fields",
+    "custom_fields.name",
+    "custom_fields.resource_subtype",
+    "custom_fields.type",
+    "custom_fields.precision",
+    "custom_fields.number_value",
+    "custom_fields.text_value",
+    "custom_fields.date_value",
+    "custom_fields.display_value",
+    "custom_fields.enum_value",
+    "custom_fields.enum_value.name",
+    "custom_fields.multi_enum_values",
+    "custom_fields.multi_enum_values.name",
+    "custom_fields.people_value",
+    "custom_fields.people_value.name",
+    "workspace",
+)
+PROJECT_FIELDS: tuple[str, ...] = (
+    "name",
+    "archived",
+    "completed",
+    "start_on",
+    "due_on",
+    "modified_at",
+    "permalink_url",
+    "workspace",
+    "team",
+    "team.name",
+    "owner",
+    "owner.name",
+)
+
+
+class AsanaError(Exception):
+    """An Asana call that failed for good; `str()` is one line saying what to do."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AsanaAuthError(AsanaError):
+    pass
+
+
+class AsanaNotFound(AsanaError):
+    pass
+
+
+class SyncTokenExpired(AsanaError):
+    """The events endpoint answered 412: the old sync token is gone; `sync` is a fresh one."""
+
+    def __init__(self, sync: str) -> None:
+        super().__init__("sync token invalid or expired", 412)
+        self.sync = sync
+
+
+@dataclass
+class RequestStats:
+    """Every HTTP attempt made, by kind; thread-safe."""
+
+    total: int = 0
+    retries: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, endpoint: str, *, retry: bool) -> None:
+        with self._lock:
+            self.total += 1
+            self.retries += int(retry)
+            self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
+
+
+class RateLimiter:
+    """Token bucket for requests per minute plus a cap on requests in flight."""
+
+    def __init__(
+        self,
+        requests_per_minute: int,
+        max_concurrent: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = requests_per_minute / 60.0
+        self.capacity = max(1.0, min(float(requests_per_minute), self.rate * 10))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.sleep = sleep
+        self.updated = clock()
+        self.lock = threading.Lock()
+        self.in_flight = threading.BoundedSemaphore(max_concurrent)
+
+    def acquire(self) -> None:
+        while True:
+            with self.lock:
+                now = self.clock()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    break
+                wait = (1 - self.tokens) / self.rate
+            self.sleep(wait)
+        self.in_flight.acquire()
+
+    def release(self) -> None:
+        self.in_flight.release()
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+class AsanaClient:
+    """All of tpmsync's Asana traffic goes through `call`; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: AsanaSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not settings.token:
+            raise AsanaAuthError(
+                "no Asana token: set TPMSYNC_ASANA_TOKEN (or ASANA_ACCESS_TOKEN) to a personal access token"
+            )
+        self.settings = settings
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.stats = RequestStats()
+        self.limiter = RateLimiter(settings.requests_per_minute, settings.max_concurrent_reads, sleep=sleep)
+        configuration = asana.Configuration()
+        configuration.host = settings.base_url
+        configuration.access_token = settings.token
+        configuration.retry_strategy = False  # every attempt is ours: counted, explicit, fast in tests
+        configuration.connection_pool_maxsize = settings.max_concurrent_reads
+        self.api = asana.ApiClient(configuration)
+        self.api.user_agent = "tpmsync"
+        self.tasks = asana.TasksApi(self.api)
+        self.projects = asana.ProjectsApi(self.api)
+        self.events = asana.EventsApi(self.api)
+        self.users = asana.UsersApi(self.api)
+
+    def close(self) -> None:
+        pool = getattr(self.api, "pool", None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+            del self.api.pool
+        self.api.rest_client.pool_manager.clear()
+
+    def __enter__(self) -> AsanaClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- the one place that talks HTTP --------------------------------------------------------
+
+    def call(self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True) -> dict[str, Any]:
+        """Run one SDK call (which makes exactly one HTTP request) under the retry and rate policy.
+
+        `fn` receives the request timeout; `endpoint` names the call in counters and messages.
+        A non-idempotent call (POST) is retried only on 429, where Asana did not act on it.
+        """
+        attempt = 0
+        while True:
+            self.limiter.acquire()
+            try:
+                self.stats.count(endpoint, retry=attempt > 0)
+                result = fn(self.settings.timeout_seconds)
+                if not isinstance(result, dict):
+                    raise _Transient(f"{endpoint}: Asana answered with a body that is not JSON")
+                return result
+            except ApiException as exc:
+                problem = self._classify(endpoint, exc, idempotent)
+            except _Transient as exc:
+                problem = exc
+            except (OSError, urllib3.exceptions.HTTPError) as exc:
+                if not idempotent:
+                    raise AsanaError(
+                        f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
+                        "not retried because the request may have been applied"
+                    ) from exc
+                problem = _Transient(f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})")
+            finally:
+                self.limiter.release()
+            attempt += 1
+            if attempt > self.settings.max_retries:
+                raise AsanaError(
+                    f"{problem.reason}; gave up after {attempt} attempts — try again later or raise asana.max_retries"
+                )
+            wait = problem.wait if problem.wait is not None else self._backoff(attempt)
+            log.info("%s; retry %d in %.2fs", problem.reason, attempt, wait)
+            self.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempt - 1))
+        return self.rng.uniform(0, ceiling)
+
+    def _classify(self, endpoint: str, exc: ApiException, idempotent: bool) -> _Transient:
+        status = int(exc.status or 0)
+        body = _error_body(exc)
+        if status == 429:
+            retry_after = _retry_after(exc.headers)
+            return _Transient(f"{endpoint}: rate limited by Asana (429)", retry_after)
+        if status >= 500 and idempotent:
+            return _Transient(f"{endpoint}: Asana server error {status}")
+        if status == 412 and isinstance(body.get("sync"), str):
+            raise SyncTokenExpired(body["sync"])
+        message = _error_message(body) or (exc.reason or "")
+        if status == 401:
+            raise AsanaAuthError(
+                f"Asana rejected the token (401 {message}): set TPMSYNC_ASANA_TOKEN to a valid personal access token",
+                status,
+            )
+        if status == 403:
+            raise AsanaAuthError(
+                f"{endpoint}: access denied (403 {message}): the token's user cannot read this; "
+                "ask for access or remove it from the config",
+                status,
+            )
+        if status == 404:
+            raise AsanaNotFound(f"{endpoint}: not found (404 {message})", status)
+        raise AsanaError(f"{endpoint}: Asana answered {status} {message}".rstrip(), status)
+
+    # -- pagination -------------------------------------------------------------------------
+
+    def pages(self, endpoint: str, fetch: Callable[[dict[str, Any], float], Any]) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's `data`, following `next_page.offset` until there is none."""
+        offset: str | None = None
+        while True:
+            opts: dict[str, Any] = {"limit": PAGE_LIMIT}
+            if offset:
+                opts["offset"] = offset
+
+            def one(timeout: float, opts: dict[str, Any] = opts) -> Any:
+                return fetch(dict(opts), timeout)
+
+            payload = self.call(endpoint, one)
+            data = payload.get("data")
+            if not isinstance(data, list):
+                raise AsanaError(f"{endpoint}: Asana answered without a data list; is the base URL an Asana API?")
+            yield data
+            next_page = payload.get("next_page")
+            offset = next_page.get("offset") if isinstance(next_page, dict) else None
+            if not offset:
+                return
+
+    # -- endpoints tpmsync uses -------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        payload = self.call(
+            "GET /users/me",
+            lambda t: self.users.get_user(
+                "me", {"opt_fields": "name,email,workspaces,workspaces.name"}, full_payload=True, _request_timeout=t
+            ),
+        )
+        return _data(payload)
+
+    def project(self, gid: str) -> dict[str, Any]:
+        payload = self.call(
+            "GET /projects/{gid}",
+            lambda t: self.projects.get_project(
+                gid, {"opt_fields": ",".join(PROJECT_FIELDS)}, full_payload=True, _request_timeout=t
+            ),
+        )
+        return _data(payload)
+
+    def workspace_projects(self, workspace: str) -> Iterator[list[dict[str, Any]]]:
+        fields = ",".join(PROJECT_FIELDS)
+        return self.pages(
+            "GET /projects",
+            lambda opts, t: self.projects.get_projects(
+                {**opts, "workspace": workspace, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
+    def team_projects(self, team: str) -> Iterator[list[dict[str, Any]]]:
+        fields = ",".join(PROJECT_FIELDS)
+        return self.pages(
+            "GET /teams/{gid}/projects",
+            lambda opts, t: self.projects.get_projects_for_team(
+                team, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
+    def portfolio_items(self, portfolio: str) -> Iterator[list[dict[str, Any]]]:
+        portfolios = asana.PortfoliosApi(self.api)
+        fields = ",".join((*PROJECT_FIELDS, "resource_type"))
+        return self.pages(
+            "GET /portfolios/{gid}/items",
+            lambda opts, t: portfolios.get_items_for_portfolio(
+                portfolio, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
+    def project_tasks(self, project: str, modified_since: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        fields = ",".join(TASK_FIELDS)
+        extra: dict[str, Any] = {"project": project, "opt_fields": fields}
+        if modified_since:
+            extra["modified_since"] = modified_since
+        return self.pages(
+            "GET /tasks",
+            lambda opts, t: self.tasks.get_tasks({**opts, **extra}, full_payload=True, _request_timeout=t),
+        )
+
+    def subtasks(self, parent: str) -> Iterator[list[dict[str, Any]]]:
+        fields = ",".join(TASK_FIELDS)
+        return self.pages(
+            "GET /tasks/{gid}/subtasks",
+            lambda opts, t: self.tasks.get_subtasks_for_task(
+                parent, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
+    def task(self, gid: str) -> dict[str, Any]:
+        fields = ",".join(TASK_FIELDS)
+        payload = self.call(
+            "GET /tasks/{gid}",
+            lambda t: self.tasks.get_task(gid, {"opt_fields": fields}, full_payload=True, _request_timeout=t),
+        )
+        return _data(payload)
+
+    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Fetch tasks by gid, ten per request through the batch API; None for a deleted task."""
+        batch = asana.BatchAPIApi(self.api)
+        for start in range(0, len(gids), 10):
+            chunk = list(gids[start : start + 10])
+            body = {
+                "data": {
+                    "actions": [
+                        {"relative_path": f"/tasks/{gid}", "method": "get", "options": {"fields": list(TASK_FIELDS)}}
+                        for gid in chunk
+                    ]
+                }
+            }
+
+            def send(t: float, body: Mapping[str, Any] = body) -> Any:
+                return {"data": batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)}
+
+            payload = self.call("POST /batch", send)
+            results = payload["data"]
+            if isinstance(results, dict):
+                results = results.get("data", [])
+            if not isinstance(results, list) or len(results) != len(chunk):
+                raise AsanaError("POST /batch: Asana answered with an unexpected shape")
+            for gid, result in zip(chunk, results, strict=True):
+                status = int(result.get("status_code", 0))
+                if status == 200:
+                    yield gid, _data(result.get("body") or {})
+                elif status in (403, 404):
+                    yield gid, None
+                else:
+                    # a transient failure inside a batch: fetch that one task on its own, with retries
+                    try:
+                        yield gid, self.task(gid)
+                    except AsanaNotFound:
+                        yield gid, None
+
+    def project_events(self, project: str, sync: str | None) -> dict[str, Any]:
+        """One page of the project's event stream; raises SyncTokenExpired (412) with a fresh token."""
+        opts: dict[str, Any] = {}
+        if sync:
+            opts["sync"] = sync
+        return self.call(
+            "GET /events",
+            lambda t: self.events.get_events(project, dict(opts), full_payload=True, _request_timeout=t),
+        )
+
+    def budgets(self, project: str) -> list[dict[str, Any]]:
+        """The project's budget from Asana's Budgets API (at most one), as a list."""
+        budgets = asana.BudgetsApi(self.api)
+        payload = self.call(
+            "GET /budgets",
+            lambda t: budgets.get_budgets(project, full_payload=True, _request_timeout=t),
+        )
+        data = payload.get("data")
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise AsanaError("Asana answered without a data object; is the base URL an Asana API?")
+    return data
+
+
+def _error_body(exc: ApiException) -> dict[str, Any]:
+    raw = exc.body
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error_message(body: Mapping[str, Any]) -> str:
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", ""))
+    return ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    if not headers:
+        return None
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

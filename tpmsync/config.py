@@ -1,0 +1,283 @@
+"""Settings: TOML file → `TPMSYNC_*` environment → command-line flags, validated at start.
+
+Every problem is a `ConfigError` whose message is one line naming the key, the file and what is
+expected, so the CLI can print it and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BASE_URL = "https://app.asana.com/api/1.0"
+DEFAULT_DATABASE_FILE = "tpmsync.db"
+CONFIG_CANDIDATES = (Path("tpmsync.toml"), Path("config/tpmsync.toml"))
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message is one line."""
+
+
+@dataclass(frozen=True)
+class AsanaSettings:
+    token: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    workspace: str | None = None
+    projects: tuple[str, ...] = ()
+    portfolios: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    requests_per_minute: int = 1500
+    max_concurrent_reads: int = 50
+    timeout_seconds: float = 30.0
+    max_retries: int = 6
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    sync_workers: int = 4
+    modified_since_lag_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class KpiConfig:
+    timezone: str = "UTC"
+    due_soon_days: int = 7
+    stalled_days: int = 5
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    estimate_field: str = "Estimated hours"
+    actual_field: str = "Actual hours"
+    rate: float = 100.0
+    currency: str = "USD"
+    project_rates: Mapping[str, float] = field(default_factory=dict)
+    project_currencies: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    asana: AsanaSettings = field(default_factory=AsanaSettings)
+    database_url: str = ""
+    kpi: KpiConfig = field(default_factory=KpiConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    schedule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str = "(defaults)"
+
+    def with_overrides(
+        self, *, token: str | None = None, base_url: str | None = None, database_url: str | None = None
+    ) -> Settings:
+        """Apply command-line flags, the last layer of the order file → environment → flag."""
+        asana = self.asana
+        if token:
+            asana = replace(asana, token=token)
+        if base_url:
+            asana = replace(asana, base_url=base_url.rstrip("/"))
+        return replace(self, asana=asana, database_url=database_url or self.database_url)
+
+
+def find_config_file(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config path: `--config`, else `TPMSYNC_CONFIG`, else ./tpmsync.toml, else config/tpmsync.toml."""
+    env = os.environ if env is None else env
+    chosen = explicit or env.get("TPMSYNC_CONFIG")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (set by --config or TPMSYNC_CONFIG)")
+        return path
+    for candidate in CONFIG_CANDIDATES:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), then apply the environment, then validate."""
+    env = os.environ if env is None else env
+    file = find_config_file(str(path) if path else None, env)
+    raw: dict[str, Any] = {}
+    where = "(no config file)"
+    if file is not None:
+        where = str(file)
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: not valid TOML ({exc}); fix the syntax at that line") from exc
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot be read ({exc.strerror})") from exc
+    return _build(raw, where, env)
+
+
+def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settings:
+    reader = _Reader(raw, where)
+    known = {"asana", "database", "kpi", "budget", "channels", "schedule"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown section [{key}]; expected one of {', '.join(sorted(known))}")
+
+    token = env.get("TPMSYNC_ASANA_TOKEN") or env.get("ASANA_ACCESS_TOKEN") or None
+    token_env = reader.string("asana.token_env", None)
+    if token is None and token_env:
+        token = env.get(token_env) or None
+    if reader.has("asana.token"):
+        raise ConfigError(
+            f"{where}: asana.token must not be written in the file; put the token in TPMSYNC_ASANA_TOKEN "
+            "or name its variable with asana.token_env"
+        )
+    base_url = env.get("TPMSYNC_ASANA_BASE_URL") or reader.string("asana.base_url", DEFAULT_BASE_URL)
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: asana.base_url must start with http:// or https://, got {base_url!r}")
+    asana = AsanaSettings(
+        token=token,
+        base_url=base_url.rstrip("/"),
+        workspace=reader.gid("asana.workspace"),
+        projects=reader.strings("asana.projects"),
+        portfolios=reader.strings("asana.portfolios"),
+        teams=reader.strings("asana.teams"),
+        requests_per_minute=reader.integer("asana.requests_per_minute", 1500, minimum=1),
+        max_concurrent_reads=reader.integer("asana.max_concurrent_reads", 50, minimum=1, maximum=50),
+        timeout_seconds=reader.number("asana.timeout_seconds", 30.0, minimum=0.1),
+        max_retries=reader.integer("asana.max_retries", 6, minimum=0),
+        backoff_base_seconds=reader.number("asana.backoff_base_seconds", 1.0, minimum=0.0),
+        backoff_max_seconds=reader.number("asana.backoff_max_seconds", 60.0, minimum=0.0),
+        sync_workers=reader.integer("asana.sync_workers", 4, minimum=1, maximum=32),
+        modified_since_lag_seconds=reader.integer("asana.modified_since_lag_seconds", 120, minimum=0),
+    )
+    database_url = (
+        env.get("TPMSYNC_DATABASE_URL") or reader.string("database.url", None) or f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    )
+    if "://" not in database_url:
+        raise ConfigError(
+            f"{where}: database.url must be an SQLAlchemy URL such as sqlite:///tpmsync.db, got {database_url!r}"
+        )
+    timezone = reader.string("kpi.timezone", "UTC")
+    _check_timezone(timezone, where)
+    thresholds_raw = reader.table("kpi.thresholds")
+    thresholds: dict[str, float] = {}
+    for name, value in thresholds_raw.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{where}: kpi.thresholds.{name} must be a number, got {value!r}")
+        thresholds[name] = float(value)
+    kpi = KpiConfig(
+        timezone=timezone,
+        due_soon_days=reader.integer("kpi.due_soon_days", 7, minimum=0),
+        stalled_days=reader.integer("kpi.stalled_days", 5, minimum=1),
+        thresholds=thresholds,
+    )
+    budget = BudgetConfig(
+        estimate_field=reader.string("budget.estimate_field", "Estimated hours"),
+        actual_field=reader.string("budget.actual_field", "Actual hours"),
+        rate=reader.number("budget.rate", 100.0, minimum=0.0),
+        currency=reader.string("budget.currency", "USD"),
+        project_rates=_number_map(reader.table("budget.project_rates"), "budget.project_rates", where),
+        project_currencies={str(k): str(v) for k, v in reader.table("budget.project_currencies").items()},
+    )
+    channels = {str(k): dict(v) for k, v in reader.table("channels").items() if isinstance(v, dict)}
+    schedule = {str(k): dict(v) for k, v in reader.table("schedule").items() if isinstance(v, dict)}
+    return Settings(
+        asana=asana,
+        database_url=database_url,
+        kpi=kpi,
+        budget=budget,
+        channels=channels,
+        schedule=schedule,
+        source=where,
+    )
+
+
+def _check_timezone(name: str, where: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: kpi.timezone {name!r} is not an IANA time zone such as Europe/Berlin") from exc
+
+
+def _number_map(table: Mapping[str, Any], key: str, where: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in table.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{where}: {key}.{name} must be a number, got {value!r}")
+        out[str(name)] = float(value)
+    return out
+
+
+class _Reader:
+    """Typed access to dotted keys of the parsed TOML with one-line errors."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self.raw = raw
+        self.where = where
+
+    def _get(self, dotted: str) -> Any:
+        node: Any = self.raw
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def has(self, dotted: str) -> bool:
+        return self._get(dotted) is not None
+
+    def _fail(self, dotted: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.where}: {dotted} must be {expected}, got {value!r}")
+
+    def string(self, dotted: str, default: str | None) -> Any:
+        value = self._get(dotted)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail(dotted, "a non-empty string", value)
+        return value
+
+    def gid(self, dotted: str) -> str | None:
+        value = self._get(dotted)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail(dotted, "an Asana gid (a string of digits)", value)
+        return value.strip()
+
+    def strings(self, dotted: str) -> tuple[str, ...]:
+        value = self._get(dotted)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+            raise self._fail(dotted, "a list of gids or names", value)
+        return tuple(str(v).strip() for v in value)
+
+    def integer(self, dotted: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        value = self._get(dotted)
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise self._fail(dotted, f"a whole number ≥ {minimum}", value)
+        if maximum is not None and value > maximum:
+            raise self._fail(dotted, f"a whole number from {minimum} to {maximum}", value)
+        return value
+
+    def number(self, dotted: str, default: float, *, minimum: float) -> float:
+        value = self._get(dotted)
+        if value is None:
+            return default
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+            raise self._fail(dotted, f"a number ≥ {minimum:g}", value)
+        return float(value)
+
+    def table(self, dotted: str) -> Mapping[str, Any]:
+        value = self._get(dotted)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self._fail(dotted, "a table", value)
+        return value

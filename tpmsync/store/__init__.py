@@ -1,0 +1,1 @@
+"""The local SQL store: schema, engine, migrations, locks."""

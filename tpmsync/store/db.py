@@ -1,0 +1,162 @@
+"""Engine and sessions for the store, and migrations applied on first use.
+
+SQLite gets WAL mode, a busy timeout and foreign keys; PostgreSQL is used as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+HEAD_TABLE = "alembic_version"
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message says what to do."""
+
+
+class Store:
+    """One database: an engine, a session factory and, for SQLite, a write lock between threads."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"database URL {url!r} is not an SQLAlchemy URL; e.g. sqlite:///tpmsync.db") from exc
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+            database = parsed.database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+        self.engine: Engine = create_engine(parsed, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer; threads of one process take turns here instead of spinning on
+        # "database is locked". PostgreSQL needs no such lock.
+        self._write_lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.dialect != "sqlite":
+            return None
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            return None
+        return Path(database).expanduser()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def current_revision(self) -> str | None:
+        from sqlalchemy import text
+
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table(HEAD_TABLE):
+                    return None
+                return conn.execute(text(f"SELECT version_num FROM {HEAD_TABLE}")).scalar()
+        except OperationalError as exc:
+            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def upgrade(self) -> str:
+        """Apply every Alembic revision not yet applied; returns the head revision."""
+        from alembic import command
+
+        config = alembic_config(self)
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+        return head_revision()
+
+    def ensure_schema(self) -> None:
+        """Migrate on first use (and after an upgrade of tpmsync)."""
+        if self.current_revision() != head_revision():
+            self.upgrade()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(store: Store) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", store.url)
+    return config
+
+
+_HEAD: str | None = None
+
+
+def head_revision() -> str:
+    global _HEAD
+    if _HEAD is None:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory(str(MIGRATIONS_DIR))
+        head = script.get_current_head()
+        assert head is not None, "the package ships its migrations"
+        _HEAD = head
+    return _HEAD
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    store = Store(url)
+    if migrate:
+        store.ensure_schema()
+    return store

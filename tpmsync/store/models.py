@@ -1,0 +1,204 @@
+"""The local store's schema: SQLAlchemy 2.0 typed models.
+
+The schema is declared here and changed only through Alembic revisions
+(`tpmsync/store/migrations/versions`); an API payload never decides a column.
+Timestamps are stored as naive UTC; dates as dates. Rows that disappear upstream keep a
+tombstone (`deleted_at`, `removed_at`) instead of being deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Gid = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+
+
+class User(Base):
+    __tablename__ = "users"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(512))
+    email: Mapped[str | None] = mapped_column(String(512))
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(512))
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    workspace_gid: Mapped[str | None] = mapped_column(Gid)
+    team_gid: Mapped[str | None] = mapped_column(Gid)
+    owner_gid: Mapped[str | None] = mapped_column(Gid)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    permalink_url: Mapped[str | None] = mapped_column(String(1024))
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Section(Base):
+    __tablename__ = "sections"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    project_gid: Mapped[str | None] = mapped_column(Gid, index=True)
+    name: Mapped[str | None] = mapped_column(String(1024))
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    resource_subtype: Mapped[str] = mapped_column(String(32), default="default_task")
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    start_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assignee_gid: Mapped[str | None] = mapped_column(Gid)
+    parent_gid: Mapped[str | None] = mapped_column(Gid, index=True)
+    num_subtasks: Mapped[int] = mapped_column(Integer, default=0)
+    actual_time_minutes: Mapped[float | None] = mapped_column(Float)
+    permalink_url: Mapped[str | None] = mapped_column(String(1024))
+    notes: Mapped[str | None] = mapped_column(Text)
+    workspace_gid: Mapped[str | None] = mapped_column(Gid)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seen_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class TaskProject(Base):
+    """Membership of a task in a project (a task can live in several). `removed_at` is the tombstone."""
+
+    __tablename__ = "task_projects"
+    task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"), primary_key=True)
+    project_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    section_gid: Mapped[str | None] = mapped_column(Gid)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seen_run_id: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (Index("ix_task_projects_project", "project_gid", "removed_at"),)
+
+
+class TaskDependency(Base):
+    """Edge: `task_gid` depends on (is blocked by) `depends_on_gid`."""
+
+    __tablename__ = "task_dependencies"
+    task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"), primary_key=True)
+    depends_on_gid: Mapped[str] = mapped_column(Gid, primary_key=True, index=True)
+
+
+class CustomField(Base):
+    __tablename__ = "custom_fields"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    type: Mapped[str] = mapped_column(String(32))
+    precision: Mapped[int | None] = mapped_column(Integer)
+
+
+class CustomFieldValue(Base):
+    __tablename__ = "custom_field_values"
+    task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"), primary_key=True)
+    field_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    number_value: Mapped[float | None] = mapped_column(Float)
+    text_value: Mapped[str | None] = mapped_column(Text)
+    date_value: Mapped[date | None] = mapped_column(Date)
+    enum_value: Mapped[str | None] = mapped_column(String(1024))
+    multi_enum_values: Mapped[list[Any] | None] = mapped_column(JSON)
+    people_values: Mapped[list[Any] | None] = mapped_column(JSON)
+    display_value: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskHistory(Base):
+    """A change observed between two syncs: due, start, assignee, completed, project membership."""
+
+    __tablename__ = "task_history"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    task_gid: Mapped[str] = mapped_column(Gid, index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(1024))
+    new_value: Mapped[str | None] = mapped_column(String(1024))
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    sync_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ProjectBudget(Base):
+    """A budget from Asana's Budgets API, in its own unit (hours or currency)."""
+
+    __tablename__ = "project_budgets"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    project_gid: Mapped[str] = mapped_column(Gid, index=True)
+    budget_type: Mapped[str | None] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    total: Mapped[float | None] = mapped_column(Float)
+    estimate: Mapped[float | None] = mapped_column(Float)
+    actual: Mapped[float | None] = mapped_column(Float)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SyncState(Base):
+    """Per-project incremental state. Written in the same transaction as the data it covers."""
+
+    __tablename__ = "sync_state"
+    project_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    events_sync_token: Mapped[str | None] = mapped_column(String(256))
+    modified_cursor: Mapped[datetime | None] = mapped_column(DateTime)
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    mode: Mapped[str] = mapped_column(String(16))
+    projects: Mapped[list[Any] | None] = mapped_column(JSON)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_upserted: Mapped[int] = mapped_column(Integer, default=0)
+    tasks_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
