@@ -383,41 +383,50 @@ class AsanaClient:
         )
         return _data(payload)
 
-    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
-        """Fetch tasks by gid, ten per request through the batch API; None for a deleted task."""
+    def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """GET actions through the batch API, ten per request; yields (status_code, body) in order."""
         batch = asana.BatchAPIApi(self.api)
-        for start in range(0, len(gids), 10):
-            chunk = list(gids[start : start + 10])
-            body = {
-                "data": {
-                    "actions": [
-                        {"relative_path": f"/tasks/{gid}", "method": "get", "options": {"fields": list(TASK_FIELDS)}}
-                        for gid in chunk
-                    ]
-                }
-            }
+        for start in range(0, len(actions), 10):
+            chunk = [{"method": "get", **action} for action in actions[start : start + 10]]
+            body = {"data": {"actions": chunk}}
 
             def send(t: float, body: Mapping[str, Any] = body) -> Any:
-                return {"data": batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)}
+                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
 
             payload = self.call("POST /batch", send)
-            results = payload["data"]
-            if isinstance(results, dict):
-                results = results.get("data", [])
+            results = payload.get("data")
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise AsanaError("POST /batch: Asana answered with an unexpected shape")
-            for gid, result in zip(chunk, results, strict=True):
-                status = int(result.get("status_code", 0))
-                if status == 200:
-                    yield gid, _data(result.get("body") or {})
-                elif status in (403, 404):
+            for result in results:
+                body_out = result.get("body") if isinstance(result, dict) else None
+                yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
+
+    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""
+        actions = [{"relative_path": f"/tasks/{gid}", "options": {"fields": list(TASK_FIELDS)}} for gid in gids]
+        for gid, (status, body) in zip(gids, self.batch_get(actions), strict=True):
+            if status == 200:
+                yield gid, _data(body)
+            elif status in (403, 404):
+                yield gid, None
+            else:
+                # a transient failure inside a batch: that one task on its own, with retries
+                try:
+                    yield gid, self.task(gid)
+                except AsanaNotFound:
                     yield gid, None
-                else:
-                    # a transient failure inside a batch: fetch that one task on its own, with retries
-                    try:
-                        yield gid, self.task(gid)
-                    except AsanaNotFound:
-                        yield gid, None
+
+    def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Each project's budget (Budgets API, at most one), ten projects per request."""
+        actions = [{"relative_path": "/budgets", "data": {"parent": gid}} for gid in projects]
+        for gid, (status, body) in zip(projects, self.batch_get(actions), strict=True):
+            if status == 200:
+                data = body.get("data")
+                yield gid, [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
+            elif status in (402, 403, 404):
+                yield gid, []  # budgets not available on this plan or project
+            else:
+                yield gid, self.budgets(gid)
 
     def project_events(self, project: str, sync: str | None) -> dict[str, Any]:
         """One page of the project's event stream; raises SyncTokenExpired (412) with a fresh token."""

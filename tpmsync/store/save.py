@@ -195,7 +195,7 @@ def tombstone_tasks(session: Session, gids: Iterable[str], *, now: datetime, run
                 .values(removed_at=now)
             )
             session.execute(
-                TaskHistory.__table__.insert(),
+                insert(TaskHistory),
                 [_history(g, "deleted", None, "true", now, run_id) for g in chunk],
             )
         frontier = set(session.scalars(select(Task.gid).where(Task.parent_gid.in_(batch), Task.deleted_at.is_(None))))
