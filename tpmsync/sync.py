@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from tpmsync.asana.client import AsanaClient, AsanaError, AsanaNotFound, SyncTokenExpired
 from tpmsync.asana.mapping import MappedTask, format_datetime, map_budget, map_project, map_task
 from tpmsync.config import Settings
+from tpmsync.errors import TpmsyncError
 from tpmsync.store.db import Store
 from tpmsync.store.lock import SyncLock
 from tpmsync.store.models import Project, SyncRun, SyncState, Task, TaskProject
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 SUBTASK_WINDOW = 16  # subtask listings in flight per project
 
 
-class SyncError(Exception):
+class SyncError(TpmsyncError):
     """The sync cannot start or go on; the message is one line saying what to do."""
 
 
@@ -170,7 +171,7 @@ def resolve_projects(
                 chosen.setdefault(project.gid, _row_of(project))
         pending = still
     if pending:
-        listing = _workspace_listing(client, asana.workspace)
+        listing = workspace_listing(client, asana.workspace)
         by_gid = {row["gid"]: row for row in listing}
         by_name: dict[str, list[dict[str, Any]]] = {}
         for row in listing:
@@ -216,7 +217,7 @@ def _row_of(project: Project) -> dict[str, Any]:
     }
 
 
-def _workspace_listing(client: AsanaClient, workspace: str | None) -> list[dict[str, Any]]:
+def workspace_listing(client: AsanaClient, workspace: str | None) -> list[dict[str, Any]]:
     workspaces = [workspace] if workspace else [w["gid"] for w in client.me().get("workspaces") or []]
     rows: list[dict[str, Any]] = []
     for gid in workspaces:
@@ -330,7 +331,7 @@ def _run_locked(
                 row = futures[future]
                 try:
                     results.append(future.result())
-                except (AsanaError, SyncError) as exc:
+                except TpmsyncError as exc:
                     results.append(ProjectResult(row["gid"], row["name"], error=str(exc)))
                     error = error or f"{row['name']}: {exc}"
                 progress.project_finished(results[-1])

@@ -24,6 +24,7 @@ import urllib3.exceptions
 from asana.rest import ApiException
 
 from tpmsync.config import AsanaSettings
+from tpmsync.errors import TpmsyncError
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ PROJECT_FIELDS: tuple[str, ...] = (
 )
 
 
-class AsanaError(Exception):
+class AsanaError(TpmsyncError):
     """An Asana call that failed for good; `str()` is one line saying what to do."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

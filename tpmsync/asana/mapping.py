@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tpmsync.errors import TpmsyncError
 
-class MappingError(ValueError):
+
+class MappingError(TpmsyncError, ValueError):
     """A record that does not look like Asana's shape."""
 
 

@@ -16,11 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tpmsync.errors import TpmsyncError
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_TABLE = "alembic_version"
 
 
-class StoreError(Exception):
+class StoreError(TpmsyncError):
     """The store cannot be used; the message says what to do."""
 
 
@@ -122,7 +124,7 @@ def alembic_config(store: Store) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", store.url)
+    config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
     return config
 
 

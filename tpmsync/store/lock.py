@@ -15,13 +15,14 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
+from tpmsync.errors import TpmsyncError
 from tpmsync.store.db import Store
 
 ADVISORY_KEY = 0x7470_6D73  # "tpms"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
-class LockBusy(Exception):
+class LockBusy(TpmsyncError):
     """Another sync holds the lock; the message says who and what to do."""
 
 

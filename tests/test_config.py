@@ -1,0 +1,70 @@
+"""Config: file → environment → flags, and one readable line for every mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tpmsync.config import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tpmsync.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[asana]\nworkspace = "42"\nprojects = ["1", "Website relaunch"]\nbase_url = "http://127.0.0.1:1/api/1.0"\n'
+        '[database]\nurl = "sqlite:///from-file.db"\n[kpi]\ntimezone = "Europe/Berlin"\n',
+    )
+    settings = load_settings(path, env={})
+    assert settings.asana.workspace == "42"
+    assert settings.asana.projects == ("1", "Website relaunch")
+    assert settings.database_url == "sqlite:///from-file.db"
+    assert settings.asana.token is None
+    env = {"TPMSYNC_DATABASE_URL": "sqlite:///from-env.db", "ASANA_ACCESS_TOKEN": "t1",
+           "TPMSYNC_ASANA_BASE_URL": "http://127.0.0.1:2/api/1.0/"}
+    settings = load_settings(path, env=env)
+    assert settings.database_url == "sqlite:///from-env.db"
+    assert settings.asana.token == "t1"
+    assert settings.asana.base_url == "http://127.0.0.1:2/api/1.0"
+    assert load_settings(path, env={**env, "TPMSYNC_ASANA_TOKEN": "t2"}).asana.token == "t2"
+    flagged = settings.with_overrides(database_url="sqlite:///from-flag.db", token="t3")
+    assert flagged.database_url == "sqlite:///from-flag.db" and flagged.asana.token == "t3"
+
+
+def test_config_file_is_found_through_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, '[asana]\nprojects = ["7"]\n')
+    assert load_settings(env={"TPMSYNC_CONFIG": str(path)}).asana.projects == ("7",)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(env={"TPMSYNC_CONFIG": str(tmp_path / "missing.toml")})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[asana\nprojects = 1", "not valid TOML"),
+        ("[asana]\nprojects = 12.5\n", "asana.projects must be a list of gids or names"),
+        ("[asana]\nrequests_per_minute = 0\n", "asana.requests_per_minute must be a whole number ≥ 1"),
+        ("[asana]\nmax_concurrent_reads = 80\n", "from 1 to 50"),
+        ('[asana]\ntoken = "secret"\n', "must not be written in the file"),
+        ('[asana]\nbase_url = "app.asana.com"\n', "must start with http"),
+        ('[kpi]\ntimezone = "Mars/Olympus"\n', "not an IANA time zone"),
+        ('[kpi]\ndue_soon_days = "seven"\n', "kpi.due_soon_days must be a whole number"),
+        ("[budget]\nrate = -1\n", "budget.rate must be a number ≥ 0"),
+        ("[reports]\nx = 1\n", "unknown section [reports]"),
+        ('[database]\nurl = "tpmsync.db"\n', "must be an SQLAlchemy URL"),
+    ],
+)
+def test_a_malformed_config_gives_one_line_naming_key_and_file(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    text_of_error = str(caught.value)
+    assert message in text_of_error
+    assert str(path) in text_of_error
+    assert "\n" not in text_of_error

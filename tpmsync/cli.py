@@ -1,0 +1,267 @@
+"""`tpmsync` command line: parse, call one library function, render. No business logic here.
+
+Heavy modules (the asana SDK, SQLAlchemy, rich) are imported inside the commands that need them,
+so that `tpmsync status` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from tpmsync import __version__
+from tpmsync.config import ConfigError, Settings, load_settings
+from tpmsync.errors import TpmsyncError
+
+if TYPE_CHECKING:
+    from tpmsync.asana.client import AsanaClient
+    from tpmsync.store.db import Store
+    from tpmsync.sync import SyncResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+class Context:
+    """What every command gets: the flags of the group, settings loaded on first use."""
+
+    def __init__(self, config: str | None, database_url: str | None, base_url: str | None) -> None:
+        self.config_path = config
+        self.database_url = database_url
+        self.base_url = base_url
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path).with_overrides(
+                database_url=self.database_url, base_url=self.base_url
+            )
+        return self._settings
+
+    def store(self, *, migrate: bool = True) -> Store:
+        from tpmsync.store.db import open_store
+
+        return open_store(self.settings.database_url, migrate=migrate)
+
+    def client(self) -> AsanaClient:
+        from tpmsync.asana.client import AsanaClient
+
+        return AsanaClient(self.settings.asana)
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns the errors a person can act on into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_CONFIG)
+        except TpmsyncError as exc:
+            fail(str(exc))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tpmsync")
+@click.option("--config", "config", metavar="PATH", help="TOML config (default: $TPMSYNC_CONFIG, ./tpmsync.toml).")
+@click.option("--database-url", metavar="URL", help="SQLAlchemy URL; overrides $TPMSYNC_DATABASE_URL.")
+@click.option("--asana-base-url", metavar="URL", help="Asana API root; overrides $TPMSYNC_ASANA_BASE_URL.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="How much to log on stderr.",
+)
+@click.pass_context
+def main(
+    ctx: click.Context, config: str | None, database_url: str | None, asana_base_url: str | None, log_level: str
+) -> None:
+    """tpmsync: your Asana projects in a local store, their health, and status reports.
+
+    \b
+    Example:
+      tpmsync init                 # writes tpmsync.toml and the database
+      export TPMSYNC_ASANA_TOKEN=… # a personal access token
+      tpmsync sync                 # pull the configured projects
+      tpmsync status               # red/amber/green, offline, from the store
+    """
+    logging.basicConfig(level=getattr(logging, log_level.upper()), format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config, database_url, asana_base_url)
+
+
+# -- sync -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Re-read every task instead of only what changed.")
+@click.option("--project", "projects", multiple=True, metavar="GID|NAME", help="Only these projects (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
+@click.option("--wait", "wait_seconds", type=float, default=0.0, metavar="SECONDS", help="Wait for a running sync.")
+@click.pass_obj
+def sync(obj: Context, full: bool, projects: tuple[str, ...], as_json: bool, wait_seconds: float) -> None:
+    """Pull the configured Asana projects into the local store.
+
+    Incremental by default: one events request per project when nothing changed.
+
+    \b
+    Example:
+      tpmsync sync
+      tpmsync sync --full --project "Website relaunch"
+      tpmsync sync --json
+    """
+    result = _run_sync(obj, projects=projects, full=full, wait_seconds=wait_seconds, show_progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(result.summary())
+    if result.outcome != "ok":
+        fail(result.error or "sync failed")
+
+
+def _run_sync(
+    obj: Context,
+    *,
+    projects: tuple[str, ...] = (),
+    full: bool = False,
+    wait_seconds: float = 0.0,
+    show_progress: bool = True,
+) -> SyncResult:
+    from tpmsync.progress import make_progress
+    from tpmsync.sync import run_sync
+
+    store = obj.store()
+    try:
+        with obj.client() as client, make_progress(enabled=show_progress) as progress:
+            return run_sync(
+                store,
+                client,
+                obj.settings,
+                projects=projects,
+                full=full,
+                progress=progress,
+                lock_wait_seconds=wait_seconds,
+            )
+    finally:
+        store.dispose()
+
+
+# -- setup ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--path", "path", default="tpmsync.toml", show_default=True, help="Where to write the config.")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--workspace", metavar="GID", help="Workspace gid to write into the config.")
+@click.option("--project", "projects", multiple=True, metavar="GID|NAME", help="Projects to track (repeatable).")
+@click.pass_obj
+def init(obj: Context, path: str, force: bool, workspace: str | None, projects: tuple[str, ...]) -> None:
+    """Write a commented config file and create the database.
+
+    \b
+    Example:
+      tpmsync init --workspace 1200000000000001 --project "Website relaunch"
+    """
+    from tpmsync.setup import write_config
+
+    written = write_config(path, workspace=workspace, projects=projects, force=force)
+    click.echo(f"wrote {written}")
+    obj.config_path = str(written)
+    store = obj.store()
+    click.echo(f"database ready: {store.safe_url}")
+    store.dispose()
+    click.echo("next: export TPMSYNC_ASANA_TOKEN=<personal access token>, then `tpmsync doctor` and `tpmsync sync`")
+
+
+@main.command()
+@click.pass_obj
+def doctor(obj: Context) -> None:
+    """Check config, token, database and every configured project; one ✓/✗ line each.
+
+    \b
+    Example:
+      tpmsync doctor && tpmsync sync
+    """
+    from tpmsync.setup import run_doctor
+
+    checks = run_doctor(obj.config_path, obj.database_url, obj.base_url)
+    for check in checks:
+        click.echo(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        sys.exit(EXIT_FAILURE)
+
+
+@main.group()
+def db() -> None:
+    """The local store's schema.
+
+    \b
+    Example:
+      tpmsync db upgrade
+    """
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Apply every pending migration (also done on first use).
+
+    \b
+    Example:
+      TPMSYNC_DATABASE_URL=postgresql+psycopg://tpm@db/tpmsync tpmsync db upgrade
+    """
+    store = obj.store(migrate=False)
+    try:
+        head = store.upgrade()
+        click.echo(f"database {store.safe_url} at revision {head}")
+    finally:
+        store.dispose()
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "directory", default="tpmsync-demo", show_default=True, help="Where the demo writes its files.")
+@click.option("--projects", "n_projects", default=6, show_default=True, help="Projects in the sample workspace.")
+@click.option("--tasks", "n_tasks", default=80, show_default=True, help="Tasks per project.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the sample workspace.")
+def demo(directory: str, n_projects: int, n_tasks: int, seed: int) -> None:
+    """Run the whole job on a built-in Asana sandbox (127.0.0.1 only) and a fresh SQLite file.
+
+    \b
+    Example:
+      tpmsync demo
+      tpmsync demo --projects 10 --tasks 500
+    """
+    from tpmsync.demo import run_demo
+
+    run_demo(directory, projects=n_projects, tasks=n_tasks, seed=seed, echo=click.echo)
+
+
+def _check_commands_have_examples() -> list[str]:
+    """Names of commands whose help lacks an `Example:` block (a test keeps this empty)."""
+    missing: list[str] = []
+
+    def walk(command: click.Command, prefix: str) -> None:
+        if "Example:" not in (command.help or ""):
+            missing.append(prefix)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{prefix} {name}")
+
+    walk(main, "tpmsync")
+    return missing

@@ -1,0 +1,115 @@
+"""`tpmsync init` and `tpmsync doctor`: first-time setup and a check of everything a sync needs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tpmsync.config import ConfigError, Settings, load_settings
+from tpmsync.errors import TpmsyncError
+
+if TYPE_CHECKING:
+    from tpmsync.asana.client import AsanaClient
+
+
+def example_config() -> str:
+    """The commented example config; `config/tpmsync.example.toml` links to this same file."""
+    from importlib.resources import files
+
+    return files("tpmsync").joinpath("templates/tpmsync.example.toml").read_text(encoding="utf-8")
+
+
+def write_config(
+    path: str | Path, *, workspace: str | None = None, projects: Sequence[str] = (), force: bool = False
+) -> Path:
+    target = Path(path)
+    if target.exists() and not force:
+        raise TpmsyncError(f"{target} exists already; pass --force to overwrite it")
+    text = example_config()
+    if workspace:
+        text = re.sub(r'(?m)^workspace = ".*"$', f'workspace = "{workspace}"', text, count=1)
+    else:
+        text = re.sub(r'(?m)^workspace = ".*"$', '# workspace = "1200000000000001"', text, count=1)
+    listed = ", ".join(f'"{p}"' for p in projects)
+    text = re.sub(r"(?m)^projects = \[.*\]$", f"projects = [{listed}]", text, count=1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_doctor(config_path: str | None, database_url: str | None, base_url: str | None) -> list[Check]:
+    """Each check that can run; later checks are skipped (✗) when what they need failed."""
+    checks: list[Check] = []
+    try:
+        settings: Settings = load_settings(config_path).with_overrides(database_url=database_url, base_url=base_url)
+    except ConfigError as exc:
+        return [Check("config", False, str(exc))]
+    checks.append(Check("config", True, f"{settings.source} is valid"))
+
+    from tpmsync.store.db import Store, head_revision
+
+    try:
+        store = Store(settings.database_url)
+        try:
+            revision = store.current_revision()
+        finally:
+            store.dispose()
+        if revision == head_revision():
+            checks.append(Check("database", True, f"{store.safe_url} reachable, schema at {revision}"))
+        else:
+            checks.append(
+                Check("database", False, f"{store.safe_url} schema at {revision or 'none'}: run `tpmsync db upgrade`")
+            )
+    except TpmsyncError as exc:
+        checks.append(Check("database", False, str(exc)))
+
+    from tpmsync.asana.client import AsanaClient, AsanaError
+
+    try:
+        client = AsanaClient(settings.asana)
+    except AsanaError as exc:
+        checks.append(Check("token", False, str(exc)))
+        return checks
+    with client:
+        try:
+            me = client.me()
+            checks.append(Check("token", True, f"accepted for {me.get('name') or me.get('gid')}"))
+        except AsanaError as exc:
+            checks.append(Check("token", False, str(exc)))
+            return checks
+        listing: list[dict[str, Any]] = []
+        for selector in settings.asana.projects:
+            checks.append(_check_project(client, settings, selector, listing))
+        if not settings.asana.projects and not settings.asana.portfolios and not settings.asana.teams:
+            checks.append(Check("projects", False, f"none configured: set asana.projects in {settings.source}"))
+    return checks
+
+
+def _check_project(client: AsanaClient, settings: Settings, selector: str, listing: list[dict[str, Any]]) -> Check:
+    from tpmsync.asana.client import AsanaError
+    from tpmsync.sync import workspace_listing
+
+    try:
+        if selector.isdigit():
+            project = client.project(selector)
+            return Check(f"project {selector}", True, f"readable: {project.get('name')}")
+        if not listing:
+            listing.extend(workspace_listing(client, settings.asana.workspace))
+        names = [p["name"] for p in listing]
+        if names.count(selector) == 1:
+            return Check(f"project {selector!r}", True, "readable")
+        if names.count(selector) > 1:
+            return Check(f"project {selector!r}", False, "name is ambiguous: use its gid")
+        return Check(f"project {selector!r}", False, "no project with that exact name in the workspace")
+    except AsanaError as exc:
+        return Check(f"project {selector}", False, str(exc))
