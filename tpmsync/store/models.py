@@ -202,3 +202,19 @@ class SyncRun(Base):
     tasks_deleted: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class KpiSnapshot(Base):
+    """One project's KPIs for one day (the JSON of `tpmsync status`), refreshed after each sync.
+
+    `fingerprint` identifies the KPI settings it was computed with; a different one means stale.
+    """
+
+    __tablename__ = "kpi_snapshots"
+    project_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    sync_run_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    health: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,21 @@
+"""The Alembic revisions build exactly the schema the models declare, and rerunning is safe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tpmsync.store.db import Store, head_revision
+from tpmsync.store.models import Base
+
+
+def test_migrations_match_the_models(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent(store: Store) -> None:
+    assert store.current_revision() == head_revision()
+    assert store.upgrade() == head_revision()
+    assert store.current_revision() == head_revision()

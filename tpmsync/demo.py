@@ -1,0 +1,115 @@
+"""`tpmsync demo`: the whole job against the built-in sandbox on 127.0.0.1 and a fresh SQLite file.
+
+1. generate a sample workspace and serve it over HTTP on 127.0.0.1;
+2. write a config for it and sync everything into a new SQLite store (full sync);
+3. change a few things in the sandbox (a slip, a completion, a deletion, a move, a new subtask)
+   and sync again (incremental: a handful of requests);
+4. print what the store now says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from tpmsync.asana.client import AsanaClient
+from tpmsync.config import load_settings
+from tpmsync.progress import make_progress
+from tpmsync.store.db import open_store
+from tpmsync.sync import SyncResult, run_sync
+
+DEMO_TOKEN = "demo-token"
+
+
+def _config_text(base_url: str, workspace: str, projects: list[str], database: Path) -> str:
+    listed = ", ".join(f'"{p}"' for p in projects)
+    return (
+        "# Written by `tpmsync demo`: the built-in sandbox on 127.0.0.1 and a local SQLite file.\n"
+        "[asana]\n"
+        f'base_url = "{base_url}"\n'
+        f'workspace = "{workspace}"\n'
+        f"projects = [{listed}]\n"
+        "backoff_base_seconds = 0.05\n"
+        "\n[database]\n"
+        f'url = "sqlite:///{database.as_posix()}"\n'
+        "\n[kpi]\n"
+        'timezone = "UTC"\n'
+    )
+
+
+def run_demo(
+    directory: str | Path,
+    *,
+    projects: int = 6,
+    tasks: int = 80,
+    seed: int = 7,
+    echo: Callable[[str], None] = print,
+) -> list[SyncResult]:
+    from tpmsync.sandbox.generator import generate_workspace
+    from tpmsync.sandbox.server import SandboxServer
+
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    database = root / "tpmsync.db"
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    workspace = generate_workspace(seed=seed, projects=projects, tasks_per_project=tasks, subtask_ratio=0.3)
+    results: list[SyncResult] = []
+    with SandboxServer(workspace, token=DEMO_TOKEN) as server:
+        echo(f"sandbox: {len(workspace.projects)} projects, {len(workspace.tasks)} tasks at {server.base_url}")
+        gids = list(workspace.projects)
+        # name half of the projects, as a person would write them in the config
+        selectors = [workspace.projects[g].name if i % 2 else g for i, g in enumerate(gids)]
+        config = root / "tpmsync.toml"
+        config.write_text(
+            _config_text(server.base_url, workspace.asana_workspace.gid, selectors, database.resolve()),
+            encoding="utf-8",
+        )
+        settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": DEMO_TOKEN})
+        store = open_store(settings.database_url)
+        try:
+            with AsanaClient(settings.asana) as client:
+                with make_progress() as progress:
+                    first = run_sync(store, client, settings, progress=progress)
+                echo(f"first sync (full): {first.summary()}")
+                results.append(first)
+                changes = _change_things(workspace)
+                echo(f"changed in the sandbox: {changes}")
+                with make_progress() as progress:
+                    second = run_sync(store, client, settings, progress=progress)
+                echo(f"second sync (incremental): {second.summary()}")
+                results.append(second)
+        finally:
+            store.dispose()
+        echo(f"store: {database} · config: {config}")
+        echo(f"try: TPMSYNC_CONFIG={config} tpmsync status")
+    return results
+
+
+def _change_things(workspace: object) -> str:
+    from tpmsync.sandbox.workspace import Workspace
+
+    assert isinstance(workspace, Workspace)
+    gids = list(workspace.projects)
+    first, second = gids[0], gids[min(1, len(gids) - 1)]
+    open_members = [g for g in workspace.project_member_gids(first) if not workspace.tasks[g].completed]
+    done: list[str] = []
+    if open_members:
+        task = workspace.tasks[open_members[0]]
+        due = task.due_on or date.today()
+        workspace.edit_task(task.gid, due_on=(due + timedelta(days=5)).isoformat())
+        done.append(f"slipped '{task.name}' by 5 days")
+    if len(open_members) > 1:
+        workspace.complete_task(open_members[1])
+        done.append("completed 1 task")
+    if len(open_members) > 2:
+        workspace.delete_task(open_members[2])
+        done.append("deleted 1 task")
+    if len(open_members) > 3 and second != first:
+        workspace.move_task(open_members[3], first, second)
+        done.append("moved 1 task to another project")
+    if open_members:
+        workspace.add_subtask(open_members[0], name="Follow-up check")
+        done.append("added 1 subtask")
+    return ", ".join(done) or "nothing"

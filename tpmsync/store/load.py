@@ -1,0 +1,296 @@
+"""Store → KPI inputs. Reads with a few set-based queries and builds each project's task set.
+
+A project's tasks are its live members plus their subtasks at any depth, not deleted
+(design.md). Dates of `*_at` timestamps are taken in the configured time zone.
+
+For an `as_of` in the past the store's history turns the clock back: tasks created after it are
+left out; tasks deleted or removed from the project after it are put back; completions after it
+are undone; due dates are the ones in force on that day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tpmsync.config import Settings
+from tpmsync.kpi.model import AsanaBudget, DueChange, ProjectInput, TaskInput
+from tpmsync.store.models import (
+    CustomField,
+    CustomFieldValue,
+    Project,
+    ProjectBudget,
+    Task,
+    TaskDependency,
+    TaskHistory,
+    TaskProject,
+    User,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Row:
+    gid: str
+    name: str
+    completed: bool
+    completed_at: datetime | None
+    due_on: date | None
+    due_at: datetime | None
+    start_on: date | None
+    start_at: datetime | None
+    created_at: datetime | None
+    modified_at: datetime | None
+    assignee_gid: str | None
+    parent_gid: str | None
+    resource_subtype: str
+    actual_time_minutes: float | None
+    permalink_url: str | None
+    deleted_at: datetime | None
+
+
+class _Clock:
+    """Converts naive-UTC timestamps to dates in the configured zone."""
+
+    def __init__(self, zone: str) -> None:
+        self.zone = ZoneInfo(zone)
+        self.utc = ZoneInfo("UTC")
+
+    def day(self, value: datetime | None) -> date | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=self.utc).astimezone(self.zone).date()
+
+    def end_of(self, day: date) -> datetime:
+        """The last instant of `day` in the zone, as naive UTC."""
+        local = datetime.combine(day + timedelta(days=1), time(), tzinfo=self.zone)
+        return local.astimezone(self.utc).replace(tzinfo=None) - timedelta(microseconds=1)
+
+
+def tracked_projects(session: Session, selectors: Sequence[str] = ()) -> list[Project]:
+    """Tracked, not deleted projects; filtered by gids or exact names when `selectors` are given."""
+    query = select(Project).where(Project.tracked.is_(True), Project.deleted_at.is_(None)).order_by(Project.name)
+    projects = list(session.scalars(query))
+    if not selectors:
+        return projects
+    wanted = set(selectors)
+    chosen = [p for p in projects if p.gid in wanted or p.name in wanted]
+    missing = wanted - {p.gid for p in chosen} - {p.name for p in chosen}
+    if missing:
+        from tpmsync.errors import TpmsyncError
+
+        raise TpmsyncError(
+            f"not in the local store: {', '.join(sorted(missing))}; add it to asana.projects and run `tpmsync sync`"
+        )
+    return chosen
+
+
+def load_projects(
+    session: Session, settings: Settings, projects: Sequence[Project], as_of: date | None = None
+) -> list[ProjectInput]:
+    """KPI inputs for `projects`; `as_of` in the past reconstructs that day from history."""
+    clock = _Clock(settings.kpi.timezone)
+    cutoff = clock.end_of(as_of) if as_of is not None else None
+    rows = _task_rows(session)
+    members = _members(session, cutoff)
+    children: dict[str, list[str]] = defaultdict(list)
+    for row in rows.values():
+        if row.parent_gid and _alive(row, cutoff):
+            children[row.parent_gid].append(row.gid)
+    deps = _dependencies(session)
+    estimates, actuals = _custom_numbers(session, settings)
+    users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
+    due_history = _due_history(session, clock)
+    project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
+    home = _home_projects(session)
+    budgets = _budgets(session)
+
+    def task_input(row: _Row, *, project_gid: str | None = None) -> TaskInput:
+        completed_on = clock.day(row.completed_at)
+        completed = row.completed
+        history = due_history.get(row.gid, ())
+        due = clock.day(row.due_at) if row.due_at is not None else row.due_on
+        if cutoff is not None and as_of is not None:
+            if completed and completed_on is not None and completed_on > as_of:
+                completed, completed_on = False, None
+            later = [c for c in history if c.observed_on > as_of]
+            if later:
+                due = later[0].old_due
+            history = tuple(c for c in history if c.observed_on <= as_of)
+        return TaskInput(
+            gid=row.gid,
+            name=row.name,
+            completed=completed,
+            completed_on=completed_on,
+            due=due,
+            start=clock.day(row.start_at) if row.start_at is not None else row.start_on,
+            assignee_gid=row.assignee_gid,
+            assignee_name=users.get(row.assignee_gid) if row.assignee_gid else None,
+            parent_gid=row.parent_gid,
+            is_milestone=row.resource_subtype == "milestone",
+            estimate_hours=estimates.get(row.gid),
+            actual_hours=actuals.get(row.gid),
+            actual_time_minutes=row.actual_time_minutes,
+            dependency_gids=tuple(deps.get(row.gid, ())),
+            modified_on=clock.day(row.modified_at),
+            project_gid=project_gid,
+            project_name=project_names.get(project_gid) if project_gid else None,
+            permalink_url=row.permalink_url,
+            due_history=history,
+        )
+
+    out: list[ProjectInput] = []
+    for project in projects:
+        task_set: list[str] = []
+        seen: set[str] = set()
+        stack = [g for g in members.get(project.gid, ()) if g in rows and _alive(rows[g], cutoff)]
+        while stack:
+            gid = stack.pop()
+            if gid in seen:
+                continue
+            seen.add(gid)
+            task_set.append(gid)
+            stack.extend(children.get(gid, ()))
+        tasks = [task_input(rows[g]) for g in sorted(task_set)]
+        outside_gids = sorted({d for t in tasks for d in t.dependency_gids if d not in seen and d in rows})
+        outside = [task_input(rows[g], project_gid=home.get(g)) for g in outside_gids if _alive(rows[g], cutoff)]
+        budget = budgets.get(project.gid)
+        out.append(
+            ProjectInput(
+                gid=project.gid,
+                name=project.name,
+                tasks=tasks,
+                due_on=project.due_on,
+                outside_tasks=outside,
+                asana_budget=budget,
+                rate=_per_project(settings.budget.project_rates, project, settings.budget.rate),
+                currency=_per_project(settings.budget.project_currencies, project, settings.budget.currency),
+                permalink_url=project.permalink_url,
+            )
+        )
+    return out
+
+
+def _per_project(table: Mapping[str, T], project: Project, default: T) -> T:
+    """A per-project override keyed by gid or exact name, else the default."""
+    return table.get(project.gid, table.get(project.name, default))
+
+
+def _alive(row: _Row, cutoff: datetime | None) -> bool:
+    if cutoff is None:
+        return row.deleted_at is None
+    if row.created_at is not None and row.created_at > cutoff:
+        return False
+    return row.deleted_at is None or row.deleted_at > cutoff
+
+
+def _task_rows(session: Session) -> dict[str, _Row]:
+    columns = [getattr(Task, f) for f in _Row.__dataclass_fields__]
+    return {r[0]: _Row(*r) for r in session.execute(select(*columns))}
+
+
+def _members(session: Session, cutoff: datetime | None) -> dict[str, list[str]]:
+    query = select(TaskProject.project_gid, TaskProject.task_gid)
+    if cutoff is None:
+        query = query.where(TaskProject.removed_at.is_(None))
+    else:
+        query = query.where(or_(TaskProject.removed_at.is_(None), TaskProject.removed_at > cutoff))
+    out: dict[str, list[str]] = defaultdict(list)
+    for project_gid, task_gid in session.execute(query):
+        out[project_gid].append(task_gid)
+    return out
+
+
+def _home_projects(session: Session) -> dict[str, str]:
+    """A project each task lives in (the first by gid), for naming where an outside dependency is."""
+    out: dict[str, str] = {}
+    query = (
+        select(TaskProject.task_gid, TaskProject.project_gid)
+        .where(TaskProject.removed_at.is_(None))
+        .order_by(TaskProject.project_gid)
+    )
+    for task_gid, project_gid in session.execute(query):
+        out.setdefault(task_gid, project_gid)
+    return out
+
+
+def _dependencies(session: Session) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for task_gid, dep in session.execute(select(TaskDependency.task_gid, TaskDependency.depends_on_gid)):
+        out[task_gid].append(dep)
+    return out
+
+
+def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, float], dict[str, float]]:
+    names = {settings.budget.estimate_field: "estimate", settings.budget.actual_field: "actual"}
+    fields = {
+        gid: names[name] for gid, name in session.execute(select(CustomField.gid, CustomField.name)) if name in names
+    }
+    estimates: dict[str, float] = {}
+    actuals: dict[str, float] = {}
+    if not fields:
+        return estimates, actuals
+    query = select(CustomFieldValue.task_gid, CustomFieldValue.field_gid, CustomFieldValue.number_value).where(
+        CustomFieldValue.field_gid.in_(list(fields)), CustomFieldValue.number_value.is_not(None)
+    )
+    for task_gid, field_gid, value in session.execute(query):
+        if value is None:
+            continue
+        (estimates if fields[field_gid] == "estimate" else actuals)[task_gid] = float(value)
+    return estimates, actuals
+
+
+def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, ...]]:
+    """Due-date changes per task, oldest first; a due_at change and its due_on twin count once."""
+    query = (
+        select(
+            TaskHistory.task_gid,
+            TaskHistory.field,
+            TaskHistory.old_value,
+            TaskHistory.new_value,
+            TaskHistory.observed_at,
+        )
+        .where(TaskHistory.field.in_(("due_on", "due_at")))
+        .order_by(TaskHistory.observed_at, TaskHistory.id)
+    )
+    out: dict[str, list[DueChange]] = defaultdict(list)
+    for task_gid, _field, old, new, observed in session.execute(query):
+        change = DueChange(
+            observed_on=clock.day(observed) or observed.date(),
+            old_due=_history_day(old, clock),
+            new_due=_history_day(new, clock),
+        )
+        changes = out[task_gid]
+        if change.old_due == change.new_due or (changes and changes[-1] == change):
+            continue
+        changes.append(change)
+    return {gid: tuple(changes) for gid, changes in out.items() if changes}
+
+
+def _history_day(value: str | None, clock: _Clock) -> date | None:
+    if not value:
+        return None
+    if "T" in value:
+        return clock.day(datetime.fromisoformat(value))
+    return date.fromisoformat(value)
+
+
+def _budgets(session: Session) -> dict[str, AsanaBudget]:
+    out: dict[str, AsanaBudget] = {}
+    for budget in session.scalars(select(ProjectBudget)):
+        out[budget.project_gid] = AsanaBudget(
+            budget_type=budget.budget_type or "time",
+            unit=budget.unit,
+            estimate=budget.estimate,
+            actual=budget.actual,
+            total=budget.total,
+        )
+    return out
