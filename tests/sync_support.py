@@ -121,10 +121,10 @@ def assert_store_matches(store: Store, ws: Workspace, projects: list[str] | None
             for field_gid, raw in truth.custom_values.items():
                 field = ws.custom_fields[field_gid]
                 value: Any = raw
-                if field.resource_subtype == "enum":
+                if field.type == "enum":
                     option = field.option(str(raw))
                     value = option.name if option else raw
-                elif field.resource_subtype == "multi_enum":
+                elif field.type == "multi_enum":
                     value = sorted(
                         (opt.name if (opt := field.option(str(x))) else x) for x in raw  # type: ignore[union-attr]
                     )

@@ -17,6 +17,7 @@ import click
 from tpmsync import __version__
 from tpmsync.config import ConfigError, Settings, load_settings
 from tpmsync.errors import TpmsyncError
+from tpmsync.status_render import render_detail, render_markdown, render_table
 
 if TYPE_CHECKING:
     from tpmsync.asana.client import AsanaClient
@@ -124,6 +125,14 @@ def sync(obj: Context, full: bool, projects: tuple[str, ...], as_json: bool, wai
       tpmsync sync --json
     """
     result = _run_sync(obj, projects=projects, full=full, wait_seconds=wait_seconds, show_progress=not as_json)
+    if result.outcome != "failed":
+        from tpmsync.status import refresh_snapshots
+
+        store = obj.store()
+        try:
+            refresh_snapshots(store, obj.settings, run_id=result.run_id)
+        finally:
+            store.dispose()
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -157,6 +166,54 @@ def _run_sync(
             )
     finally:
         store.dispose()
+
+
+# -- status ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("projects", nargs=-1, metavar="[PROJECT]...")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--sync", "sync_first", is_flag=True, help="Sync from Asana first (needs the network).")
+@click.option("--detail", is_flag=True, help="List overdue, blocked and critical-path tasks with links.")
+@click.pass_obj
+def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_first: bool, detail: bool) -> None:
+    """Red/amber/green per project and why, from the local store (works offline).
+
+    \b
+    Example:
+      tpmsync status
+      tpmsync status "Website relaunch" --detail
+      tpmsync status --format json --as-of 2026-11-20
+    """
+    from tpmsync.status import read_status, refresh_snapshots
+
+    if sync_first:
+        result = _run_sync(obj, show_progress=fmt == "table")
+        click.echo(result.summary(), err=True)
+    store = obj.store()
+    try:
+        if sync_first:
+            refresh_snapshots(store, obj.settings)
+        document = read_status(store, obj.settings, selectors=projects, as_of=as_of.date() if as_of else None)
+    finally:
+        store.dispose()
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(document), nl=False)
+    else:
+        _print_rich(render_table(document))
+    if detail:
+        for project in document["projects"]:
+            click.echo(render_detail(project))
+
+
+def _print_rich(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console().print(renderable)
 
 
 # -- setup ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from tpmsync.asana.client import AsanaClient, AsanaError, AsanaNotFound, SyncTokenExpired
 from tpmsync.asana.mapping import MappedTask, format_datetime, map_budget, map_project, map_task
@@ -42,6 +43,7 @@ from tpmsync.store.save import (
 
 log = logging.getLogger(__name__)
 
+DEADLOCK_RETRIES = 3
 SUBTASK_WINDOW = 16  # subtask listings in flight per project
 
 
@@ -256,10 +258,19 @@ class _Run:
         mapped = [map_task(r) for r in records]
         if not mapped:
             return mapped
-        with self.store.write() as session:
-            result.upserted += save_tasks(
-                session, mapped, now=self.clock(), run_id=self.run_id, known_projects=self.tracked
-            )
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                with self.store.write() as session:
+                    written = save_tasks(
+                        session, mapped, now=self.clock(), run_id=self.run_id, known_projects=self.tracked
+                    )
+                break
+            except OperationalError as exc:
+                # PostgreSQL may pick this page's transaction as a deadlock victim; it rolled back whole
+                if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or attempt == DEADLOCK_RETRIES:
+                    raise
+                log.info("page of %s: %s; retrying", result.name, type(exc.orig).__name__)
+        result.upserted += written
         for m in mapped:
             result.seen.add(m.gid)
             result.dependencies.update(m.dependencies)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,20 +33,31 @@ from tpmsync.store.models import (
 HISTORY_FIELDS = ("due_on", "due_at", "start_on", "start_at", "assignee_gid", "completed")
 
 
-def upsert(session: Session, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE every other column, on SQLite and PostgreSQL."""
+def upsert(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str], *, keep: Sequence[str] = ()
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE every other column, on SQLite and PostgreSQL.
+
+    Rows are written in key order, so that concurrent upserts lock in the same order and cannot
+    deadlock each other. Columns in `keep` are not overwritten with NULL.
+    """
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = list(rows[0].keys())
     stmt = dialect_insert(table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+    updates = {
+        c: (func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c])
+        for c in columns
+        if c not in keys
+    }
     if updates:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    session.execute(stmt, list(rows))
+    ordered = sorted(rows, key=lambda row: tuple(str(row[k]) for k in keys))
+    session.execute(stmt, ordered)
 
 
 def _unique(rows: Iterable[dict[str, Any]], key: str = "gid") -> list[dict[str, Any]]:
@@ -112,7 +123,8 @@ def save_tasks(
             for project_gid in sorted(before_members - new_members):
                 history.append(_history(gid, "project", project_gid, None, now, run_id))
 
-    upsert(session, User.__table__, _unique(u for m in mapped for u in m.users if u.get("gid")), ["gid"])
+    users = _unique(u for m in mapped for u in m.users if u.get("gid"))
+    upsert(session, User.__table__, users, ["gid"], keep=["name", "email"])
     upsert(session, CustomField.__table__, _unique(f for m in mapped for f in m.custom_fields), ["gid"])
     sections = {gid: (p, name) for m in mapped for gid, (p, name) in m.sections.items()}
     upsert(

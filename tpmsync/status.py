@@ -1,0 +1,161 @@
+"""Project status from the local store: KPIs per project and the portfolio, as one JSON document.
+
+`refresh_snapshots` computes today's KPIs after a sync commits and stores them (table
+`kpi_snapshots`); `read_status` answers from those snapshots when they are current, which keeps
+`tpmsync status` instant on a large store, and computes (and stores) them otherwise. A past
+`as_of` is recomputed from history and never stored.
+
+This module is on the `tpmsync status` path: the KPI engine is imported only when KPIs must be
+computed, and the asana SDK never.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from tpmsync.config import ConfigError, Settings
+from tpmsync.store.db import Store
+from tpmsync.store.load import tracked_projects
+from tpmsync.store.models import KpiSnapshot, SyncRun
+from tpmsync.store.save import upsert
+
+if TYPE_CHECKING:
+    from tpmsync.kpi.engine import KpiSettings
+
+HEALTH_ORDER = {"green": 0, "amber": 1, "red": 2}
+
+
+def today_in(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.kpi.timezone)).date()
+
+
+def fingerprint(settings: Settings) -> str:
+    """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
+    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def kpi_settings(settings: Settings) -> KpiSettings:
+    from tpmsync.kpi.engine import KpiSettings
+    from tpmsync.kpi.health import Thresholds
+
+    kinds: dict[str, Any] = {f.name: type(f.default) for f in fields(Thresholds)}
+    values: dict[str, Any] = {}
+    for name, value in settings.kpi.thresholds.items():
+        if name not in kinds:
+            raise ConfigError(
+                f"{settings.source}: kpi.thresholds.{name} is not a threshold; known: {', '.join(sorted(kinds))}"
+            )
+        values[name] = kinds[name](value)
+    try:
+        return KpiSettings(
+            due_soon_days=settings.kpi.due_soon_days,
+            stalled_days=settings.kpi.stalled_days,
+            thresholds=Thresholds(**values),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{settings.source}: {exc}") from exc
+
+
+def compute_projects(
+    store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
+    from tpmsync.kpi.engine import compute_project_kpis
+    from tpmsync.store.load import load_projects
+
+    engine_settings = kpi_settings(settings)
+    past = as_of < today_in(settings)
+    with store.read() as session:
+        projects = tracked_projects(session, selectors)
+        inputs = load_projects(session, settings, projects, as_of if past else None)
+    return [compute_project_kpis(p, as_of, engine_settings).to_json() for p in inputs]
+
+
+def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = None) -> list[dict[str, Any]]:
+    """Compute today's KPIs of every tracked project and store them; returns the project JSONs."""
+    as_of = today_in(settings)
+    computed = compute_projects(store, settings, as_of)
+    _save_snapshots(store, settings, as_of, computed, run_id)
+    return computed
+
+
+def _save_snapshots(
+    store: Store, settings: Settings, as_of: date, projects: list[dict[str, Any]], run_id: int | None
+) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "project_gid": p["gid"],
+            "as_of": as_of,
+            "computed_at": now,
+            "sync_run_id": run_id,
+            "fingerprint": fingerprint(settings),
+            "health": p["health"],
+            "data": p,
+        }
+        for p in projects
+    ]
+    with store.write() as session:
+        upsert(session, KpiSnapshot.__table__, rows, ["project_gid", "as_of"])
+
+
+def read_status(
+    store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
+) -> dict[str, Any]:
+    """The `tpmsync status --format json` document (design.md's contract)."""
+    today = today_in(settings)
+    as_of = as_of or today
+    if as_of != today:
+        return status_document(as_of, compute_projects(store, settings, as_of, selectors))
+    with store.read() as session:
+        projects = tracked_projects(session, selectors)
+        last_sync = session.scalar(select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial"))))
+        snaps = {
+            s.project_gid: s
+            for s in session.scalars(
+                select(KpiSnapshot).where(
+                    KpiSnapshot.as_of == as_of, KpiSnapshot.project_gid.in_([p.gid for p in projects])
+                )
+            )
+        }
+    current = fingerprint(settings)
+    fresh = all(
+        p.gid in snaps
+        and snaps[p.gid].fingerprint == current
+        and (last_sync is None or snaps[p.gid].computed_at >= last_sync)
+        for p in projects
+    )
+    if fresh:
+        return status_document(as_of, [snaps[p.gid].data for p in projects])
+    computed = compute_projects(store, settings, as_of, selectors)
+    _save_snapshots(store, settings, as_of, computed, None)
+    return status_document(as_of, computed)
+
+
+def status_document(as_of: date, projects: list[dict[str, Any]]) -> dict[str, Any]:
+    projects = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
+    return {"as_of": as_of.isoformat(), "projects": projects, "portfolio": portfolio_of(projects)}
+
+
+def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Roll the project JSONs up: the worst health, counts summed."""
+    health = max((p["health"] for p in projects), key=lambda h: HEALTH_ORDER.get(h, 0), default="green")
+    return {
+        "health": health,
+        "projects": len(projects),
+        "open": sum(p["tasks"]["open"] for p in projects),
+        "overdue": sum(p["deadline"]["overdue"] for p in projects),
+        "blocked": sum(p["dependencies"]["blocked"] for p in projects),
+        "red": [p["name"] for p in projects if p["health"] == "red"],
+        "amber": [p["name"] for p in projects if p["health"] == "amber"],
+        "green": [p["name"] for p in projects if p["health"] == "green"],
+    }

@@ -1,0 +1,134 @@
+"""Rendering of the status document: a rich table, Markdown for pasting, and the detail view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
+SYMBOLS = {"green": "●", "amber": "▲", "red": "■"}
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _forecast(project: dict[str, Any]) -> str:
+    forecast = project["deadline"].get("forecast")
+    if not forecast:
+        return "—"
+    text = f"{forecast['p85']}"
+    if forecast.get("probability_on_time") is not None:
+        text += f" ({_percent(forecast['probability_on_time'])} by {forecast['due_on']})"
+    return text
+
+
+def _row(project: dict[str, Any]) -> list[str]:
+    budget = project.get("budget") or {}
+    deadline, deps = project["deadline"], project["dependencies"]
+    return [
+        project["name"],
+        project["health"],
+        str(project["tasks"]["open"]),
+        str(deadline["overdue"]),
+        str(deadline["due_soon"]),
+        str(deps["blocked"]),
+        _percent(deadline["on_time_rate"]),
+        _ratio(budget.get("spi")),
+        _ratio(budget.get("cpi")),
+        _forecast(project),
+        project["reasons"][0] if project["reasons"] else "",
+    ]
+
+
+HEADERS = [
+    "Project",
+    "Health",
+    "Open",
+    "Overdue",
+    "Due soon",
+    "Blocked",
+    "On time",
+    "SPI",
+    "CPI",
+    "Forecast p85",
+    "Top reason",
+]
+
+
+def render_table(document: dict[str, Any]) -> Any:
+    """A rich Table: one row per project, then the portfolio."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", expand=False)
+    for header in HEADERS:
+        table.add_column(header, overflow="fold", no_wrap=header in ("Health", "Forecast p85"))
+    for project in document["projects"]:
+        cells: list[Any] = _row(project)
+        health = project["health"]
+        cells[1] = Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}")
+        table.add_row(*cells)
+    portfolio = document["portfolio"]
+    health = portfolio["health"]
+    table.add_section()
+    table.add_row(
+        f"Portfolio ({portfolio['projects']} projects)",
+        Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}"),
+        str(portfolio["open"]),
+        str(portfolio["overdue"]),
+        "",
+        str(portfolio["blocked"]),
+        "",
+        "",
+        "",
+        "",
+        f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green",
+    )
+    return table
+
+
+def render_markdown(document: dict[str, Any]) -> str:
+    lines = [
+        f"**Status as of {document['as_of']}**",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "---|" * len(HEADERS),
+    ]
+    for project in document["projects"]:
+        cells = _row(project)
+        cells[1] = f"{SYMBOLS[project['health']]} {project['health']}"
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    portfolio = document["portfolio"]
+    lines.append(
+        f"| **Portfolio** ({portfolio['projects']} projects) | {SYMBOLS[portfolio['health']]} {portfolio['health']} "
+        f"| {portfolio['open']} | {portfolio['overdue']} |  | {portfolio['blocked']} |  |  |  |  |  |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _task_line(task: dict[str, Any], extra: str = "") -> str:
+    due = f" (due {task['due']})" if task.get("due") else ""
+    link = f" {task['permalink_url']}" if task.get("permalink_url") else ""
+    return f"  - {task['name']}{due}{extra}{link}"
+
+
+def render_detail(project: dict[str, Any]) -> str:
+    """Plain text: verdict and reasons, then the overdue, blocked and critical-path tasks with links."""
+    deadline, deps = project["deadline"], project["dependencies"]
+    out = [f"{project['name']} — {project['health'].upper()}"]
+    out += [f"  • {reason}" for reason in project["reasons"]]
+    out.append(f"Overdue ({deadline['overdue']}):")
+    out += [_task_line(t) for t in deadline.get("overdue_tasks", [])]
+    out.append(f"Blocked ({deps['blocked']}):")
+    for blocked in deps.get("blocked_tasks", []):
+        waits = ", ".join(d["name"] for d in blocked.get("open_dependencies", []))
+        out.append(_task_line(blocked, f" — waits for {waits}" if waits else ""))
+    out.append(f"Critical path ({deps['critical_path_days']} days):")
+    for task in deps.get("critical_path_tasks", []):
+        slack = f" — float {task['total_float']} d" if task.get("total_float") is not None else ""
+        out.append(_task_line(task, slack))
+    return "\n".join(out) + "\n"
