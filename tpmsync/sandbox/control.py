@@ -1,0 +1,184 @@
+"""Runtime controls of a running sandbox server: injected faults and request statistics.
+
+Both are thread-safe: server threads consult them while a test or the admin endpoint changes them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any
+
+RETRYABLE = (429, 500)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultDecision:
+    """What to do to one request: wait ``latency_s``, then answer ``status`` (an error envelope)
+    or a 200 with a non-JSON body (``garbage``), or answer normally."""
+
+    latency_s: float
+    status: int | None
+    garbage: bool
+    retry_after: int
+
+
+class Faults:
+    """Faults for API requests (not ``/_sandbox/``).  Random choices come from a seeded RNG, so a
+    single-threaded client sees the same faults run after run.
+
+    ``latency_ms`` delays every request; ``error_rate`` answers that fraction with 429 or 500
+    (half each); ``retry_after`` is the Retry-After header of 429s (default 0 for fast tests);
+    `fail_next` and `garbage_next` queue faults for the next requests, before ``error_rate``.
+    """
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._latency_ms = 0.0
+        self._error_rate = 0.0
+        self._retry_after = 0
+        self._queued: deque[int | None] = deque()  # status, or None for garbage
+
+    @property
+    def latency_ms(self) -> float:
+        return self._latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        if value < 0:
+            raise ValueError("latency_ms must be >= 0")
+        with self._lock:
+            self._latency_ms = float(value)
+
+    @property
+    def error_rate(self) -> float:
+        return self._error_rate
+
+    @error_rate.setter
+    def error_rate(self, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+        with self._lock:
+            self._error_rate = float(value)
+
+    @property
+    def retry_after(self) -> int:
+        return self._retry_after
+
+    @retry_after.setter
+    def retry_after(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("retry_after must be >= 0")
+        with self._lock:
+            self._retry_after = int(value)
+
+    def seed(self, seed: int) -> None:
+        """Restart the random fault sequence."""
+        with self._lock:
+            self._rng = random.Random(seed)
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """The next ``n`` API requests are answered with ``status`` (errors envelope)."""
+        if not 400 <= status <= 599:
+            raise ValueError("status must be a 4xx or 5xx code")
+        with self._lock:
+            self._queued.extend([status] * n)
+
+    def garbage_next(self, n: int = 1) -> None:
+        """The next ``n`` API requests get a 200 whose body is not JSON."""
+        with self._lock:
+            self._queued.extend([None] * n)
+
+    def clear(self) -> None:
+        """No latency, no errors, nothing queued."""
+        with self._lock:
+            self._latency_ms = self._error_rate = 0.0
+            self._retry_after = 0
+            self._queued.clear()
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Apply admin JSON: latency_ms, error_rate, retry_after, seed, clear (bool),
+        fail_next (n or {"n", "status"}), garbage_next (n)."""
+        if settings.get("clear"):
+            self.clear()
+        if "seed" in settings:
+            self.seed(int(settings["seed"]))
+        if "latency_ms" in settings:
+            self.latency_ms = float(settings["latency_ms"])
+        if "error_rate" in settings:
+            self.error_rate = float(settings["error_rate"])
+        if "retry_after" in settings:
+            self.retry_after = int(settings["retry_after"])
+        fail = settings.get("fail_next")
+        if isinstance(fail, dict):
+            self.fail_next(int(fail.get("n", 1)), int(fail.get("status", 500)))
+        elif fail is not None:
+            self.fail_next(int(fail))
+        if "garbage_next" in settings:
+            self.garbage_next(int(settings["garbage_next"]))
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"latency_ms": self._latency_ms, "error_rate": self._error_rate,
+                    "retry_after": self._retry_after, "queued": list(self._queued)}
+
+    def decide(self) -> FaultDecision:
+        """Consume the fault, if any, for one incoming API request."""
+        with self._lock:
+            status: int | None = None
+            garbage = False
+            if self._queued:
+                queued = self._queued.popleft()
+                status, garbage = queued, queued is None
+            elif self._error_rate and self._rng.random() < self._error_rate:
+                status = RETRYABLE[self._rng.random() < 0.5]
+            return FaultDecision(self._latency_ms / 1000.0, status, garbage, self._retry_after)
+
+
+class Stats:
+    """Request counters: ``total`` and ``by_route[(method, template)]``, plus a bounded log of
+    recent requests as (method, path relative to the API root, query dict)."""
+
+    def __init__(self, log_size: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._total = 0
+        self._by_route: Counter[tuple[str, str]] = Counter()
+        self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=log_size)
+
+    def record(self, method: str, template: str, path: str, query: dict[str, str]) -> None:
+        with self._lock:
+            self._total += 1
+            self._by_route[(method, template)] += 1
+            self._log.append((method, path, dict(query)))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = 0
+            self._by_route.clear()
+            self._log.clear()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def by_route(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._by_route)
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        with self._lock:
+            return self._by_route.get(key, 0)
+
+    @property
+    def log(self) -> list[tuple[str, str, dict[str, str]]]:
+        with self._lock:
+            return list(self._log)
+
+    def as_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {"total": self._total,
+                    "by_route": {f"{m} {t}": n for (m, t), n in sorted(self._by_route.items())}}
