@@ -1,0 +1,32 @@
+"""Shared constants and helpers of the sandbox tests (imported by module name; tests/sandbox is on
+sys.path under pytest's default import mode)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+TODAY = date(2026, 11, 20)
+SYNC_FIELDS = (
+    "name,resource_subtype,completed,completed_at,created_at,modified_at,due_on,due_at,start_on,start_at,"
+    "assignee,assignee.name,assignee.email,parent,num_subtasks,actual_time_minutes,permalink_url,notes,"
+    "memberships.project,memberships.project.name,memberships.section,memberships.section.name,dependencies,"
+    "custom_fields,custom_fields.name,custom_fields.resource_subtype,custom_fields.type,custom_fields.precision,"
+    "custom_fields.number_value,custom_fields.text_value,custom_fields.date_value,custom_fields.display_value,"
+    "custom_fields.enum_value,custom_fields.enum_value.name,custom_fields.multi_enum_values,"
+    "custom_fields.multi_enum_values.name,custom_fields.people_value,custom_fields.people_value.name,workspace"
+)
+"""The opt_fields the sync client asks tasks for."""
+
+
+class Clock:
+    """A settable UTC clock, starting at 09:00 on TODAY."""
+
+    def __init__(self) -> None:
+        self.current = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
