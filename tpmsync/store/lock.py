@@ -7,9 +7,11 @@ An in-memory SQLite store is private to its process and needs only a thread lock
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
@@ -19,6 +21,7 @@ from tpmsync.errors import TpmsyncError
 from tpmsync.store.db import Store
 
 ADVISORY_KEY = 0x7470_6D73  # "tpms"
+_SCHEMA_KEY = "hashtext(current_schema())"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
@@ -47,7 +50,8 @@ class SyncLock:
     def _try_acquire(self) -> bool:
         if self.store.dialect == "postgresql":
             conn = self.store.engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
+            # keyed by the schema too: stores in other schemas of one database do not block each other
+            got = bool(conn.execute(text(f"SELECT pg_try_advisory_lock(:k, {_SCHEMA_KEY})"), {"k": self.key}).scalar())
             conn.commit()
             if got:
                 self._conn = conn
@@ -69,6 +73,9 @@ class SyncLock:
         except BlockingIOError:
             handle.close()
             return False
+        except BaseException:
+            handle.close()
+            raise
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -80,11 +87,9 @@ class SyncLock:
         holder = ""
         path = self.store.sqlite_path
         if path is not None:
-            try:
-                pid = open(f"{path}.{self.name}.lock", encoding="utf-8").read().strip()  # noqa: SIM115
+            with contextlib.suppress(OSError):
+                pid = Path(f"{path}.{self.name}.lock").read_text(encoding="utf-8").strip()
                 holder = f" (pid {pid})" if pid else ""
-            except OSError:
-                pass
         return (
             f"another tpmsync {self.name} is running on this store{holder}; wait for it to finish "
             "or pass --wait SECONDS"
@@ -93,7 +98,7 @@ class SyncLock:
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self._conn.execute(text(f"SELECT pg_advisory_unlock(:k, {_SCHEMA_KEY})"), {"k": self.key})
                 self._conn.commit()
             finally:
                 self._conn.close()

@@ -1,0 +1,5 @@
+"""`python -m tpmsync` is the `tpmsync` command."""
+
+from tpmsync.cli import main
+
+main()
