@@ -1,0 +1,127 @@
+"""tpmsync's Asana client: its own retry policy, rate limiter and error messages, over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from tpmsync.asana.client import AsanaAuthError, AsanaClient, AsanaError, AsanaNotFound, RateLimiter
+from tpmsync.config import AsanaSettings
+from tpmsync.sandbox.generator import generate_workspace
+from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.workspace import Workspace
+
+TOKEN = "sandbox-token"
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    return generate_workspace(seed=2, projects=2, tasks_per_project=120, subtask_ratio=0.0, today=date(2026, 11, 25))
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[SandboxServer]:
+    with SandboxServer(workspace, token=TOKEN) as srv:
+        yield srv
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def client_for(base_url: str, sleeps: Sleeps, **overrides: object) -> AsanaClient:
+    values: dict[str, object] = {"token": TOKEN, "base_url": base_url, "max_retries": 3, "backoff_base_seconds": 1.0}
+    values.update(overrides)
+    return AsanaClient(AsanaSettings(**values), sleep=sleeps)  # type: ignore[arg-type]
+
+
+def test_pages_follow_next_page_until_the_end(server: SandboxServer, workspace: Workspace) -> None:
+    project = next(iter(workspace.projects))
+    with client_for(server.base_url, Sleeps()) as client:
+        pages = list(client.project_tasks(project))
+        assert [len(p) for p in pages] == [100, 20]
+        assert {t["gid"] for p in pages for t in p} == set(workspace.project_member_gids(project))
+        assert client.stats.total == 2
+
+
+def test_429_waits_for_retry_after(server: SandboxServer) -> None:
+    server.faults.retry_after = 7
+    server.faults.fail_next(1, 429)
+    sleeps = Sleeps()
+    with client_for(server.base_url, sleeps) as client:
+        assert client.me()["gid"]
+        assert sleeps.calls == [7.0]
+        assert client.stats.total == 2 and client.stats.retries == 1
+
+
+def test_5xx_backs_off_exponentially_with_jitter(server: SandboxServer) -> None:
+    server.faults.fail_next(3, 500)
+    sleeps = Sleeps()
+    with client_for(server.base_url, sleeps) as client:
+        client.me()
+    assert len(sleeps.calls) == 3
+    for attempt, waited in enumerate(sleeps.calls, start=1):
+        assert 0 <= waited <= 2 ** (attempt - 1)
+
+
+def test_a_write_is_not_retried_on_a_server_error_but_reads_in_a_batch_are(
+    server: SandboxServer, workspace: Workspace
+) -> None:
+    import asana
+
+    project = next(iter(workspace.projects))
+    sleeps = Sleeps()
+    body = {"data": {"actions": [{"method": "get", "relative_path": f"/projects/{project}"}]}}
+    with client_for(server.base_url, sleeps) as client:
+        batch = asana.BatchAPIApi(client.api)
+        server.faults.fail_next(1, 500)
+        with pytest.raises(AsanaError, match="500"):
+            client.call("POST /batch", lambda t: batch.create_batch_request(body, {}, full_payload=True),
+                        idempotent=False)
+        assert client.stats.total == 1 and sleeps.calls == []
+        server.faults.fail_next(1, 500)
+        assert [gid for gid, _ in client.budgets_batch([project])] == [project]  # GETs only: safe to repeat
+        assert client.stats.total == 3
+
+
+def test_fatal_4xx_are_not_retried_and_say_what_to_do(server: SandboxServer) -> None:
+    sleeps = Sleeps()
+    with client_for(server.base_url, sleeps, token="nope") as client, pytest.raises(AsanaAuthError) as caught:
+        client.me()
+    assert "TPMSYNC_ASANA_TOKEN" in str(caught.value) and sleeps.calls == []
+    with client_for(server.base_url, sleeps) as client, pytest.raises(AsanaNotFound, match="404"):
+        client.project("424242")
+
+
+def test_an_unreachable_host_is_retried_then_named(sleeps: Sleeps | None = None) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleeps = Sleeps()
+    with client_for(f"http://127.0.0.1:{port}/api/1.0", sleeps, max_retries=2) as client:
+        with pytest.raises(AsanaError, match=r"cannot reach http://127.0.0.1:\d+/api/1.0 .*gave up after 3 attempts"):
+            client.me()
+    assert len(sleeps.calls) == 2
+
+
+def test_rate_limiter_spaces_requests_to_the_configured_rate() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)  # one a second, a burst of ten
+    for _ in range(30):
+        limiter.acquire()
+        limiter.release()
+    assert now[0] == pytest.approx(20.0, abs=0.01)
