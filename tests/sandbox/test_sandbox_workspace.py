@@ -95,7 +95,7 @@ def test_a_hundred_thousand_tasks_generate_in_a_few_seconds() -> None:
     ws = generate_workspace(projects=20, tasks_per_project=5000, subtask_ratio=0, today=TODAY)
     elapsed = time.perf_counter() - started
     assert all(len(ws.member_index(p)) == 5000 for p in ws.projects)
-    assert elapsed < 8, elapsed
+    assert elapsed < 15, elapsed  # ~1.5 s on a quiet machine; generous for loaded CI
 
 
 # ---------------------------------------------------------------------------- mutations and events

@@ -63,6 +63,8 @@ class SandboxServer:
         self._stats = Stats()
         self._httpd = _HTTPServer((HOST, port), self)
         self._thread: threading.Thread | None = None
+        self._state = threading.Lock()
+        self._serving = False
         self._stopped = False
 
     @property
@@ -94,35 +96,48 @@ class SandboxServer:
 
     def start(self) -> Self:
         """Serve in a background thread; returns self."""
-        if self._stopped:
-            raise RuntimeError("a stopped SandboxServer cannot be restarted")
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"sandbox-{self.port}", daemon=True)
-            self._thread.start()
+        with self._state:
+            if self._stopped:
+                raise RuntimeError("a stopped SandboxServer cannot be restarted")
+            if self._thread is None and not self._serving:
+                self._serving = True
+                self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                                kwargs={"poll_interval": 0.02},
+                                                name=f"sandbox-{self.port}", daemon=True)
+                self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until `stop` is called from elsewhere (or Ctrl-C)."""
+        """Serve in the calling thread until `stop` is called from another thread (or Ctrl-C)."""
+        with self._state:
+            if self._stopped or self._serving:
+                raise RuntimeError("this SandboxServer is already serving or stopped")
+            self._serving = True
         try:
             self._httpd.serve_forever(poll_interval=0.2)
         finally:
             self._close()
 
     def stop(self) -> None:
-        """Stop serving, close open keep-alive connections and the listening socket."""
-        if self._stopped:
-            return
-        if self._thread is not None:
+        """Stop serving, close open keep-alive connections and the listening socket.  Idempotent;
+        from another thread it also ends a blocking `serve_forever`."""
+        with self._state:
+            if self._stopped:
+                return
+            serving, thread = self._serving, self._thread
+        if serving:
             self._httpd.shutdown()
-            self._thread.join()
+        if thread is not None:
+            thread.join()
         self._close()
 
     def _close(self) -> None:
-        if not self._stopped:
+        with self._state:
+            if self._stopped:
+                return
             self._stopped = True
-            self._httpd.close_connections()
-            self._httpd.server_close()
+        self._httpd.close_connections()
+        self._httpd.server_close()
 
     def __enter__(self) -> Self:
         return self.start()
