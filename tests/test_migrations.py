@@ -15,6 +15,14 @@ def test_migrations_match_the_models(store: Store) -> None:
     assert diff == []
 
 
+def test_schema_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from tpmsync.store.db import MIGRATIONS_DIR
+
+    assert ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head() == head_revision()
+
+
 def test_upgrade_is_idempotent(store: Store) -> None:
     assert store.current_revision() == head_revision()
     assert store.upgrade() == head_revision()

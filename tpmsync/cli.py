@@ -126,13 +126,7 @@ def sync(obj: Context, full: bool, projects: tuple[str, ...], as_json: bool, wai
     """
     result = _run_sync(obj, projects=projects, full=full, wait_seconds=wait_seconds, show_progress=not as_json)
     if result.outcome != "failed":
-        from tpmsync.status import refresh_snapshots
-
-        store = obj.store()
-        try:
-            refresh_snapshots(store, obj.settings, run_id=result.run_id)
-        finally:
-            store.dispose()
+        _refresh_snapshots(obj, result.run_id)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -187,18 +181,22 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
       tpmsync status "Website relaunch" --detail
       tpmsync status --format json --as-of 2026-11-20
     """
-    from tpmsync.status import read_status, refresh_snapshots
+    from tpmsync.snapshots import fresh_status, today_in
 
+    day = as_of.date() if as_of else today_in(obj.settings)
     if sync_first:
         result = _run_sync(obj, show_progress=fmt == "table")
         click.echo(result.summary(), err=True)
-    store = obj.store()
-    try:
-        if sync_first:
-            refresh_snapshots(store, obj.settings)
-        document = read_status(store, obj.settings, selectors=projects, as_of=as_of.date() if as_of else None)
-    finally:
-        store.dispose()
+        _refresh_snapshots(obj, result.run_id)
+    document = fresh_status(obj.settings, projects, day)
+    if document is None:
+        from tpmsync.status import read_status
+
+        store = obj.store()
+        try:
+            document = read_status(store, obj.settings, selectors=projects, as_of=day)
+        finally:
+            store.dispose()
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
     elif fmt == "markdown":
@@ -213,7 +211,20 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
 def _print_rich(renderable: Any) -> None:
     from rich.console import Console
 
-    Console().print(renderable)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # a pipe or a file: no terminal to fit, keep rows on one line
+    console.print(renderable)
+
+
+def _refresh_snapshots(obj: Context, run_id: int) -> None:
+    from tpmsync.status import refresh_snapshots
+
+    store = obj.store()
+    try:
+        refresh_snapshots(store, obj.settings, run_id=run_id)
+    finally:
+        store.dispose()
 
 
 # -- setup ----------------------------------------------------------------------------------

@@ -11,17 +11,15 @@ computed, and the asana SDK never.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from tpmsync.config import ConfigError, Settings
+from tpmsync.snapshots import fingerprint, status_document, today_in
 from tpmsync.store.db import Store
 from tpmsync.store.load import tracked_projects
 from tpmsync.store.models import KpiSnapshot, SyncRun
@@ -29,18 +27,6 @@ from tpmsync.store.save import upsert
 
 if TYPE_CHECKING:
     from tpmsync.kpi.engine import KpiSettings
-
-HEALTH_ORDER = {"green": 0, "amber": 1, "red": 2}
-
-
-def today_in(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.kpi.timezone)).date()
-
-
-def fingerprint(settings: Settings) -> str:
-    """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
-    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
-    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def kpi_settings(settings: Settings) -> KpiSettings:
@@ -139,23 +125,3 @@ def read_status(
     computed = compute_projects(store, settings, as_of, selectors)
     _save_snapshots(store, settings, as_of, computed, None)
     return status_document(as_of, computed)
-
-
-def status_document(as_of: date, projects: list[dict[str, Any]]) -> dict[str, Any]:
-    projects = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
-    return {"as_of": as_of.isoformat(), "projects": projects, "portfolio": portfolio_of(projects)}
-
-
-def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Roll the project JSONs up: the worst health, counts summed."""
-    health = max((p["health"] for p in projects), key=lambda h: HEALTH_ORDER.get(h, 0), default="green")
-    return {
-        "health": health,
-        "projects": len(projects),
-        "open": sum(p["tasks"]["open"] for p in projects),
-        "overdue": sum(p["deadline"]["overdue"] for p in projects),
-        "blocked": sum(p["dependencies"]["blocked"] for p in projects),
-        "red": [p["name"] for p in projects if p["health"] == "red"],
-        "amber": [p["name"] for p in projects if p["health"] == "amber"],
-        "green": [p["name"] for p in projects if p["health"] == "green"],
-    }

@@ -59,16 +59,37 @@ HEADERS = [
 ]
 
 
+TABLE_COLUMNS = [
+    "Project",
+    "Health",
+    "Open",
+    "Overdue",
+    "Blocked",
+    "On time",
+    "SPI",
+    "CPI",
+    "Forecast p85",
+    "Top reason",
+]
+
+
 def render_table(document: dict[str, Any]) -> Any:
-    """A rich Table: one row per project, then the portfolio."""
+    """A rich Table: one row per project, then the portfolio. Numbers never wrap; the reason does."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", expand=False)
-    for header in HEADERS:
-        table.add_column(header, overflow="fold", no_wrap=header in ("Health", "Forecast p85"))
+    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", expand=True)
+    for header in TABLE_COLUMNS:
+        if header == "Project":
+            table.add_column(header, max_width=28, overflow="fold")
+        elif header == "Top reason":
+            table.add_column(header, ratio=1, min_width=24, overflow="fold")
+        else:
+            table.add_column(header, no_wrap=True, justify="left" if header == "Health" else "right")
     for project in document["projects"]:
-        cells: list[Any] = _row(project)
+        full = dict(zip(HEADERS, _row(project), strict=True))
+        full["Top reason"] = full["Top reason"].split(": ", 1)[0]  # the headline; --detail has the rest
+        cells: list[Any] = [full[h] for h in TABLE_COLUMNS]
         health = project["health"]
         cells[1] = Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}")
         table.add_row(*cells)
@@ -76,11 +97,10 @@ def render_table(document: dict[str, Any]) -> Any:
     health = portfolio["health"]
     table.add_section()
     table.add_row(
-        f"Portfolio ({portfolio['projects']} projects)",
+        f"Portfolio ({portfolio['projects']})",
         Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}"),
         str(portfolio["open"]),
         str(portfolio["overdue"]),
-        "",
         str(portfolio["blocked"]),
         "",
         "",
