@@ -122,6 +122,7 @@ def test_expired_event_token_falls_back_to_a_full_pass(
 def test_faults_on_a_fifth_of_requests_still_end_with_an_exact_copy(
     store: Store, server: SandboxServer, workspace: Workspace
 ) -> None:
+    server.faults.seed(1)
     server.faults.error_rate = 0.2
     settings = make_settings(server.base_url, store.url, workspace)
     result = sync(store, settings)

@@ -44,7 +44,8 @@ from tpmsync.store.save import (
 log = logging.getLogger(__name__)
 
 DEADLOCK_RETRIES = 3
-SUBTASK_WINDOW = 16  # subtask listings in flight per project
+SUBTASK_WINDOW = 4  # batch requests for subtasks in flight per project
+BATCH_SIZE = 10  # actions per batch request (Asana's limit)
 
 
 class SyncError(TpmsyncError):
@@ -453,26 +454,27 @@ def _full(ctx: _Run, row: dict[str, Any], result: ProjectResult, fresh_token: st
 
 
 def _sync_subtasks(ctx: _Run, parents: Iterable[str], result: ProjectResult) -> list[MappedTask]:
-    """Subtasks below `parents`, any depth; listings run concurrently, saves in this thread."""
+    """Subtasks below `parents`, any depth: ten parents a batch request, a few requests in flight,
+    saves in this thread."""
     queue = list(parents)
     saved: list[MappedTask] = []
     in_flight: set[Future[list[dict[str, Any]]]] = set()
 
-    def listing(parent: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for page in ctx.client.subtasks(parent):
-            out.extend(page)
-        return out
+    def listing(chunk: list[str]) -> list[dict[str, Any]]:
+        return [record for _parent, records in ctx.client.subtasks_batch(chunk) for record in records]
 
     while queue or in_flight:
         while queue and len(in_flight) < SUBTASK_WINDOW:
-            in_flight.add(ctx.fetch_pool.submit(listing, queue.pop()))
+            chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
+            in_flight.add(ctx.fetch_pool.submit(listing, chunk))
         done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
         for future in done:
-            mapped = ctx.save(future.result(), result)
-            # keep only what the cursor needs, not the records
-            saved.extend(_cursor_only(m) for m in mapped)
-            queue.extend(m.gid for m in mapped if m.task["num_subtasks"] > 0)
+            records = future.result()
+            for start in range(0, len(records), 100):
+                mapped = ctx.save(records[start : start + 100], result)
+                # keep only what the cursor needs, not the records
+                saved.extend(_cursor_only(m) for m in mapped)
+                queue.extend(m.gid for m in mapped if m.task["num_subtasks"] > 0)
     return saved
 
 
