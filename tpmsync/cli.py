@@ -317,7 +317,7 @@ def demo(directory: str, n_projects: int, n_tasks: int, seed: int) -> None:
     """
     from tpmsync.demo import run_demo
 
-    run_demo(directory, projects=n_projects, tasks=n_tasks, seed=seed, echo=click.echo)
+    run_demo(directory, projects=n_projects, tasks=n_tasks, seed=seed, echo=click.echo, show=_print_rich)
 
 
 def _check_commands_have_examples() -> list[str]:

@@ -4,7 +4,7 @@
 2. write a config for it and sync everything into a new SQLite store (full sync);
 3. change a few things in the sandbox (a slip, a completion, a deletion, a move, a new subtask)
    and sync again (incremental: a handful of requests);
-4. print what the store now says.
+4. compute the KPIs and print the status table, as `tpmsync status` would.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from tpmsync.asana.client import AsanaClient
 from tpmsync.config import load_settings
 from tpmsync.progress import make_progress
+from tpmsync.status import read_status, refresh_snapshots
+from tpmsync.status_render import render_table
 from tpmsync.store.db import open_store
 from tpmsync.sync import SyncResult, run_sync
 
@@ -45,7 +48,13 @@ def run_demo(
     tasks: int = 80,
     seed: int = 7,
     echo: Callable[[str], None] = print,
+    show: Callable[[Any], None] | None = None,
 ) -> list[SyncResult]:
+    """Returns the two sync results; `show` prints a rich renderable (the status table)."""
+    if show is None:
+        from rich.console import Console
+
+        show = Console().print
     from tpmsync.sandbox.generator import generate_workspace
     from tpmsync.sandbox.server import SandboxServer
 
@@ -80,10 +89,13 @@ def run_demo(
                     second = run_sync(store, client, settings, progress=progress)
                 echo(f"second sync (incremental): {second.summary()}")
                 results.append(second)
+            refresh_snapshots(store, settings, run_id=second.run_id)
+            document = read_status(store, settings)
         finally:
             store.dispose()
-        echo(f"store: {database} · config: {config}")
-        echo(f"try: TPMSYNC_CONFIG={config} tpmsync status")
+    show(render_table(document))
+    echo(f"store: {database} · config: {config}")
+    echo(f"next: TPMSYNC_CONFIG={config} tpmsync status --detail   (works offline, from the store)")
     return results
 
 
