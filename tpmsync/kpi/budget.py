@@ -1,0 +1,146 @@
+"""Budget health by earned value management (0/100 rule), per design.md "Definitions".
+
+Each task of the set counts on its own (a parent and its subtasks are summed, not rolled up).
+A ratio whose divisor is 0 is None, and so is everything computed from a None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+from tpmsync.kpi.model import BudgetKpis, TaskInput
+
+HOURS_UNIT = "hours"
+
+
+def planned_share(task: TaskInput, as_of: date) -> float:
+    """Share of a task's budget planned to be earned by `as_of` (linear over start … due).
+
+    0 without a due date; 1 when due ≤ as_of; 0 when as_of < start (or, without a start,
+    as_of < due); else (as_of − start + 1) / (due − start + 1).
+    """
+    due = task.due
+    if due is None:
+        return 0.0
+    if due <= as_of:
+        return 1.0
+    start = task.start
+    if start is None or as_of < start:
+        return 0.0
+    return ((as_of - start).days + 1) / ((due - start).days + 1)
+
+
+def actual_hours(task: TaskInput) -> float | None:
+    """The actual-hours field, else Asana time tracking in hours, else None."""
+    if task.actual_hours is not None:
+        return task.actual_hours
+    if task.actual_time_minutes is not None:
+        return task.actual_time_minutes / 60
+    return None
+
+
+def _div(numerator: float | None, divisor: float | None) -> float | None:
+    if numerator is None or divisor is None or divisor == 0:
+        return None
+    return numerator / divisor
+
+
+def compute_budget(
+    tasks: Sequence[TaskInput], as_of: date, *, rate: float | None, currency: str | None
+) -> BudgetKpis | None:
+    """EVM numbers of a project's task set, or None when no task has an estimate.
+
+    With `rate` None the numbers are hours (rate 1, unit "hours"); else money in `currency`.
+    """
+    money_rate = 1.0 if rate is None else rate
+    unit = HOURS_UNIT if rate is None else (currency or "")
+    estimated = 0
+    with_actual = 0
+    from_tracking = 0
+    bac_hours = 0.0
+    ev_hours = 0.0
+    pv_hours = 0.0
+    ac_hours = 0.0
+    for task in tasks:
+        estimate = task.estimate_hours
+        if estimate is not None:
+            estimated += 1
+            bac_hours += estimate
+            if task.completed:
+                ev_hours += estimate
+            pv_hours += estimate * planned_share(task, as_of)
+        actual = actual_hours(task)
+        if actual is not None:
+            with_actual += 1
+            if task.actual_hours is None:
+                from_tracking += 1
+            ac_hours += actual
+    if estimated == 0:
+        return None
+
+    derived = derive(
+        bac=bac_hours * money_rate, pv=pv_hours * money_rate, ev=ev_hours * money_rate, ac=ac_hours * money_rate
+    )
+    return BudgetKpis(
+        unit=unit,
+        rate=money_rate,
+        bac=derived.bac,
+        pv=derived.pv,
+        ev=derived.ev,
+        ac=derived.ac,
+        cv=derived.cv,
+        sv=derived.sv,
+        cpi=derived.cpi,
+        spi=derived.spi,
+        eac=derived.eac,
+        eac2=derived.eac2,
+        etc=derived.etc,
+        vac=derived.vac,
+        tcpi=derived.tcpi,
+        tasks_estimated=estimated,
+        tasks_unestimated=len(tasks) - estimated,
+        tasks_with_actual=with_actual,
+        actuals_from_time_tracking=from_tracking,
+    )
+
+
+class Evm(NamedTuple):
+    """The four base values and everything derived from them."""
+
+    bac: float
+    pv: float
+    ev: float
+    ac: float
+    cv: float
+    sv: float
+    cpi: float | None
+    spi: float | None
+    eac: float | None
+    eac2: float
+    etc: float | None
+    vac: float | None
+    tcpi: float | None
+
+
+def derive(*, bac: float, pv: float, ev: float, ac: float) -> Evm:
+    """CV, SV, CPI, SPI, EAC = BAC/CPI, EAC2 = AC + (BAC − EV), ETC = EAC − AC, VAC, TCPI."""
+    cpi = _div(ev, ac)
+    spi = _div(ev, pv)
+    eac = _div(bac, cpi)
+    return Evm(
+        bac=bac,
+        pv=pv,
+        ev=ev,
+        ac=ac,
+        cv=ev - ac,
+        sv=ev - pv,
+        cpi=cpi,
+        spi=spi,
+        eac=eac,
+        eac2=ac + (bac - ev),
+        etc=None if eac is None else eac - ac,
+        vac=None if eac is None else bac - eac,
+        tcpi=_div(bac - ev, bac - ac),
+    )

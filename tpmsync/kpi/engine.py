@@ -1,0 +1,109 @@
+"""The KPI engine's entry points: one project's KPIs, and the portfolio rollup."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from tpmsync.kpi.budget import compute_budget
+from tpmsync.kpi.deadline import compute_deadline, count_tasks
+from tpmsync.kpi.dependencies import compute_dependencies
+from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, compute_forecast
+from tpmsync.kpi.health import Thresholds, evaluate, project_reasons
+from tpmsync.kpi.model import Health, PortfolioKpis, ProjectInput, ProjectKpis, worst
+from tpmsync.kpi.quality import compute_quality
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSettings:
+    """Knobs of the engine; the config loader fills them from `[kpi]` and `[kpi.thresholds]`."""
+
+    due_soon_days: int = 7
+    stalled_days: int = 5
+    forecast_trials: int = DEFAULT_TRIALS
+    forecast_seed: int = DEFAULT_SEED
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        if self.due_soon_days < 0:
+            raise ValueError(f"kpi.due_soon_days must be ≥ 0, got {self.due_soon_days}")
+        if self.stalled_days < 1:
+            raise ValueError(f"kpi.stalled_days must be ≥ 1, got {self.stalled_days}")
+        if self.forecast_trials < 1:
+            raise ValueError(f"kpi.forecast_trials must be ≥ 1, got {self.forecast_trials}")
+
+
+def compute_project_kpis(project: ProjectInput, as_of: date, settings: KpiSettings | None = None) -> ProjectKpis:
+    """Every KPI of `project` on `as_of` (docs/kpis.md defines each number).
+
+    Raises ValueError when two tasks of the set share a gid (a loader bug).
+    """
+    settings = settings or KpiSettings()
+    tasks = project.tasks
+    if len({task.gid for task in tasks}) != len(tasks):
+        twice = sorted(gid for gid, n in Counter(task.gid for task in tasks).items() if n > 1)
+        raise ValueError(f"project {project.gid}: task gids listed more than once: {', '.join(twice[:5])}")
+
+    counts = count_tasks(tasks)
+    deadline = compute_deadline(tasks, as_of, due_soon_days=settings.due_soon_days, stalled_days=settings.stalled_days)
+    forecast = compute_forecast(
+        tasks, as_of, project.due_on, trials=settings.forecast_trials, seed=settings.forecast_seed
+    )
+    budget = compute_budget(tasks, as_of, rate=project.rate, currency=project.currency)
+    dependencies = compute_dependencies(tasks, project.outside_tasks, as_of)
+    quality = compute_quality(tasks, project.outside_tasks)
+    verdicts = evaluate(
+        as_of=as_of,
+        due_on=project.due_on,
+        counts=counts,
+        deadline=deadline,
+        forecast=forecast,
+        budget=budget,
+        dependencies=dependencies,
+        thresholds=settings.thresholds,
+        stalled_days=settings.stalled_days,
+    )
+    return ProjectKpis(
+        gid=project.gid,
+        name=project.name,
+        as_of=as_of,
+        health=worst(v.health for v in verdicts),
+        reasons=project_reasons(verdicts),
+        tasks=counts,
+        deadline=deadline,
+        forecast=forecast,
+        budget=budget,
+        asana_budget=project.asana_budget,
+        dependencies=dependencies,
+        data_quality=quality,
+        verdicts=verdicts,
+        permalink_url=project.permalink_url,
+    )
+
+
+def rollup_portfolio(projects: Sequence[ProjectKpis]) -> PortfolioKpis:
+    """All projects together: health is the worst project's, counts are summed.
+
+    A task in two reported projects counts in both (each project reports its own set).
+    """
+
+    def names(health: Health) -> tuple[str, ...]:
+        return tuple(p.name for p in projects if p.health is health)
+
+    return PortfolioKpis(
+        health=worst(p.health for p in projects),
+        projects=len(projects),
+        total=sum(p.tasks.total for p in projects),
+        open=sum(p.tasks.open for p in projects),
+        completed=sum(p.tasks.completed for p in projects),
+        overdue=sum(len(p.deadline.overdue) for p in projects),
+        due_soon=sum(len(p.deadline.due_soon) for p in projects),
+        blocked=sum(len(p.dependencies.blocked) for p in projects),
+        blocked_by_overdue=sum(len(p.dependencies.blocked_by_overdue) for p in projects),
+        slipped=sum(len(p.deadline.slipped) for p in projects),
+        red=names(Health.RED),
+        amber=names(Health.AMBER),
+        green=names(Health.GREEN),
+    )
