@@ -39,12 +39,12 @@ def server(workspace: Workspace) -> Iterator[SandboxServer]:
 
 
 def write_config(tmp_path: Path, server: SandboxServer, ws: Workspace, database_url: str,
-                 projects: list[str] | None = None) -> Path:
+                 projects: list[str] | None = None, extra: str = "") -> Path:
     listed = ", ".join(f'"{p}"' for p in (projects or list(ws.projects)))
     path = tmp_path / "tpmsync.toml"
     path.write_text(
         f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\nprojects = [{listed}]\n'
-        f'backoff_base_seconds = 0.001\n[database]\nurl = "{database_url}"\n',
+        f'backoff_base_seconds = 0.001\n{extra}[database]\nurl = "{database_url}"\n',
         encoding="utf-8",
     )
     return path
@@ -60,14 +60,14 @@ def test_a_sync_killed_mid_page_is_completed_by_the_next_run(
 ) -> None:
     ws = generate_workspace(seed=4, projects=3, tasks_per_project=400, subtask_ratio=0.2, today=TODAY)
     with SandboxServer(ws, token=TOKEN) as srv:
-        srv.faults.latency_ms = 40
-        config = write_config(tmp_path, srv, ws, database_url)
+        srv.faults.latency_ms = 150
+        config = write_config(tmp_path, srv, ws, database_url, extra="sync_workers = 1\n")
         env = {**os.environ, "TPMSYNC_CONFIG": str(config), "TPMSYNC_ASANA_TOKEN": TOKEN}
         log = tmp_path / "child.log"
         with log.open("w") as out:
             child = subprocess.Popen([sys.executable, "-m", "tpmsync", "sync"], env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + 60
-        while task_count(store) < 150 and time.monotonic() < deadline and child.poll() is None:
+        while task_count(store) < 100 and time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.02)
         assert child.poll() is None, f"the sync ended before it could be killed: {log.read_text()}"
         child.send_signal(signal.SIGKILL)
