@@ -462,17 +462,26 @@ def test_batch_runs_up_to_ten_actions_through_the_same_api(workspace: Workspace,
     assert too_many.status == 400
 
 
-def test_python_m_tpmsync_sandbox_serves_until_terminated(tmp_path: Any) -> None:
+@pytest.mark.parametrize("as_json", [False, True])
+def test_python_m_tpmsync_sandbox_serves_until_terminated(as_json: bool) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tpmsync.sandbox", "--port", "0", "--projects", "2", "--tasks", "10"],
+        [sys.executable, "-m", "tpmsync.sandbox", "--port", "0", "--projects", "2", "--tasks", "10",
+         *(["--json"] if as_json else [])],
         stdout=subprocess.PIPE, text=True,
     )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/api/1\.0", first)
-        assert match, first
-        connection = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=5)
+        if as_json:
+            info = json.loads(first)
+            assert len(info["projects"]) == 2 and info["token"] == "sandbox-token"
+            port = int(info["root_url"].rsplit(":", 1)[1])
+            assert info["base_url"] == f"http://127.0.0.1:{port}/api/1.0"
+        else:
+            match = re.search(r"http://127\.0\.0\.1:(\d+)/api/1\.0", first)
+            assert match, first
+            port = int(match.group(1))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
             connection.request("GET", "/_sandbox/workspace")
             summary = json.loads(connection.getresponse().read())

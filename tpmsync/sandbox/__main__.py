@@ -2,12 +2,16 @@
 
 Example:
     python -m tpmsync.sandbox --port 8765 --projects 5 --tasks 200 --seed 1 --latency-ms 0 --error-rate 0
+
+With ``--json`` the first line of output is one JSON object (base_url, root_url, token, workspace
+gid, project gids, task count) for a parent process to read.  SIGTERM or Ctrl-C stops it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import threading
@@ -33,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--retry-after", type=int, default=0)
+    parser.add_argument("--json", action="store_true",
+                        help='first line is JSON: {"base_url", "root_url", "token", "workspace", "projects", "tasks"}')
     return parser
 
 
@@ -50,9 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"tpmsync sandbox serving {server.base_url}", flush=True)
-    print(f"  token={server.token} workspace={workspace.asana_workspace.gid} projects={len(workspace.projects)} "
-          f"tasks={len(workspace.tasks)} admin={server.root_url}/_sandbox/", flush=True)
+    if args.json:
+        print(json.dumps({"base_url": server.base_url, "root_url": server.root_url, "token": server.token,
+                          "workspace": workspace.asana_workspace.gid, "projects": list(workspace.projects),
+                          "tasks": len(workspace.tasks)}), flush=True)
+    else:
+        print(f"tpmsync sandbox serving {server.base_url}", flush=True)
+        print(f"  token={server.token} workspace={workspace.asana_workspace.gid} projects={len(workspace.projects)} "
+              f"tasks={len(workspace.tasks)} admin={server.root_url}/_sandbox/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0
