@@ -132,7 +132,7 @@ def render_markdown(document: dict[str, Any]) -> str:
 
 def _task_line(task: dict[str, Any], extra: str = "") -> str:
     due = f" (due {task['due']})" if task.get("due") else ""
-    link = f" {task['permalink_url']}" if task.get("permalink_url") else ""
+    link = f" {task['url']}" if task.get("url") else ""
     return f"  - {task['name']}{due}{extra}{link}"
 
 
