@@ -525,18 +525,11 @@ class Workspace:
                 raise InvalidRequest(f"Unknown project field(s): {', '.join(sorted(unknown))}")
             now = self.now()
             changed: list[str] = []
-            for name, value in fields.items():
-                if name in ("due_on", "start_on"):
-                    value = parse_date(value, name)
-                elif name == "owner":
-                    name, value = "owner_gid", None if value is None else self.get_user(str(value)).gid
-                elif name in ("archived", "completed", "public"):
-                    value = bool(value)
-                else:
-                    value = str(value)
-                if getattr(project, name) != value:
-                    setattr(project, name, value)
-                    changed.append("owner" if name == "owner_gid" else name)
+            for name, raw in fields.items():
+                attr, value = self._coerce_project_field(name, raw)
+                if getattr(project, attr) != value:
+                    setattr(project, attr, value)
+                    changed.append(name)
                     if name == "completed":
                         project.completed_at = now if value else None
             if changed:
@@ -588,6 +581,15 @@ class Workspace:
             return mapping[gid]
         except KeyError:
             raise NotFoundError(f"{kind}: Unknown object: {gid}") from None
+
+    def _coerce_project_field(self, name: str, raw: Any) -> tuple[str, Any]:
+        if name in ("due_on", "start_on"):
+            return name, parse_date(raw, name)
+        if name == "owner":
+            return "owner_gid", None if raw is None else self.get_user(str(raw)).gid
+        if name in ("archived", "completed", "public"):
+            return name, bool(raw)
+        return name, str(raw)
 
     def _section_in(self, project: Project, section_gid: str | None) -> str | None:
         if section_gid is None:
