@@ -7,13 +7,13 @@ A project's health is the worst of its verdicts.  Defaults are documented in doc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
+from typing import Any
 
 from tpmsync.kpi.model import (
     Area,
-    BlockedTask,
     BudgetKpis,
     DeadlineKpis,
     DependencyKpis,
@@ -57,29 +57,56 @@ class Thresholds:
     cycles_amber: int = 1
     critical_path_past_due_red: bool = True
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float | int | bool]) -> Thresholds:
+        """Thresholds from a config table such as `[kpi.thresholds]`; unset keys keep defaults.
+
+        Counts must be whole numbers, switches true/false or 1/0.  Raises ValueError naming
+        the offending key.
+        """
+        types = {item.name: item.type for item in fields(cls)}
+        chosen: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = types.get(name)
+            if kind is None:
+                raise ValueError(f"kpi.thresholds.{name} is not a threshold; known: {', '.join(sorted(types))}")
+            if kind == "bool":
+                if value not in (0, 1):
+                    raise ValueError(f"kpi.thresholds.{name} must be true or false, got {value!r}")
+                chosen[name] = bool(value)
+            elif kind == "int":
+                if isinstance(value, bool) or int(value) != value:
+                    raise ValueError(f"kpi.thresholds.{name} must be a whole number, got {value!r}")
+                chosen[name] = int(value)
+            else:
+                if isinstance(value, bool):
+                    raise ValueError(f"kpi.thresholds.{name} must be a number, got {value!r}")
+                chosen[name] = float(value)
+        return replace(cls(), **chosen)
+
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int) and value < 1:
-                raise ValueError(f"kpi.thresholds.{item.name} must be at least 1, got {value}")
-            if isinstance(value, float) and not 0.0 <= value <= 1.0 and not item.name.startswith(("spi", "cpi")):
-                raise ValueError(f"kpi.thresholds.{item.name} must be between 0 and 1, got {value}")
+            if item.type == "int" and value < 1:
+                raise ValueError(f"kpi.thresholds.{item.name} must be a count of at least 1, got {value}")
+            if item.type == "float" and item.name.endswith("_share_red") | item.name.endswith("_share_amber"):
+                if not 0.0 < value <= 1.0:
+                    raise ValueError(f"kpi.thresholds.{item.name} must be a share in (0, 1], got {value}")
+            elif item.type == "float" and value < 0:
+                raise ValueError(f"kpi.thresholds.{item.name} must not be negative, got {value}")
         for lower_is_worse in ("on_time_rate", "probability", "spi", "cpi"):
-            red = getattr(self, f"{lower_is_worse}_red")
-            amber = getattr(self, f"{lower_is_worse}_amber")
+            red, amber = getattr(self, f"{lower_is_worse}_red"), getattr(self, f"{lower_is_worse}_amber")
             if red > amber:
                 raise ValueError(
                     f"kpi.thresholds.{lower_is_worse}_red ({red}) must not be above {lower_is_worse}_amber ({amber})"
                 )
-        for higher_is_worse in ("stalled_share",):
-            red = getattr(self, f"{higher_is_worse}_red")
-            amber = getattr(self, f"{higher_is_worse}_amber")
-            if red < amber:
-                raise ValueError(
-                    f"kpi.thresholds.{higher_is_worse}_red ({red}) must not be below {higher_is_worse}_amber ({amber})"
-                )
+        if self.on_time_rate_amber > 1 or self.probability_amber > 1:
+            raise ValueError("kpi.thresholds.on_time_rate_amber and probability_amber must not be above 1")
+        if self.stalled_share_red < self.stalled_share_amber:
+            raise ValueError(
+                f"kpi.thresholds.stalled_share_red ({self.stalled_share_red}) must not be below "
+                f"stalled_share_amber ({self.stalled_share_amber})"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,13 +115,13 @@ class Thresholds:
 
 
 def day_text(day: date, as_of: date) -> str:
-    """ "Nov 20", with the year when it is not as_of's year."""
+    """The day as "Nov 20", with ", 2027" added when its year is not as_of's."""
     text = f"{day:%b} {day.day}"
     return text if day.year == as_of.year else f"{text}, {day.year}"
 
 
-def _quoted(ref: TaskInput) -> str:
-    return f"'{ref.name}'"
+def _quoted(task: TaskInput) -> str:
+    return f"'{task.name}'"
 
 
 def _plural(count: int, word: str) -> str:
@@ -120,21 +147,38 @@ def _names(items: Sequence[str], total: int | None = None) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _task_with_due(ref: TaskInput, as_of: date) -> str:
+def _task_with_due(task: TaskInput, as_of: date) -> str:
+    """'Name' (due Nov 20, Assignee, in 'Other project'), with whichever details are known."""
     details = []
-    if ref.due is not None:
-        details.append(f"due {day_text(ref.due, as_of)}")
-    if ref.assignee_name:
-        details.append(ref.assignee_name)
-    if ref.project_name:
-        details.append(f"in '{ref.project_name}'")
-    return _quoted(ref) + (f" ({', '.join(details)})" if details else "")
+    if task.due is not None:
+        details.append(f"due {day_text(task.due, as_of)}")
+    if task.assignee_name:
+        details.append(task.assignee_name)
+    if task.project_name:
+        details.append(f"in '{task.project_name}'")
+    return _quoted(task) + (f" ({', '.join(details)})" if details else "")
 
 
-def _verdict(kpi: str, area: Area, health: Health, reason: str) -> Verdict:
+def _by_count(count: int, share: float, red_share: float, amber_count: int) -> Health:
+    """Red when there is at least one and the share of open tasks reaches `red_share`."""
+    if count and share >= red_share:
+        return Health.RED
+    return Health.AMBER if count >= amber_count else Health.GREEN
+
+
+def _below(value: float, red: float, amber: float) -> Health:
+    """For rates and indices where lower is worse."""
+    if value < red:
+        return Health.RED
+    return Health.AMBER if value < amber else Health.GREEN
+
+
+def _verdict(kpi: str, area: Area, health: Health, reason: Callable[[], str]) -> Verdict:
+    """The verdict; `reason` is only worded when the KPI is not green."""
     if health is Health.GREEN:
         return Verdict(kpi=kpi, area=area, health=health)
-    return Verdict(kpi=kpi, area=area, health=health, reasons=(reason[:1].upper() + reason[1:],))
+    text = reason()
+    return Verdict(kpi=kpi, area=area, health=health, reasons=(text[:1].upper() + text[1:],))
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,18 +187,17 @@ def _verdict(kpi: str, area: Area, health: Health, reason: str) -> Verdict:
 
 
 def _overdue(deadline: DeadlineKpis, counts: TaskCounts, as_of: date, t: Thresholds) -> Verdict:
-    overdue = len(deadline.overdue)
-    share = overdue / counts.open if counts.open else 0.0
-    health = Health.GREEN
-    if overdue and share >= t.overdue_share_red:
-        health = Health.RED
-    elif overdue >= t.overdue_amber:
-        health = Health.AMBER
-    reason = (
-        f"{overdue} of {counts.open} open tasks overdue ({_percent(share)}): "
-        + _names([_task_with_due(ref, as_of) for ref in deadline.overdue[:NAMES_SHOWN]], overdue)
-        + "; finish them or move their dates"
-    )
+    overdue = deadline.overdue
+    share = len(overdue) / counts.open if counts.open else 0.0
+
+    def reason() -> str:
+        names = _names([_task_with_due(task, as_of) for task in overdue[:NAMES_SHOWN]], len(overdue))
+        return (
+            f"{len(overdue)} of {counts.open} open tasks overdue ({_percent(share)}): {names}; "
+            "finish them or move their dates"
+        )
+
+    health = _by_count(len(overdue), share, t.overdue_share_red, t.overdue_amber)
     return _verdict("overdue", "deadline", health, reason)
 
 
@@ -162,64 +205,67 @@ def _on_time(deadline: DeadlineKpis, t: Thresholds) -> Verdict | None:
     rate = deadline.on_time_rate
     if rate is None:
         return None
-    health = Health.GREEN
-    if rate < t.on_time_rate_red:
-        health = Health.RED
-    elif rate < t.on_time_rate_amber:
-        health = Health.AMBER
-    reason = (
-        f"only {deadline.completed_on_time} of {deadline.completed_with_due} tasks completed in the last "
-        f"30 days met their due date ({_percent(rate)})"
-    )
-    return _verdict("on_time_rate", "deadline", health, reason)
+
+    def reason() -> str:
+        return (
+            f"only {deadline.completed_on_time} of {deadline.completed_with_due} tasks completed in the last "
+            f"30 days met their due date ({_percent(rate)})"
+        )
+
+    return _verdict("on_time_rate", "deadline", _below(rate, t.on_time_rate_red, t.on_time_rate_amber), reason)
 
 
 def _slipped(deadline: DeadlineKpis, counts: TaskCounts, as_of: date, t: Thresholds) -> Verdict:
-    slipped = len(deadline.slipped)
-    share = slipped / counts.open if counts.open else 0.0
-    health = Health.GREEN
-    if slipped and share >= t.slipped_share_red:
-        health = Health.RED
-    elif slipped >= t.slipped_amber:
-        health = Health.AMBER
-    parts = []
-    for item in deadline.slipped[:NAMES_SHOWN]:
-        text = _quoted(item.task)
-        if item.slip_days is not None and item.current_due is not None:
-            text += f" {item.slip_days:+d} days (now due {day_text(item.current_due, as_of)})"
-        parts.append(text)
-    reason = f"{_plural(slipped, 'open task')} slipped: {_names(parts, slipped)}"
+    slipped = deadline.slipped
+    share = len(slipped) / counts.open if counts.open else 0.0
+
+    def reason() -> str:
+        parts = []
+        for item in slipped[:NAMES_SHOWN]:
+            text = _quoted(item.task)
+            if item.slip_days is not None and item.current_due is not None:
+                text += f" {item.slip_days:+d} days (now due {day_text(item.current_due, as_of)})"
+            parts.append(text)
+        return f"{_plural(len(slipped), 'open task')} slipped: {_names(parts, len(slipped))}"
+
+    health = _by_count(len(slipped), share, t.slipped_share_red, t.slipped_amber)
     return _verdict("slipped", "deadline", health, reason)
 
 
 def _stalled(deadline: DeadlineKpis, counts: TaskCounts, stalled_days: int, t: Thresholds) -> Verdict:
-    stalled = len(deadline.stalled)
-    share = stalled / counts.open if counts.open else 0.0
+    stalled = deadline.stalled
+    share = len(stalled) / counts.open if counts.open else 0.0
     health = Health.GREEN
     if stalled and share >= t.stalled_share_red:
         health = Health.RED
     elif stalled and share >= t.stalled_share_amber:
         health = Health.AMBER
-    parts = [
-        f"{_quoted(item.task)} ({item.idle_days} days"
-        + (f", {item.task.assignee_name})" if item.task.assignee_name else ")")
-        for item in deadline.stalled[:NAMES_SHOWN]
-    ]
-    reason = (
-        f"{stalled} of {counts.open} open tasks not updated for {stalled_days}+ days: {_names(parts, stalled)}; "
-        "check in with their owners"
-    )
+
+    def reason() -> str:
+        parts = [
+            f"{_quoted(item.task)} ({item.idle_days} days"
+            + (f", {item.task.assignee_name})" if item.task.assignee_name else ")")
+            for item in stalled[:NAMES_SHOWN]
+        ]
+        return (
+            f"{len(stalled)} of {counts.open} open tasks not updated for {stalled_days}+ days: "
+            f"{_names(parts, len(stalled))}; check in with their owners"
+        )
+
     return _verdict("stalled", "deadline", health, reason)
 
 
 def _milestones(deadline: DeadlineKpis, as_of: date, t: Thresholds) -> Verdict:
-    late = [m for m in deadline.milestones if m.state is MilestoneState.OVERDUE]
-    health = Health.RED if len(late) >= t.milestone_overdue_red else Health.GREEN
-    parts = [
-        f"{_quoted(m.task)} overdue since {day_text(m.task.due, as_of)}" if m.task.due else _quoted(m.task)
-        for m in late[:NAMES_SHOWN]
-    ]
-    reason = f"{_plural(len(late), 'milestone')} missed: {_names(parts, len(late))}"
+    missed = [m.task for m in deadline.milestones if m.state is MilestoneState.OVERDUE]
+
+    def reason() -> str:
+        parts = [
+            f"{_quoted(task)} overdue since {day_text(task.due, as_of)}" if task.due else _quoted(task)
+            for task in missed[:NAMES_SHOWN]
+        ]
+        return f"{_plural(len(missed), 'milestone')} missed: {_names(parts, len(missed))}"
+
+    health = Health.RED if len(missed) >= t.milestone_overdue_red else Health.GREEN
     return _verdict("milestones", "deadline", health, reason)
 
 
@@ -230,55 +276,51 @@ def _milestones(deadline: DeadlineKpis, as_of: date, t: Thresholds) -> Verdict:
 
 def _forecast(forecast: Forecast, as_of: date, t: Thresholds) -> Verdict | None:
     probability = forecast.probability_on_time
-    if probability is None or forecast.due_on is None:
+    due_on = forecast.due_on
+    if probability is None or due_on is None:
         return None
-    health = Health.GREEN
-    if probability < t.probability_red:
-        health = Health.RED
-    elif probability < t.probability_amber:
-        health = Health.AMBER
-    outlook = ", ".join(
-        f"{label} {day_text(day, as_of)}" for label, day in (("p50", forecast.p50), ("p85", forecast.p85)) if day
-    )
-    reason = (
-        f"at the current pace only {_percent(probability)} of {forecast.trials:,} simulations finish the "
-        f"{forecast.remaining} open tasks by the due date {day_text(forecast.due_on, as_of)}"
-        + (f" ({outlook})" if outlook else "")
-        + "; cut scope, add people or move the date"
-    )
-    return _verdict("forecast", "forecast", health, reason)
+
+    def reason() -> str:
+        outlook = ", ".join(
+            f"{label} {day_text(day, as_of)}" for label, day in (("p50", forecast.p50), ("p85", forecast.p85)) if day
+        )
+        return (
+            f"at the current pace only {_percent(probability)} of {forecast.trials:,} simulations finish the "
+            f"{forecast.remaining} open tasks by the due date {day_text(due_on, as_of)}"
+            + (f" ({outlook})" if outlook else "")
+            + "; cut scope, add people or move the date"
+        )
+
+    return _verdict("forecast", "forecast", _below(probability, t.probability_red, t.probability_amber), reason)
 
 
 def _spi(budget: BudgetKpis, as_of: date, t: Thresholds) -> Verdict | None:
-    if budget.spi is None:
+    spi = budget.spi
+    if spi is None:
         return None
-    health = Health.GREEN
-    if budget.spi < t.spi_red:
-        health = Health.RED
-    elif budget.spi < t.spi_amber:
-        health = Health.AMBER
-    reason = (
-        f"SPI {budget.spi:.2f}: {_money(budget.ev, budget.unit)} of work done against "
-        f"{_money(budget.pv, budget.unit)} planned by {day_text(as_of, as_of)}"
-    )
-    return _verdict("spi", "budget", health, reason)
+
+    def reason() -> str:
+        return (
+            f"SPI {spi:.2f}: {_money(budget.ev, budget.unit)} of work done against "
+            f"{_money(budget.pv, budget.unit)} planned by {day_text(as_of, as_of)}"
+        )
+
+    return _verdict("spi", "budget", _below(spi, t.spi_red, t.spi_amber), reason)
 
 
 def _cpi(budget: BudgetKpis, t: Thresholds) -> Verdict | None:
-    if budget.cpi is None:
+    cpi = budget.cpi
+    if cpi is None:
         return None
-    health = Health.GREEN
-    if budget.cpi < t.cpi_red:
-        health = Health.RED
-    elif budget.cpi < t.cpi_amber:
-        health = Health.AMBER
-    unit = budget.unit
-    reason = f"CPI {budget.cpi:.2f}: {_money(budget.ac, unit)} spent for {_money(budget.ev, unit)} of work done"
-    if budget.eac is not None:
-        reason += (
-            f"; forecast cost {_money(budget.eac, budget.unit)} against a budget of {_money(budget.bac, budget.unit)}"
-        )
-    return _verdict("cpi", "budget", health, reason)
+
+    def reason() -> str:
+        unit = budget.unit
+        text = f"CPI {cpi:.2f}: {_money(budget.ac, unit)} spent for {_money(budget.ev, unit)} of work done"
+        if budget.eac is not None:
+            text += f"; forecast cost {_money(budget.eac, unit)} against a budget of {_money(budget.bac, unit)}"
+        return text
+
+    return _verdict("cpi", "budget", _below(cpi, t.cpi_red, t.cpi_amber), reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,53 +330,62 @@ def _cpi(budget: BudgetKpis, t: Thresholds) -> Verdict | None:
 
 def _blocked_by_overdue(deps: DependencyKpis, as_of: date, t: Thresholds) -> Verdict:
     items = deps.blocked_by_overdue
-    on_path = {ref.gid for ref in deps.critical_path}
-    critical = [item for item in items if item.task.gid in on_path]
+    on_path = {task.gid for task in deps.critical_path}
+    critical = [item.task for item in items if item.task.gid in on_path]
     health = Health.GREEN
     if critical and t.blocked_by_overdue_on_critical_path_red:
         health = Health.RED
     elif len(items) >= t.blocked_by_overdue_amber:
         health = Health.AMBER
-    by_blocker: dict[str, tuple[TaskInput, list[BlockedTask]]] = {}
-    for item in items:
-        for blocker in item.overdue_dependencies:
-            by_blocker.setdefault(blocker.gid, (blocker, []))[1].append(item)
-    groups = sorted(by_blocker.values(), key=lambda group: (-len(group[1]), group[0].due or date.max, group[0].gid))
-    parts = []
-    for blocker, blocked in groups[:NAMES_SHOWN]:
-        who = _quoted(blocked[0].task) + " is" if len(blocked) == 1 else f"{len(blocked)} tasks"
-        parts.append(f"{who} blocked by overdue {_task_with_due(blocker, as_of)}")
-    reason = _names(parts, len(groups))
-    if critical:
-        item = critical[0]
-        reason = (
-            f"{_quoted(item.task)} on the critical path is blocked by overdue "
-            f"{_task_with_due(item.overdue_dependencies[0], as_of)}; " + reason
-        )
+
+    def reason() -> str:
+        by_blocker: dict[str, tuple[TaskInput, list[TaskInput]]] = {}
+        for item in items:
+            for blocker in item.overdue_dependencies:
+                by_blocker.setdefault(blocker.gid, (blocker, []))[1].append(item.task)
+        groups = sorted(by_blocker.values(), key=lambda group: (-len(group[1]), group[0].due or date.max, group[0].gid))
+        parts = []
+        for blocker, blocked in groups[:NAMES_SHOWN]:
+            who = f"{_quoted(blocked[0])} is" if len(blocked) == 1 else f"{len(blocked)} tasks"
+            parts.append(f"{who} blocked by overdue {_task_with_due(blocker, as_of)}")
+        text = _names(parts, len(groups))
+        if critical:
+            text += "; on the critical path: " + _names(
+                [_quoted(task) for task in critical[:NAMES_SHOWN]], len(critical)
+            )
+        return text
+
     return _verdict("blocked_by_overdue", "dependencies", health, reason)
 
 
 def _conflicts(deps: DependencyKpis, as_of: date, t: Thresholds) -> Verdict:
-    health = Health.AMBER if len(deps.conflicts) >= t.conflicts_amber else Health.GREEN
-    parts = [
-        f"{_task_with_due(c.task, as_of)} depends on {_quoted(c.dependency)}, due later "
-        f"({day_text(c.dependency.due, as_of) if c.dependency.due else '?'})"
-        for c in deps.conflicts[:NAMES_SHOWN]
-    ]
-    count = len(deps.conflicts)
-    reason = f"{_plural(count, 'schedule conflict')}: {_names(parts, count)}; move one of the dates"
+    conflicts = deps.conflicts
+
+    def reason() -> str:
+        parts = [
+            f"{_task_with_due(c.task, as_of)} depends on {_quoted(c.dependency)}, due later "
+            f"({day_text(c.dependency.due, as_of) if c.dependency.due else '?'})"
+            for c in conflicts[:NAMES_SHOWN]
+        ]
+        count = len(conflicts)
+        return f"{_plural(count, 'schedule conflict')}: {_names(parts, count)}; move one of the dates"
+
+    health = Health.AMBER if len(conflicts) >= t.conflicts_amber else Health.GREEN
     return _verdict("conflicts", "dependencies", health, reason)
 
 
 def _cycles(deps: DependencyKpis, t: Thresholds) -> Verdict:
-    health = Health.AMBER if len(deps.cycles) >= t.cycles_amber else Health.GREEN
-    parts = [
-        " ↔ ".join(_quoted(ref) for ref in cycle[:NAMES_SHOWN]) + (" ↔ …" if len(cycle) > NAMES_SHOWN else "")
-        for cycle in deps.cycles[:NAMES_SHOWN]
-    ]
-    reason = (
-        f"{_plural(len(deps.cycles), 'dependency cycle')}: {_names(parts, len(deps.cycles))}; remove one link of each"
-    )
+    cycles = deps.cycles
+
+    def reason() -> str:
+        parts = [
+            " ↔ ".join(_quoted(task) for task in cycle[:NAMES_SHOWN]) + (" ↔ …" if len(cycle) > NAMES_SHOWN else "")
+            for cycle in cycles[:NAMES_SHOWN]
+        ]
+        count = len(cycles)
+        return f"{_plural(count, 'dependency cycle')}: {_names(parts, count)}; remove one link of each"
+
+    health = Health.AMBER if len(cycles) >= t.cycles_amber else Health.GREEN
     return _verdict("cycles", "dependencies", health, reason)
 
 
@@ -344,21 +395,23 @@ def _critical_path(
     if due_on is None or not t.critical_path_past_due_red or counts.open == 0:
         return None
     days = deps.critical_path_days
-    earliest = as_of + timedelta(days=days - 1)
-    health = Health.RED if earliest > due_on else Health.GREEN
-    if due_on < as_of:
-        reason = f"the project due date {day_text(due_on, as_of)} has passed with {_plural(counts.open, 'open task')}"
-    else:
+    earliest = as_of + timedelta(days=days - 1)  # the chain starts on as_of
+
+    def reason() -> str:
+        if due_on < as_of:
+            return f"the project due date {day_text(due_on, as_of)} has passed with {_plural(counts.open, 'open task')}"
         chain = deps.critical_path
         route = (
-            " → ".join(_quoted(ref) for ref in chain)
+            " → ".join(_quoted(task) for task in chain)
             if len(chain) <= 4
-            else (f"{_quoted(chain[0])} → … → {_quoted(chain[-1])}")
+            else f"{_quoted(chain[0])} → … → {_quoted(chain[-1])}"
         )
-        reason = (
+        return (
             f"the critical path {route} needs {days} days, so the earliest finish is "
             f"{day_text(earliest, as_of)}, after the project due date {day_text(due_on, as_of)}"
         )
+
+    health = Health.RED if due_on < as_of or earliest > due_on else Health.GREEN
     return _verdict("critical_path", "dependencies", health, reason)
 
 
