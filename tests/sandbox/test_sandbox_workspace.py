@@ -127,7 +127,7 @@ def test_add_task_is_a_member_and_the_project_sees_added(ws: Workspace, clock: C
 
 def test_edit_emits_one_changed_event_per_changed_field_and_touches_modified_at(ws: Workspace, clock: Clock) -> None:
     project = next(iter(ws.projects))
-    gid = ws.project_member_gids(project)[0]
+    gid = next(g for g in ws.project_member_gids(project) if not ws.tasks[g].completed)
     token = _token(ws, project)
     clock.advance(hours=1)
     ws.edit_task(gid, name="Renamed", due_on="2027-01-05", notes=ws.tasks[gid].notes)

@@ -49,6 +49,23 @@ class _Fields:
     target: CustomField
 
 
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """How a project is going, so that a sample portfolio shows green, amber and red projects."""
+
+    done_when_past_due: float  # chance that a task due before today is completed
+    late_days: tuple[int, int]  # completion day relative to the due date
+    idle_days: int  # open tasks were last touched up to this many days ago
+    project_due: tuple[int, int]  # the project's due date, days from today
+
+
+PROFILES = (
+    _Profile(done_when_past_due=0.99, late_days=(-6, 0), idle_days=3, project_due=(75, 110)),
+    _Profile(done_when_past_due=0.93, late_days=(-5, 2), idle_days=6, project_due=(40, 70)),
+    _Profile(done_when_past_due=0.78, late_days=(-4, 6), idle_days=20, project_due=(-5, 30)),
+)
+
+
 @dataclass(slots=True)
 class _Gen:
     """State of one generation run."""
@@ -60,6 +77,7 @@ class _Gen:
     fields: _Fields
     user_gids: list[str]
     project_fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    profile: _Profile = PROFILES[0]
     _days: dict[int, date] = field(default_factory=dict)
     _names: dict[tuple[str, str], str] = field(default_factory=dict)
     _memberships: dict[tuple[str, str], Membership] = field(default_factory=dict)
@@ -129,6 +147,7 @@ def generate_workspace(
     orphans = _orphan_tasks(gen) if with_dependencies and projects else []
     previous: list[Task] = []
     for index in range(projects):
+        gen.profile = PROFILES[index % len(PROFILES)]
         project = _project(gen, index, team_gids[index % len(team_gids)])
         own = _project_tasks(gen, project, tasks_per_project, previous, with_dependencies)
         if with_dependencies and own and index in (0, projects - 1) and orphans:
@@ -191,7 +210,7 @@ def _project(gen: _Gen, index: int, team_gid: str) -> Project:
         notes=f"Sample project {index + 1} of the tpmsync sandbox.",
         color=COLORS[index % len(COLORS)],
         start_on=gen.day(-rng.randint(60, 90)),
-        due_on=gen.day(rng.randint(-5, 90)),
+        due_on=gen.day(rng.randint(*gen.profile.project_due)),
     )
     project.modified_at = gen.moment(gen.day(-rng.randint(1, 20)))
     gen.project_fields[project.gid] = frozenset(field_gids)
@@ -264,11 +283,11 @@ def _task(gen: _Gen, project_gid: str | None, *, milestone: bool = False,
     elif due is None:
         p_done = 0.3
     else:
-        p_done = 0.8 if due < gen.today else 0.15
+        p_done = gen.profile.done_when_past_due if due < gen.today else 0.15
     completed_at = _completion(gen, created, due) if rng.random() < p_done else None
     if completed_at is not None and parent is not None and parent.completed_at is not None:
         completed_at = max(created, min(completed_at, parent.completed_at))
-    last_touch = completed_at or gen.moment(created.date() + timedelta(days=rng.randint(0, 15)))
+    last_touch = completed_at or gen.moment(gen.day(-rng.randint(1, gen.profile.idle_days)))
     task = Task(
         gen.ws.new_gid(),
         f"Milestone: {rng.choice(MILESTONES)}" if milestone else gen.name(),
@@ -292,7 +311,7 @@ def _task(gen: _Gen, project_gid: str | None, *, milestone: bool = False,
 def _completion(gen: _Gen, created: datetime, due: date | None) -> datetime:
     """A completion time in the eight weeks before today: near the due date (early or late)."""
     rng = gen.rng
-    day = due + timedelta(days=rng.randint(-6, 5)) if due is not None else gen.day(-rng.randint(1, 50))
+    day = due + timedelta(days=rng.randint(*gen.profile.late_days)) if due is not None else gen.day(-rng.randint(1, 50))
     day = max(min(day, gen.day(-1)), gen.day(-56), created.date())
     at = gen.moment(day)
     return at if at > created else created + timedelta(minutes=rng.randint(5, 300))

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tpmsync.asana.mapping import MappedTask
 from tpmsync.store.models import (
+    Base,
     CustomField,
     CustomFieldValue,
     Project,
@@ -58,6 +59,11 @@ def upsert(
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     ordered = sorted(rows, key=lambda row: tuple(str(row[k]) for k in keys))
     session.execute(stmt, ordered)
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: plain executemany INSERTs, without the ORM's bulk grouping."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _unique(rows: Iterable[dict[str, Any]], key: str = "gid") -> list[dict[str, Any]]:
@@ -165,13 +171,13 @@ def save_tasks(
     session.execute(delete(TaskDependency).where(TaskDependency.task_gid.in_(gids)))
     edges = [{"task_gid": gid, "depends_on_gid": d} for gid, m in by_gid.items() for d in m.dependencies]
     if edges:
-        session.execute(insert(TaskDependency), edges)
+        session.execute(insert(_table(TaskDependency)), edges)
     session.execute(delete(CustomFieldValue).where(CustomFieldValue.task_gid.in_(gids)))
     values = [v for m in mapped for v in m.custom_values]
     if values:
-        session.execute(insert(CustomFieldValue), values)
+        session.execute(insert(_table(CustomFieldValue)), values)
     if history:
-        session.execute(insert(TaskHistory), history)
+        session.execute(insert(_table(TaskHistory)), history)
     return len(task_rows)
 
 
@@ -206,8 +212,10 @@ def tombstone_tasks(session: Session, gids: Iterable[str], *, now: datetime, run
                 .where(TaskProject.task_gid.in_(chunk), TaskProject.removed_at.is_(None))
                 .values(removed_at=now)
             )
+            # Asana drops a deleted task from its dependents' dependencies; so does the store
+            session.execute(delete(TaskDependency).where(TaskDependency.depends_on_gid.in_(chunk)))
             session.execute(
-                insert(TaskHistory),
+                insert(_table(TaskHistory)),
                 [_history(g, "deleted", None, "true", now, run_id) for g in chunk],
             )
         frontier = set(session.scalars(select(Task.gid).where(Task.parent_gid.in_(batch), Task.deleted_at.is_(None))))
@@ -240,7 +248,7 @@ def save_project(session: Session, row: dict[str, Any], *, now: datetime) -> Non
 def save_budgets(session: Session, project_gid: str, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(delete(ProjectBudget).where(ProjectBudget.project_gid == project_gid))
     if rows:
-        session.execute(insert(ProjectBudget), list(rows))
+        session.execute(insert(_table(ProjectBudget)), list(rows))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
