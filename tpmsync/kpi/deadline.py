@@ -28,11 +28,6 @@ def count_tasks(tasks: Sequence[TaskInput]) -> TaskCounts:
     return TaskCounts(total=len(tasks), open=len(tasks) - completed, completed=completed)
 
 
-def is_overdue(task: TaskInput, as_of: date) -> bool:
-    """Open and due < as_of."""
-    return not task.completed and task.due is not None and task.due < as_of
-
-
 def on_time(tasks: Sequence[TaskInput], as_of: date) -> tuple[float | None, int, int]:
     """(rate, completed on or before due, completed with a due date) over as_of − 29 … as_of."""
     window_start = as_of - timedelta(days=ON_TIME_WINDOW_DAYS - 1)

@@ -72,10 +72,6 @@ class TaskInput:
     permalink_url: str | None = None
     due_history: Sequence[DueChange] = ()
 
-    @property
-    def is_open(self) -> bool:
-        return not self.completed
-
 
 @dataclass(frozen=True, slots=True)
 class AsanaBudget:
