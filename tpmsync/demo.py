@@ -104,7 +104,7 @@ def _change_things(workspace: object) -> str:
 
     assert isinstance(workspace, Workspace)
     gids = list(workspace.projects)
-    first, second = gids[0], gids[min(1, len(gids) - 1)]
+    first, second = gids[-1], gids[max(0, len(gids) - 2)]
     open_members = [g for g in workspace.project_member_gids(first) if not workspace.tasks[g].completed]
     done: list[str] = []
     if open_members:

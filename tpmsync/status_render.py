@@ -59,6 +59,14 @@ HEADERS = [
 ]
 
 
+def headline(reason: str, limit: int = 64) -> str:
+    """The first clause of a reason, for a table cell; `--detail` and JSON keep the whole text."""
+    short = reason.split(": ", 1)[0].split("; ", 1)[0]
+    if len(short) <= limit:
+        return short
+    return short[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 TABLE_COLUMNS = [
     "Project",
     "Health",
@@ -88,7 +96,7 @@ def render_table(document: dict[str, Any]) -> Any:
             table.add_column(header, no_wrap=True, justify="left" if header == "Health" else "right")
     for project in document["projects"]:
         full = dict(zip(HEADERS, _row(project), strict=True))
-        full["Top reason"] = full["Top reason"].split(": ", 1)[0]  # the headline; --detail has the rest
+        full["Top reason"] = headline(full["Top reason"])
         cells: list[Any] = [full[h] for h in TABLE_COLUMNS]
         health = project["health"]
         cells[1] = Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}")

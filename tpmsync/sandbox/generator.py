@@ -57,10 +57,11 @@ class _Profile:
     late_days: tuple[int, int]  # completion day relative to the due date
     idle_days: int  # open tasks were last touched up to this many days ago
     project_due: tuple[int, int]  # the project's due date, days from today
+    consistent_plan: bool = False  # dependencies are due before the tasks that wait for them
 
 
 PROFILES = (
-    _Profile(done_when_past_due=0.99, late_days=(-6, 0), idle_days=3, project_due=(75, 110)),
+    _Profile(done_when_past_due=0.99, late_days=(-6, 0), idle_days=3, project_due=(75, 110), consistent_plan=True),
     _Profile(done_when_past_due=0.93, late_days=(-5, 2), idle_days=6, project_due=(40, 70)),
     _Profile(done_when_past_due=0.78, late_days=(-4, 6), idle_days=20, project_due=(-5, 30)),
 )
@@ -151,7 +152,7 @@ def generate_workspace(
         project = _project(gen, index, team_gids[index % len(team_gids)])
         own = _project_tasks(gen, project, tasks_per_project, previous, with_dependencies)
         if with_dependencies and own and index in (0, projects - 1) and orphans:
-            _depend(gen.ws, own[len(own) // 3], orphans[0 if index == 0 else -1])
+            _depend(gen.ws, own[len(own) // 3], orphans[-1 if index == 0 else 0])
         _subtasks(gen, own, round(len(own) * subtask_ratio))
         previous = own
     _budgets(gen)
@@ -247,12 +248,21 @@ def _project_tasks(gen: _Gen, project: Project, count: int, previous: list[Task]
         section = sections[3] if task.completed else sections[rng.randrange(3)]
         task.memberships = (gen.membership(project.gid, section),)
         if with_dependencies and i and rng.random() < 0.15:
-            task.dependency_gids = (own[rng.randrange(max(0, i - 30), i)].gid,)
+            before = own[rng.randrange(max(0, i - 30), i)]
+            # a healthy project plans its dependencies to finish first; the others do not always
+            if gen.profile.consistent_plan and _due_after(before, task):
+                before = min(own[max(0, i - 30) : i], key=lambda t: t.due_on or gen.today)
+            if not (gen.profile.consistent_plan and _due_after(before, task)):
+                task.dependency_gids = (before.gid,)
         own.append(ws.insert_task(task))
     if with_dependencies and previous and own:
         for _ in range(2):
             _depend(ws, rng.choice(own), rng.choice(previous))
     return own
+
+
+def _due_after(dependency: Task, task: Task) -> bool:
+    return dependency.due_on is not None and task.due_on is not None and dependency.due_on > task.due_on
 
 
 def _depend(ws: Workspace, task: Task, on: Task) -> None:
