@@ -8,7 +8,7 @@ A project's health is the worst of its verdicts.  Defaults are documented in doc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +27,11 @@ from tpmsync.kpi.model import (
 
 NAMES_SHOWN = 3
 """How many tasks a reason names before it says "and N more"."""
+
+
+def _kind(item: Field[Any]) -> str:
+    """The name of a field's declared type (int, float or bool), whether or not annotations are strings."""
+    return item.type if isinstance(item.type, str) else item.type.__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,7 @@ class Thresholds:
         Counts must be whole numbers, switches true/false or 1/0.  Raises ValueError naming
         the offending key.
         """
-        types = {item.name: item.type for item in fields(cls)}
+        types = {item.name: _kind(item) for item in fields(cls)}
         chosen: dict[str, Any] = {}
         for name, value in values.items():
             kind = types.get(name)
@@ -87,12 +92,13 @@ class Thresholds:
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.type == "int" and value < 1:
+            kind = _kind(item)
+            if kind == "int" and value < 1:
                 raise ValueError(f"kpi.thresholds.{item.name} must be a count of at least 1, got {value}")
-            if item.type == "float" and item.name.endswith("_share_red") | item.name.endswith("_share_amber"):
+            if kind == "float" and item.name.endswith(("_share_red", "_share_amber")):
                 if not 0.0 < value <= 1.0:
                     raise ValueError(f"kpi.thresholds.{item.name} must be a share in (0, 1], got {value}")
-            elif item.type == "float" and value < 0:
+            elif kind == "float" and value < 0:
                 raise ValueError(f"kpi.thresholds.{item.name} must not be negative, got {value}")
         for lower_is_worse in ("on_time_rate", "probability", "spi", "cpi"):
             red, amber = getattr(self, f"{lower_is_worse}_red"), getattr(self, f"{lower_is_worse}_amber")
