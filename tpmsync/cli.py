@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -213,7 +214,8 @@ def _print_rich(renderable: Any) -> None:
 
     console = Console()
     if not console.is_terminal:
-        console = Console(width=160)  # a pipe or a file: no terminal to fit, keep rows on one line
+        # a pipe or a file: no terminal to fit, so keep rows on one line unless COLUMNS says otherwise
+        console = Console(width=int(os.environ.get("COLUMNS") or 160))
     console.print(renderable)
 
 

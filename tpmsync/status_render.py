@@ -67,37 +67,38 @@ def headline(reason: str, limit: int = 64) -> str:
     return short[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-TABLE_COLUMNS = [
-    "Project",
-    "Health",
-    "Open",
-    "Overdue",
-    "Blocked",
-    "On time",
-    "SPI",
-    "CPI",
-    "Forecast p85",
-    "Top reason",
-]
+TABLE_COLUMNS = ["Project", "Health", "Open", "Overdue", "Blocked", "SPI", "CPI", "p85", "On time?", "Top reason"]
+
+
+def _table_cells(project: dict[str, Any]) -> list[str]:
+    full = dict(zip(HEADERS, _row(project), strict=True))
+    forecast = project["deadline"].get("forecast") or {}
+    chance = forecast.get("probability_on_time")
+    full["p85"] = forecast.get("p85") or "—"
+    full["On time?"] = _percent(chance) if chance is not None else "—"
+    full["Top reason"] = headline(full["Top reason"])
+    return [full[h] for h in TABLE_COLUMNS]
 
 
 def render_table(document: dict[str, Any]) -> Any:
-    """A rich Table: one row per project, then the portfolio. Numbers never wrap; the reason does."""
+    """A rich Table: one row per project, then the portfolio. Numbers never wrap; the reason does.
+
+    "On time?" is the forecast's chance of finishing by the project's due date.
+    """
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", expand=True)
+    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", box=box.SIMPLE_HEAD, expand=True)
     for header in TABLE_COLUMNS:
         if header == "Project":
-            table.add_column(header, max_width=28, overflow="fold")
+            table.add_column(header, max_width=26, overflow="fold")
         elif header == "Top reason":
-            table.add_column(header, ratio=1, min_width=24, overflow="fold")
+            table.add_column(header, ratio=1, overflow="fold")
         else:
             table.add_column(header, no_wrap=True, justify="left" if header == "Health" else "right")
     for project in document["projects"]:
-        full = dict(zip(HEADERS, _row(project), strict=True))
-        full["Top reason"] = headline(full["Top reason"])
-        cells: list[Any] = [full[h] for h in TABLE_COLUMNS]
+        cells: list[Any] = _table_cells(project)
         health = project["health"]
         cells[1] = Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}")
         table.add_row(*cells)
@@ -110,10 +111,7 @@ def render_table(document: dict[str, Any]) -> Any:
         str(portfolio["open"]),
         str(portfolio["overdue"]),
         str(portfolio["blocked"]),
-        "",
-        "",
-        "",
-        "",
+        "", "", "", "",
         f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green",
     )
     return table
