@@ -1,0 +1,138 @@
+"""init, doctor, db upgrade and sync --json through the CLI, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from tests.sync_support import TOKEN, make_settings, sync, with_projects
+from tpmsync.cli import main
+from tpmsync.config import load_settings
+from tpmsync.sandbox.generator import generate_workspace
+from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.workspace import Workspace
+from tpmsync.store.db import Store, head_revision
+from tpmsync.store.models import Project
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return generate_workspace(seed=13, projects=4, tasks_per_project=20, subtask_ratio=0.2, today=date(2026, 11, 25))
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[SandboxServer]:
+    with SandboxServer(workspace, token=TOKEN) as srv:
+        yield srv
+
+
+def test_init_writes_a_valid_commented_config_and_the_database(tmp_path: Path) -> None:
+    config = tmp_path / "tpmsync.toml"
+    db = tmp_path / "t.db"
+    runner = CliRunner()
+    result = runner.invoke(main, ["--database-url", f"sqlite:///{db}", "init", "--path", str(config),
+                                  "--workspace", "42", "--project", "Website relaunch", "--project", "7"])
+    assert result.exit_code == 0, result.output
+    settings = load_settings(config, env={})
+    assert settings.asana.workspace == "42"
+    assert settings.asana.projects == ("Website relaunch", "7")
+    assert "# Client-side rate limit" in config.read_text()
+    assert db.exists()
+    again = runner.invoke(main, ["init", "--path", str(config)])
+    assert again.exit_code == 1 and "exists already; pass --force" in again.output
+
+
+def test_doctor_says_what_passes_and_what_does_not(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace
+) -> None:
+    first = next(iter(workspace.projects.values()))
+    config = tmp_path / "tpmsync.toml"
+    db = tmp_path / "d.db"
+    config.write_text(
+        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
+        f'projects = ["{first.gid}", "{first.name}", "No such project"]\n[database]\nurl = "sqlite:///{db}"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(config), "doctor"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
+    assert lines[0].startswith("✓ config")
+    assert lines[1].startswith("✗ database") and "tpmsync db upgrade" in lines[1]
+    assert lines[2].startswith("✓ token")
+    assert lines[3].startswith(f"✓ project {first.gid}") and lines[4].startswith(f"✓ project '{first.name}'")
+    assert lines[5].startswith("✗ project 'No such project'")
+    assert runner.invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
+    bad_token = runner.invoke(main, ["--config", str(config), "doctor"], env={"TPMSYNC_ASANA_TOKEN": "nope"})
+    assert "✓ database" in bad_token.output and "✗ token: Asana rejected the token (401" in bad_token.output
+
+
+def test_db_upgrade_reports_the_head(database_url: str) -> None:
+    result = CliRunner().invoke(main, ["--database-url", database_url, "db", "upgrade"])
+    assert result.exit_code == 0
+    assert result.output.strip().endswith(f"at revision {head_revision()}")
+
+
+def test_sync_json_prints_the_run_record(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace, database_url: str
+) -> None:
+    config = tmp_path / "tpmsync.toml"
+    listed = ", ".join(f'"{g}"' for g in workspace.projects)
+    config.write_text(
+        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
+        f'projects = [{listed}]\n[database]\nurl = "{database_url}"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(config), "sync", "--json"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["outcome"] == "ok" and record["mode"] == "incremental"
+    assert {p["mode"] for p in record["projects"]} == {"full"}
+    assert record["requests"] > 0 and record["tasks_upserted"] >= 80
+    plain = runner.invoke(main, ["--config", str(config), "sync"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert plain.exit_code == 0
+    assert plain.output.startswith("synced 4 project(s): 0 task(s) upserted, 0 deleted, 4 request(s)")
+
+
+def test_projects_come_from_a_portfolio_or_a_team(store: Store, server: SandboxServer, workspace: Workspace) -> None:
+    from dataclasses import replace
+
+    portfolio = next(iter(workspace.portfolios.values()))
+    settings = with_projects(make_settings(server.base_url, store.url, workspace), ())
+    by_portfolio = replace(settings, asana=replace(settings.asana, portfolios=(portfolio.gid,)))
+    result = sync(store, by_portfolio)
+    assert {p.gid for p in result.projects} == set(portfolio.project_gids)
+    team = next(iter(workspace.teams))
+    by_team = replace(settings, asana=replace(settings.asana, teams=(team,)))
+    result = sync(store, by_team)
+    expected = {g for g, p in workspace.projects.items() if p.team_gid == team}
+    assert {p.gid for p in result.projects} == expected
+    with store.read() as session:
+        tracked = set(session.scalars(select(Project.gid).where(Project.tracked.is_(True))))
+    assert tracked == set(portfolio.project_gids) | expected
+
+
+def test_more_than_a_hundred_events_are_read_page_by_page(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    from tests.sync_support import assert_store_matches
+
+    settings = make_settings(server.base_url, store.url, workspace)
+    sync(store, settings)
+    project = next(iter(workspace.projects))
+    members = workspace.project_member_gids(project)
+    for round_ in range(8):
+        for gid in members:
+            workspace.edit_task(gid, name=f"Round {round_} {gid}")
+    result = sync(store, settings)
+    assert result.outcome == "ok"
+    changed = next(p for p in result.projects if p.gid == project)
+    assert changed.events > 100
+    assert_store_matches(store, workspace)
