@@ -1,0 +1,104 @@
+"""`tpmsync status` wall time on a large store, next to the floor (`python -c pass`).
+
+Builds a store of about 100,000 tasks (20 projects × 5,000, synced from the sandbox on 127.0.0.1),
+refreshes the KPI snapshots as `tpmsync sync` does, then times whole `tpmsync status` processes:
+
+- fast path: today's snapshots are current (what a user sees after a sync);
+- slow path: `--as-of` yesterday, recomputed from the store and history;
+- the floor: `python -c pass` and `python -c "import tpmsync.cli"`.
+
+    .venv/bin/python bench/bench_status.py            # 20 × 5,000
+    .venv/bin/python bench/bench_status.py --quick    # 4 × 1,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+TOKEN = "sandbox-token"
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), min(samples)
+
+
+def build_store(workdir: Path, projects: int, tasks: int) -> tuple[Path, float, float]:
+    from tpmsync.asana.client import AsanaClient
+    from tpmsync.config import load_settings
+    from tpmsync.sandbox.generator import generate_workspace
+    from tpmsync.sandbox.server import SandboxServer
+    from tpmsync.status import refresh_snapshots
+    from tpmsync.store.db import open_store
+    from tpmsync.sync import run_sync
+
+    ws = generate_workspace(seed=17, projects=projects, tasks_per_project=tasks, subtask_ratio=0.1)
+    config = workdir / "tpmsync.toml"
+    with SandboxServer(ws, token=TOKEN) as server:
+        listed = ", ".join(f'"{g}"' for g in ws.projects)
+        config.write_text(
+            f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\n'
+            f'projects = [{listed}]\n[database]\nurl = "sqlite:///{workdir / "store.db"}"\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+        store = open_store(settings.database_url)
+        with AsanaClient(settings.asana) as client:
+            start = time.perf_counter()
+            run_sync(store, client, settings)
+            sync_s = time.perf_counter() - start
+        start = time.perf_counter()
+        refresh_snapshots(store, settings)
+        kpi_s = time.perf_counter() - start
+        store.dispose()
+    return config, sync_s, kpi_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    projects, tasks = (4, 1000) if args.quick else (20, 5000)
+    with tempfile.TemporaryDirectory() as tmp:
+        config, sync_s, kpi_s = build_store(Path(tmp), projects, tasks)
+        env = {**os.environ, "TPMSYNC_CONFIG": str(config)}
+        tpmsync = [PY, "-m", "tpmsync", "status"]
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        rows = [
+            ("python -c pass (the floor)", timed([PY, "-c", "pass"], env, args.runs)),
+            ("python -c 'import tpmsync.cli'", timed([PY, "-c", "import tpmsync.cli"], env, args.runs)),
+            ("tpmsync status (snapshots current)", timed(tpmsync, env, args.runs)),
+            ("tpmsync status --format json", timed([*tpmsync, "--format", "json"], env, args.runs)),
+            ("tpmsync status --as-of yesterday (recompute)", timed([*tpmsync, "--as-of", yesterday], env, 3)),
+        ]
+    print(f"# tpmsync status benchmark — {time.strftime('%Y-%m-%d')} — {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print()
+    print(f"Store: {projects} projects × {tasks:,} member tasks (+10 % subtasks) in SQLite; "
+          f"sync {sync_s:.1f} s, KPI snapshot refresh {kpi_s:.2f} s.")
+    print()
+    print("| command | median s | best s | above the floor (median) |")
+    print("|---|---|---|---|")
+    floor = rows[0][1][0]
+    for label, (median, best) in rows:
+        print(f"| {label} | {median:.3f} | {best:.3f} | {median - floor:+.3f} |")
+
+
+if __name__ == "__main__":
+    main()
