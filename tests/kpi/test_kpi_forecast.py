@@ -130,7 +130,7 @@ def test_percentiles_beyond_the_horizon_are_none(as_of: date, day: Callable[[int
     forecast = compute_forecast(tasks, as_of, day(30), trials=50)
     assert (forecast.p50, forecast.p85, forecast.p95) == (None, None, None)
     assert forecast.probability_on_time == 0.0
-    assert forecast.reason is not None and "horizon" in forecast.reason
+    assert forecast.reason == "p50, p85 and p95 beyond the simulation horizon of 3653 days (2036-11-25)"
 
 
 def test_a_late_due_date_extends_the_horizon(as_of: date, day: Callable[[int], date]) -> None:
@@ -167,6 +167,8 @@ def test_simulation_rejects_unusable_samples() -> None:
         simulate_finish_days([], 5, trials=1, seed=1)
     with pytest.raises(ValueError):
         simulate_finish_days([-1, 2], 5, trials=1, seed=1)
+    with pytest.raises(ValueError, match="at least one trial"):
+        compute_forecast([], date(2026, 11, 25), None, trials=0)
 
 
 def test_nearest_rank() -> None:

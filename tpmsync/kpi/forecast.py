@@ -139,6 +139,8 @@ def compute_forecast(
     seed: int = DEFAULT_SEED,
 ) -> Forecast:
     """The finish-date forecast of a project's task set (see the module docstring)."""
+    if trials < 1:
+        raise ValueError(f"a forecast needs at least one trial, got {trials}")
     window_start = as_of - timedelta(days=THROUGHPUT_WINDOW_DAYS - 1)
     counts = daily_throughput(tasks, as_of)
     active_days = sum(1 for count in counts if count)
@@ -191,7 +193,10 @@ def compute_forecast(
     probability = None
     if due_on is not None:
         probability = bisect_right(finish_days, (due_on - as_of).days) / trials
+    beyond = [f"p{percent}" for percent, day in zip(PERCENTILES, dates, strict=True) if day is None]
     reason = None
-    if dates[-1] is None:
-        reason = f"some percentiles lie beyond the {horizon}-day simulation horizon"
+    if beyond:
+        last_day = (as_of + timedelta(days=horizon)).isoformat()
+        which = beyond[0] if len(beyond) == 1 else f"{', '.join(beyond[:-1])} and {beyond[-1]}"
+        reason = f"{which} beyond the simulation horizon of {horizon} days ({last_day})"
     return result(dates[0], dates[1], dates[2], probability, reason, trials)
