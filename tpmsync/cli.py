@@ -21,7 +21,6 @@ from tpmsync.errors import TpmsyncError
 from tpmsync.status_render import render_detail, render_markdown, render_table
 
 if TYPE_CHECKING:
-    from tpmsync.asana.client import AsanaClient
     from tpmsync.store.db import Store
     from tpmsync.sync import SyncResult
 
@@ -52,11 +51,6 @@ class Context:
         from tpmsync.store.db import open_store
 
         return open_store(self.settings.database_url, migrate=migrate)
-
-    def client(self) -> AsanaClient:
-        from tpmsync.asana.client import AsanaClient
-
-        return AsanaClient(self.settings.asana)
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
@@ -126,8 +120,6 @@ def sync(obj: Context, full: bool, projects: tuple[str, ...], as_json: bool, wai
       tpmsync sync --json
     """
     result = _run_sync(obj, projects=projects, full=full, wait_seconds=wait_seconds, show_progress=not as_json)
-    if result.outcome != "failed":
-        _refresh_snapshots(obj, result.run_id)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -144,20 +136,14 @@ def _run_sync(
     wait_seconds: float = 0.0,
     show_progress: bool = True,
 ) -> SyncResult:
+    from tpmsync.jobs import sync_job
     from tpmsync.progress import make_progress
-    from tpmsync.sync import run_sync
 
     store = obj.store()
     try:
-        with obj.client() as client, make_progress(enabled=show_progress) as progress:
-            return run_sync(
-                store,
-                client,
-                obj.settings,
-                projects=projects,
-                full=full,
-                progress=progress,
-                lock_wait_seconds=wait_seconds,
+        with make_progress(enabled=show_progress) as progress:
+            return sync_job(
+                store, obj.settings, projects=projects, full=full, progress=progress, lock_wait_seconds=wait_seconds
             )
     finally:
         store.dispose()
@@ -188,7 +174,6 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
     if sync_first:
         result = _run_sync(obj, show_progress=fmt == "table")
         click.echo(result.summary(), err=True)
-        _refresh_snapshots(obj, result.run_id)
     document = fresh_status(obj.settings, projects, day)
     if document is None:
         from tpmsync.status import read_status
@@ -217,16 +202,6 @@ def _print_rich(renderable: Any) -> None:
         # a pipe or a file: no terminal to fit, so keep rows on one line unless COLUMNS says otherwise
         console = Console(width=int(os.environ.get("COLUMNS") or 160))
     console.print(renderable)
-
-
-def _refresh_snapshots(obj: Context, run_id: int) -> None:
-    from tpmsync.status import refresh_snapshots
-
-    store = obj.store()
-    try:
-        refresh_snapshots(store, obj.settings, run_id=run_id)
-    finally:
-        store.dispose()
 
 
 # -- setup ----------------------------------------------------------------------------------
