@@ -1,17 +1,20 @@
 """The units of work that the CLI and the scheduler both run, so that they behave the same.
 
-- `sync_job`: sync from Asana, then refresh today's KPI snapshots (what `tpmsync status` reads).
+- `sync_job`: sync from Asana, then refresh today's KPI snapshots (what `tpmsync status` reads);
+- `report_job`: build a report from the store and deliver it through the ledger.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from tpmsync.config import Settings
 from tpmsync.store.db import Store
 
 if TYPE_CHECKING:
+    from tpmsync.deliver.service import DeliveryResult
     from tpmsync.sync import Progress, SyncResult
 
 
@@ -42,3 +45,27 @@ def sync_job(
     if result.outcome != "failed":
         refresh_snapshots(store, settings, run_id=result.run_id)
     return result
+
+
+def report_job(
+    store: Store,
+    settings: Settings,
+    kind: str,
+    *,
+    channels: Sequence[str],
+    projects: Sequence[str] = (),
+    as_of: date | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+) -> list[DeliveryResult]:
+    """Build the `kind` report (daily|weekly) from the store and deliver it to `channels`.
+
+    The delivery ledger makes this safe to run twice, from two workers, or after a crash:
+    each (kind, period, scope, channel, target) is sent at most once unless `force`.
+    """
+    from tpmsync.deliver.service import deliver
+    from tpmsync.report.build import build_report
+    from tpmsync.report.outgoing import build_outgoing
+
+    report = build_report(store, settings, kind, projects=projects, as_of=as_of)
+    return deliver(store, settings, build_outgoing(report), channels=list(channels), dry_run=dry_run, force=force)
