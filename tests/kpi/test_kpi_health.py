@@ -190,23 +190,35 @@ def test_conflicts_and_cycles_are_amber(kpis: Callable[..., ProjectKpis], day: C
     assert "1 dependency cycle: 'A' ↔ 'B'; remove one link of each" in result.reasons
 
 
-def test_critical_path_past_the_project_due_date_is_red(
+def test_critical_path_longer_than_the_days_left_is_amber(
     kpis: Callable[..., ProjectKpis], as_of: date, day: Callable[[int], date]
 ) -> None:
     tasks = [
         TaskInput("a", "Build", start=day(1), due=day(5)),
         TaskInput("b", "Test", start=day(6), due=day(8), dependency_gids=("a",)),
     ]
-    fits = kpis(tasks, due_on=day(7))  # 8 days from as_of: Nov 25 … Dec 2
+    fits = kpis(tasks, due_on=day(7))  # 8 days left: Nov 25 … Dec 2
     assert health_of(fits, "critical_path") is Health.GREEN
     late = kpis(tasks, due_on=day(6))
-    assert health_of(late, "critical_path") is Health.RED
-    assert late.reasons[0] == (
-        "The critical path 'Build' → 'Test' needs 8 days, so the earliest finish is Dec 2, "
-        "after the project due date Dec 1"
+    assert health_of(late, "critical_path") is Health.AMBER
+    assert late.reasons == (
+        "The critical path 'Build' → 'Test' adds up to 8 days, more than the 7 days left until the project "
+        "due date Dec 1; shorten the chain or move the date",
     )
+    off = kpis(tasks, KpiSettings(thresholds=Thresholds(critical_path_past_due_amber=False)), due_on=day(6))
+    assert health_of(off, "critical_path") is None
+
+
+def test_project_due_date_passed_with_open_tasks_is_red(
+    kpis: Callable[..., ProjectKpis], day: Callable[[int], date]
+) -> None:
+    tasks = [TaskInput("a", "Build", due=day(30)), TaskInput("b", "Done", completed=True)]
     passed = kpis(tasks, due_on=day(-1))
-    assert "The project due date Nov 24 has passed with 2 open tasks" in passed.reasons
+    assert health_of(passed, "project_due") is Health.RED
+    assert health_of(passed, "critical_path") is None
+    assert passed.reasons == ("The project due date Nov 24 has passed with 1 open task",)
+    assert health_of(kpis(tasks, due_on=day(0)), "project_due") is Health.GREEN
+    assert health_of(kpis(tasks[1:], due_on=day(-1)), "project_due") is None
 
 
 def test_on_time_rate_thresholds(kpis: Callable[..., ProjectKpis], day: Callable[[int], date]) -> None:
@@ -289,7 +301,7 @@ def test_thresholds_from_a_config_table() -> None:
         ({"overdue_red": 0.1}, "kpi.thresholds.overdue_red is not a threshold; known: "),
         ({"overdue_amber": 1.5}, "kpi.thresholds.overdue_amber must be a whole number"),
         ({"cycles_amber": True}, "kpi.thresholds.cycles_amber must be a whole number"),
-        ({"critical_path_past_due_red": 2}, "kpi.thresholds.critical_path_past_due_red must be true or false"),
+        ({"critical_path_past_due_amber": 2}, "kpi.thresholds.critical_path_past_due_amber must be true or false"),
         ({"spi_red": False}, "kpi.thresholds.spi_red must be a number"),
         ({"overdue_share_red": 0.0}, r"kpi.thresholds.overdue_share_red must be a share in \(0, 1\]"),
     ],

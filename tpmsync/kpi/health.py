@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import Field, dataclass, fields, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from tpmsync.kpi.model import (
@@ -60,7 +60,7 @@ class Thresholds:
     blocked_by_overdue_on_critical_path_red: bool = True
     conflicts_amber: int = 1
     cycles_amber: int = 1
-    critical_path_past_due_red: bool = True
+    critical_path_past_due_amber: bool = True
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, float | int | bool]) -> Thresholds:
@@ -398,14 +398,17 @@ def _cycles(deps: DependencyKpis, t: Thresholds) -> Verdict:
 def _critical_path(
     deps: DependencyKpis, counts: TaskCounts, due_on: date | None, as_of: date, t: Thresholds
 ) -> Verdict | None:
-    if due_on is None or not t.critical_path_past_due_red or counts.open == 0:
+    """Amber when the critical path adds up to more days than are left until the due date.
+
+    Only amber: task lengths are whole planned durations (design.md), so a long task already
+    under way counts in full and the sum overstates what is left.
+    """
+    if due_on is None or due_on < as_of or counts.open == 0 or not t.critical_path_past_due_amber:
         return None
     days = deps.critical_path_days
-    earliest = as_of + timedelta(days=days - 1)  # the chain starts on as_of
+    days_left = (due_on - as_of).days + 1  # as_of counts
 
     def reason() -> str:
-        if due_on < as_of:
-            return f"the project due date {day_text(due_on, as_of)} has passed with {_plural(counts.open, 'open task')}"
         chain = deps.critical_path
         route = (
             " → ".join(_quoted(task) for task in chain)
@@ -413,12 +416,22 @@ def _critical_path(
             else f"{_quoted(chain[0])} → … → {_quoted(chain[-1])}"
         )
         return (
-            f"the critical path {route} needs {days} days, so the earliest finish is "
-            f"{day_text(earliest, as_of)}, after the project due date {day_text(due_on, as_of)}"
+            f"the critical path {route} adds up to {days} days, more than the {days_left} days left until "
+            f"the project due date {day_text(due_on, as_of)}; shorten the chain or move the date"
         )
 
-    health = Health.RED if due_on < as_of or earliest > due_on else Health.GREEN
-    return _verdict("critical_path", "dependencies", health, reason)
+    return _verdict("critical_path", "dependencies", Health.AMBER if days > days_left else Health.GREEN, reason)
+
+
+def _project_due(counts: TaskCounts, due_on: date | None, as_of: date) -> Verdict | None:
+    """Red when the project's due date has passed with open tasks."""
+    if due_on is None or counts.open == 0:
+        return None
+
+    def reason() -> str:
+        return f"the project due date {day_text(due_on, as_of)} has passed with {_plural(counts.open, 'open task')}"
+
+    return _verdict("project_due", "deadline", Health.RED if due_on < as_of else Health.GREEN, reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,6 +458,7 @@ def evaluate(
         _slipped(deadline, counts, as_of, thresholds),
         _stalled(deadline, counts, stalled_days, thresholds),
         _milestones(deadline, as_of, thresholds),
+        _project_due(counts, due_on, as_of),
         _forecast(forecast, as_of, thresholds),
         None if budget is None else _spi(budget, as_of, thresholds),
         None if budget is None else _cpi(budget, thresholds),
