@@ -335,6 +335,7 @@ def _run_locked(
     fetch_workers = max(1, min(settings.asana.max_concurrent_reads, 16))
     results: list[ProjectResult] = []
     error: str | None = None
+    outside_upserted = 0
     with ThreadPoolExecutor(fetch_workers, thread_name_prefix="tpmsync-fetch") as fetch_pool:
         ctx = _Run(store, client, settings, run_id, tracked, progress, clock, fetch_pool)
         with ThreadPoolExecutor(settings.asana.sync_workers, thread_name_prefix="tpmsync-project") as pool:
@@ -349,7 +350,7 @@ def _run_locked(
                 progress.project_finished(results[-1])
         if error is None:
             try:
-                _sync_outside_dependencies(ctx, results, full)
+                outside_upserted = _sync_outside_dependencies(ctx, results, full)
                 _sync_budgets(ctx, [r.gid for r in results if r.mode == "full"])
             except AsanaError as exc:
                 error = f"after the projects: {exc}"
@@ -364,7 +365,7 @@ def _run_locked(
         projects=results,
         requests=client.stats.total - requests_before,
         retries=client.stats.retries - retries_before,
-        tasks_upserted=sum(r.upserted for r in results),
+        tasks_upserted=sum(r.upserted for r in results) + outside_upserted,
         tasks_deleted=sum(r.deleted for r in results),
         outcome=outcome,
         error=error,
@@ -607,28 +608,24 @@ def _sync_budgets(ctx: _Run, projects: Sequence[str]) -> None:
             save_budgets(session, project, rows)
 
 
-def _sync_outside_dependencies(ctx: _Run, results: list[ProjectResult], full: bool) -> None:
-    """Fetch the tasks that synced tasks depend on but that no synced project holds, once each."""
-    seen = set().union(*(r.seen for r in results)) if results else set()
-    wanted = set().union(*(r.dependencies for r in results)) - seen if results else set()
-    if not wanted:
-        return
-    if not full:
+def _sync_outside_dependencies(ctx: _Run, results: list[ProjectResult], full: bool) -> int:
+    """Fetch the tasks that synced tasks depend on but that no synced project holds, once each.
+
+    A full sync refreshes all of them; an incremental one fetches only those the store has never
+    seen (a dependency outside the synced projects changes state in the store on the next full sync
+    or when a task that depends on it changes). Returns how many task rows were written.
+    """
+    seen: set[str] = set().union(*(r.seen for r in results))
+    wanted: set[str] = set().union(*(r.dependencies for r in results)) - seen
+    if wanted and not full:
+        ordered = sorted(wanted)
         with ctx.store.read() as session:
-            present: set[str] = set()
-            ordered = sorted(wanted)
             for start in range(0, len(ordered), 500):
-                present.update(session.scalars(select(Task.gid).where(Task.gid.in_(ordered[start : start + 500]))))
-        wanted -= present
-    if wanted:
-        holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
-        _recheck_outside(ctx, sorted(wanted), holder)
-        results_upserted = holder.upserted
-        if results and results_upserted:
-            results[0].upserted += results_upserted
-
-
-def _recheck_outside(ctx: _Run, gids: Sequence[str], holder: ProjectResult) -> None:
-    found = [record for _gid, record in ctx.client.tasks_batch(gids) if record is not None]
+                wanted -= set(session.scalars(select(Task.gid).where(Task.gid.in_(ordered[start : start + 500]))))
+    if not wanted:
+        return 0
+    holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
+    found = [record for _gid, record in ctx.client.tasks_batch(sorted(wanted)) if record is not None]
     for start in range(0, len(found), 100):
         ctx.save(found[start : start + 100], holder)
+    return holder.upserted
