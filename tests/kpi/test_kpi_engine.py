@@ -156,6 +156,15 @@ def test_budget_is_null_without_estimates_never_zero(project: Factory, as_of: da
     data = compute_project_kpis(project([TaskInput("a", "A", actual_hours=3)]), as_of).to_json()
     assert data["budget"] is None
     assert data["asana_budget"] is None
+    assert data["notes"] == [
+        "No budget figures: no task has an estimate",
+        "Forecast: only 0 day(s) with completed tasks between 2026-10-15 and 2026-11-25; a forecast needs at least 5",
+        "No on-time rate: no task with a due date was completed in the last 30 days",
+    ]
+
+
+def test_no_notes_when_every_kpi_has_a_value(project: Factory, as_of: date, day: Callable[[int], date]) -> None:
+    assert compute_project_kpis(sample_project(project, day), as_of).notes == ()
 
 
 def test_forecast_without_history_is_null_with_a_reason(project: Factory, as_of: date) -> None:

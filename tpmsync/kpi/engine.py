@@ -80,7 +80,20 @@ def compute_project_kpis(project: ProjectInput, as_of: date, settings: KpiSettin
         data_quality=quality,
         verdicts=verdicts,
         permalink_url=project.permalink_url,
+        notes=_notes(counts.total, deadline.on_time_rate, forecast.reason, budget is None),
     )
+
+
+def _notes(total: int, on_time_rate: float | None, forecast_reason: str | None, no_budget: bool) -> tuple[str, ...]:
+    """Why KPIs are null, in words for a report."""
+    notes = []
+    if no_budget:
+        notes.append("No budget figures: no task has an estimate")
+    if forecast_reason:
+        notes.append(f"Forecast: {forecast_reason}")
+    if on_time_rate is None and total:
+        notes.append("No on-time rate: no task with a due date was completed in the last 30 days")
+    return tuple(notes)
 
 
 def rollup_portfolio(projects: Sequence[ProjectKpis]) -> PortfolioKpis:

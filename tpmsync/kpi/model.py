@@ -562,7 +562,11 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class ProjectKpis:
-    """Every KPI of one project on one day.  `to_json()` is the design.md contract object."""
+    """Every KPI of one project on one day.  `to_json()` is the design.md contract object.
+
+    `reasons` explain a non-green health; `notes` say why a KPI is null (no estimates, too little
+    history) so a report can tell the reader instead of showing a blank.
+    """
 
     gid: str
     name: str
@@ -578,6 +582,7 @@ class ProjectKpis:
     data_quality: DataQuality
     verdicts: tuple[Verdict, ...] = field(default=())
     permalink_url: str | None = None
+    notes: tuple[str, ...] = ()
 
     def area_health(self, area: Area) -> Health:
         return worst(v.health for v in self.verdicts if v.area == area)
@@ -642,6 +647,7 @@ class ProjectKpis:
             "areas": {area: str(self.area_health(area)) for area in AREAS},
             "verdicts": {v.kpi: v.to_json() for v in self.verdicts},
             "url": self.permalink_url,
+            "notes": list(self.notes),
         }
 
 
