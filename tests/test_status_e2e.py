@@ -198,3 +198,29 @@ def test_table_markdown_and_detail_views(
     assert missing.output.strip() == (
         "error: not in the local store: No such project; add it to asana.projects and run `tpmsync sync`"
     )
+
+
+def test_thresholds_from_the_config_change_the_verdict_and_bad_ones_are_one_line(
+    tmp_path: Path, store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    sync(store, make_settings(server.base_url, store.url, workspace))
+    document = status_json(tmp_path, server, workspace, store)
+    config = tmp_path / "tpmsync.toml"
+    lenient = "\n".join(f"{k} = {v}" for k, v in {
+        "overdue_share_red": 1.0, "overdue_amber": 100000, "on_time_rate_red": 0.0, "on_time_rate_amber": 0.0,
+        "slipped_share_red": 1.0, "slipped_amber": 100000, "stalled_share_red": 1.0, "stalled_share_amber": 1.0,
+        "milestone_overdue_red": 100000, "probability_red": 0.0, "probability_amber": 0.0, "spi_red": 0.0,
+        "spi_amber": 0.0, "cpi_red": 0.0, "cpi_amber": 0.0, "blocked_by_overdue_amber": 100000,
+        "blocked_by_overdue_on_critical_path_red": "false", "conflicts_amber": 100000, "cycles_amber": 100000,
+        "critical_path_past_due_amber": "false",
+    }.items())
+    config.write_text(config.read_text() + f"[kpi.thresholds]\n{lenient}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    relaxed = json.loads(result.output)
+    assert [p["health"] for p in relaxed["projects"]].count("red") <= [
+        p["health"] for p in document["projects"]].count("red")
+    config.write_text(config.read_text() + "bogus_threshold = 3\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert bad.exit_code == 2
+    assert bad.output.startswith(f"error: {config}: kpi.thresholds.bogus_threshold is not a threshold")

@@ -45,7 +45,7 @@ class KpiConfig:
     timezone: str = "UTC"
     due_soon_days: int = 7
     stalled_days: int = 5
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, float | int | bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,11 +157,11 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     timezone = reader.string("kpi.timezone", "UTC")
     _check_timezone(timezone, where)
     thresholds_raw = reader.table("kpi.thresholds")
-    thresholds: dict[str, float] = {}
+    thresholds: dict[str, float | int | bool] = {}
     for name, value in thresholds_raw.items():
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ConfigError(f"{where}: kpi.thresholds.{name} must be a number, got {value!r}")
-        thresholds[name] = float(value)
+        if not isinstance(value, int | float):  # bools are ints: switches such as *_red = false
+            raise ConfigError(f"{where}: kpi.thresholds.{name} must be a number or true/false, got {value!r}")
+        thresholds[name] = value
     kpi = KpiConfig(
         timezone=timezone,
         due_soon_days=reader.integer("kpi.due_soon_days", 7, minimum=0),

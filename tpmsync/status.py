@@ -12,7 +12,6 @@ computed, and the asana SDK never.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,19 +32,11 @@ def kpi_settings(settings: Settings) -> KpiSettings:
     from tpmsync.kpi.engine import KpiSettings
     from tpmsync.kpi.health import Thresholds
 
-    kinds: dict[str, Any] = {f.name: type(f.default) for f in fields(Thresholds)}
-    values: dict[str, Any] = {}
-    for name, value in settings.kpi.thresholds.items():
-        if name not in kinds:
-            raise ConfigError(
-                f"{settings.source}: kpi.thresholds.{name} is not a threshold; known: {', '.join(sorted(kinds))}"
-            )
-        values[name] = kinds[name](value)
     try:
         return KpiSettings(
             due_soon_days=settings.kpi.due_soon_days,
             stalled_days=settings.kpi.stalled_days,
-            thresholds=Thresholds(**values),
+            thresholds=Thresholds.from_mapping(settings.kpi.thresholds),
         )
     except ValueError as exc:
         raise ConfigError(f"{settings.source}: {exc}") from exc
