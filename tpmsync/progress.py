@@ -40,22 +40,13 @@ class RichProgress:
                 )
 
 
-class SilentProgress:
-    def project_started(self, gid: str, name: str, mode: str) -> None:
-        pass
-
-    def tasks_saved(self, gid: str, count: int) -> None:
-        pass
-
-    def project_finished(self, result: ProjectResult) -> None:
-        pass
-
-
 @contextmanager
 def make_progress(*, enabled: bool = True) -> Iterator[Progress]:
     """A rich progress display when stderr is a terminal and `enabled`, else nothing."""
     if not enabled or not sys.stderr.isatty():
-        yield SilentProgress()
+        from tpmsync.sync import NoProgress
+
+        yield NoProgress()
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -62,7 +62,9 @@ class Progress(Protocol):
     def project_finished(self, result: ProjectResult) -> None: ...
 
 
-class _NoProgress:
+class NoProgress:
+    """Progress that shows nothing (no terminal, --json, jobs)."""
+
     def project_started(self, gid: str, name: str, mode: str) -> None:
         pass
 
@@ -291,7 +293,7 @@ def run_sync(
     lock_wait_seconds: float = 0.0,
 ) -> SyncResult:
     """Sync the chosen projects; raises SyncError/AsanaError before writing anything if it cannot start."""
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     lock = SyncLock(store)
     lock.acquire(wait_seconds=lock_wait_seconds)
     try:

@@ -37,8 +37,9 @@ from urllib.parse import parse_qsl, urlsplit
 from tpmsync.sandbox.admin import admin_response
 from tpmsync.sandbox.api import dispatch, route_template
 from tpmsync.sandbox.control import Faults, Stats
+from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.paging import ApiRequest, ApiResponse, error_body
-from tpmsync.sandbox.workspace import Workspace, generate_workspace
+from tpmsync.sandbox.workspace import Workspace
 
 HOST = "127.0.0.1"
 API_ROOT = "/api/1.0"

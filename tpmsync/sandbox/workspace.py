@@ -41,7 +41,7 @@ from tpmsync.sandbox.model import (
     User,
 )
 
-__all__ = ["InvalidRequest", "NotFoundError", "Workspace", "generate_workspace"]
+__all__ = ["InvalidRequest", "NotFoundError", "Workspace"]
 
 FIRST_GID = 1_200_000_000_000_001
 TASK_SUBTYPES = ("default_task", "milestone", "approval")
@@ -740,22 +740,3 @@ class Workspace:
               change: dict[str, Any] | None, streams: Iterable[str]) -> None:
         self.events.append(created_at=self.now(), user_gid=self.me_gid or None, action=action,
                            resource=resource, parent=parent, change=change, streams=frozenset(streams))
-
-
-def generate_workspace(
-    *,
-    seed: int = 1,
-    projects: int = 6,
-    tasks_per_project: int = 60,
-    subtask_ratio: float = 0.3,
-    today: date | None = None,
-    teams: int = 2,
-    with_dependencies: bool = True,
-    now: Callable[[], datetime] | None = None,
-) -> Workspace:
-    """A deterministic sample workspace; see `tpmsync.sandbox.generator.generate_workspace`."""
-    from tpmsync.sandbox.generator import generate_workspace as generate
-
-    return generate(seed=seed, projects=projects, tasks_per_project=tasks_per_project,
-                    subtask_ratio=subtask_ratio, today=today, teams=teams,
-                    with_dependencies=with_dependencies, now=now)
