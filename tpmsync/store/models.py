@@ -218,3 +218,34 @@ class KpiSnapshot(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     health: Mapped[str] = mapped_column(String(8))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Delivery(Base):
+    """The delivery ledger: one report (kind, period, scope) to one channel target, at most once.
+
+    `target` is the project gid for per-project channels (Asana status updates), else "".
+    `status` is pending | sent | failed; `claimed_until` and `claim_token` are the lease of the
+    worker sending it right now (see `tpmsync.deliver.ledger` for the claim protocol).
+    """
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (
+        Index("ix_deliveries_key", "kind", "period", "scope", "channel", "target", unique=True),
+        Index("ix_deliveries_updated_at", "updated_at"),
+    )
