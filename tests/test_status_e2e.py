@@ -224,3 +224,9 @@ def test_thresholds_from_the_config_change_the_verdict_and_bad_ones_are_one_line
     bad = CliRunner().invoke(main, ["--config", str(config), "status"])
     assert bad.exit_code == 2
     assert bad.output.startswith(f"error: {config}: kpi.thresholds.bogus_threshold is not a threshold")
+
+
+def test_status_on_an_empty_store_says_to_sync_first(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'empty.db'}", "status"])
+    assert result.exit_code == 1
+    assert "has no projects yet: run `tpmsync sync`" in result.output

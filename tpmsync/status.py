@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from tpmsync.config import ConfigError, Settings
+from tpmsync.errors import TpmsyncError
 from tpmsync.snapshots import fingerprint, status_document, today_in
 from tpmsync.store.db import Store
 from tpmsync.store.load import tracked_projects
@@ -95,6 +96,11 @@ def read_status(
         return status_document(as_of, compute_projects(store, settings, as_of, selectors))
     with store.read() as session:
         projects = tracked_projects(session, selectors)
+        if not projects:
+            raise TpmsyncError(
+                f"the local store {store.safe_url} has no projects yet: run `tpmsync sync` "
+                f"(projects come from asana.projects in {settings.source})"
+            )
         last_sync = session.scalar(select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial"))))
         snaps = {
             s.project_gid: s

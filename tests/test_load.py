@@ -1,0 +1,83 @@
+"""Store → KPI inputs: the project's task set, time zones, custom fields, history, as-of."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+from tpmsync.asana.mapping import map_project, map_task
+from tpmsync.config import KpiConfig, Settings
+from tpmsync.store.db import Store
+from tpmsync.store.load import load_projects, tracked_projects
+from tpmsync.store.save import save_project, save_tasks, tombstone_tasks
+
+PAGE = json.loads((Path(__file__).parent / "data" / "tasks_page.json").read_text())
+PROJECT = "1200000000000002"
+
+
+def fill(store: Store) -> None:
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch", "due_on": "2026-12-20"}),
+                     now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in copy.deepcopy(PAGE["data"])], now=datetime(2026, 11, 20),
+                   run_id=1, known_projects={PROJECT})
+
+
+def inputs(store: Store, zone: str = "UTC", as_of: date | None = None) -> dict[str, object]:
+    settings = replace(Settings(), kpi=KpiConfig(timezone=zone))
+    with store.read() as session:
+        (project,) = load_projects(session, settings, tracked_projects(session), as_of)
+    return {t.gid: t for t in project.tasks} | {"project": project}
+
+
+def test_the_task_set_is_members_plus_subtasks_with_dates_in_the_configured_zone(store: Store) -> None:
+    fill(store)
+    utc = inputs(store)
+    project = utc.pop("project")
+    assert set(utc) == {"1300000000000101", "1300000000000102", "1300000000000103"}
+    sub = utc["1300000000000103"]
+    assert sub.due == date(2026, 11, 24)  # type: ignore[attr-defined]
+    tokyo = inputs(store, "Asia/Tokyo")
+    assert tokyo["1300000000000103"].due == date(2026, 11, 25)  # type: ignore[attr-defined]
+    done = utc["1300000000000102"]
+    assert done.completed_on == date(2026, 11, 18) and done.estimate_hours == 5.5  # type: ignore[attr-defined]
+    assert done.actual_hours is None and done.actual_time_minutes == 300  # type: ignore[attr-defined]
+    assert set(done.dependency_gids) == {"1300000000000101", "1300000000000999"}  # type: ignore[attr-defined]
+    milestone = utc["1300000000000101"]
+    assert milestone.is_milestone and milestone.assignee_name == "Ada Lovelace"  # type: ignore[attr-defined]
+    assert project.due_on == date(2026, 12, 20) and project.rate == 100.0  # type: ignore[attr-defined]
+
+
+def test_as_of_turns_back_due_date_moves_completions_and_deletions(store: Store) -> None:
+    fill(store)
+    later = copy.deepcopy(PAGE["data"])
+    later[0]["due_on"] = "2026-11-27"
+    with store.write() as session:
+        save_tasks(session, [map_task(r) for r in later], now=datetime(2026, 11, 22, 9), run_id=2,
+                   known_projects={PROJECT})
+        tombstone_tasks(session, ["1300000000000103"], now=datetime(2026, 11, 23, 9), run_id=3)
+    now = inputs(store, as_of=None)
+    assert "1300000000000103" not in now
+    assert now["1300000000000101"].due == date(2026, 11, 27)  # type: ignore[attr-defined]
+    assert [c.new_due for c in now["1300000000000101"].due_history] == [date(2026, 11, 27)]  # type: ignore[attr-defined]
+    before = inputs(store, as_of=date(2026, 11, 21))
+    assert before["1300000000000101"].due == date(2026, 11, 20)  # type: ignore[attr-defined]
+    assert before["1300000000000101"].due_history == ()  # type: ignore[attr-defined]
+    assert "1300000000000103" in before  # deleted after that day
+    earlier = inputs(store, as_of=date(2026, 11, 17))
+    assert not earlier["1300000000000102"].completed  # type: ignore[attr-defined]
+
+
+def test_tasks_removed_from_the_project_leave_its_set(store: Store) -> None:
+    fill(store)
+    moved = copy.deepcopy(PAGE["data"][1])
+    moved["memberships"] = moved["memberships"][1:]
+    with store.write() as session:
+        save_tasks(session, [map_task(moved)], now=datetime(2026, 11, 22), run_id=2, known_projects={PROJECT})
+    assert "1300000000000102" not in inputs(store)
+    assert "1300000000000102" in inputs(store, as_of=date(2026, 11, 21))
+    with store.read() as session:
+        assert [p.gid for p in tracked_projects(session)] == [PROJECT]
