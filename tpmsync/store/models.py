@@ -249,3 +249,53 @@ class Delivery(Base):
         Index("ix_deliveries_key", "kind", "period", "scope", "channel", "target", unique=True),
         Index("ix_deliveries_updated_at", "updated_at"),
     )
+
+
+class ScheduleRun(Base):
+    """One run of a scheduled job, or its skip: what `tpmsync schedule list` shows as the last outcome.
+
+    `fire_time` is the time the schedule asked for (naive UTC), `started_at` when the worker
+    began. `outcome`: running | ok | partial | failed | busy | missed | interrupted; `trigger`:
+    schedule | manual (`tpmsync schedule run-once`).
+    """
+
+    __tablename__ = "schedule_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(128), index=True)
+    fire_time: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str] = mapped_column(String(255))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLease(Base):
+    """Who leads the scheduler workers of this store.
+
+    On SQLite the row is the lock itself: a worker leads while `expires_at` is in the future and
+    renews it every few seconds. On PostgreSQL an advisory lock decides and the row only tells
+    `tpmsync schedule list` who holds it.
+    """
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime)
+    renewed_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# Tables in the same database that tpmsync does not declare: APScheduler's job store creates its
+# own. Alembic's autogenerate comparison leaves them out (migrations/env.py and the migration test).
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic `include_object` hook: everything except `FOREIGN_TABLES` and what belongs to them."""
+    if type_ == "table":
+        return name not in FOREIGN_TABLES
+    table = getattr(obj, "table", None)
+    return getattr(table, "name", None) not in FOREIGN_TABLES
