@@ -1,0 +1,197 @@
+"""The report for a terminal (a rich renderable) and as plain text (email text part, .txt files)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from tpmsync.report import wording as w
+from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
+
+DAILY_ITEMS = 5
+WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
+
+
+def render_rich(report: Report) -> RenderableType:
+    """The whole report as one rich renderable (print it with a rich Console)."""
+    year = report.as_of.year
+    parts: list[RenderableType] = [
+        Text(report.title, style="bold"),
+        _portfolio_line(report),
+        Text(f"{w.period_label(report)}: {w.period_summary(report)}"),
+        Text(""),
+        _table(report),
+    ]
+    if report.kind == "weekly" and any(c.health for p in report.projects for c in p.trend[:-1]):
+        parts += [Text(""), _trend_table(report)]
+    for project in report.projects:
+        if report.kind == "daily" and project.health == "green" and not project.changes.count:
+            continue
+        parts += [Text(""), _project(report, project, year)]
+    parts += [Text(""), Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
+    return Group(*parts)
+
+
+def render_text(report: Report, width: int = 100) -> str:
+    """Plain text without colour codes, `width` columns wide."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    console.print(render_rich(report))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _verdict(health: str | None) -> Text:
+    if health is None:
+        return Text(w.DASH, style="dim")
+    return Text(w.verdict(health), style=f"bold {w.RICH_COLOURS.get(health, '')}")
+
+
+def _symbol(health: str | None) -> Text:
+    if health is None:
+        return Text("·", style="dim")
+    return Text(w.SYMBOLS.get(health, "?"), style=w.RICH_COLOURS.get(health, ""))
+
+
+def _portfolio_line(report: Report) -> Text:
+    line = Text("Portfolio ")
+    line.append_text(_verdict(report.health))
+    line.append(f" · {w.portfolio_line(report)}")
+    return line
+
+
+def _table(report: Report) -> Table:
+    year = report.as_of.year
+    table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
+    table.add_column("Project", min_width=16, max_width=28)
+    table.add_column("Verdict", no_wrap=True)
+    for name in ("Open", "Overdue", "Blocked", "p85", "On time?"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Changed", min_width=20, ratio=1)
+    for p in report.projects:
+        verdict = _verdict(p.health)
+        if was := w.verdict_change(p.changes, p.health):
+            verdict.append(f" ({was})", style="dim")
+        table.add_row(
+            Text(p.name, style=f"link {p.url}" if p.url else ""),
+            verdict,
+            f"{p.headline.open:,}",
+            f"{p.headline.overdue:,}",
+            f"{p.headline.blocked:,}",
+            w.day(p.forecast.p85, year),
+            w.percent(p.forecast.probability_on_time),
+            w.changes_summary(p.changes),
+        )
+    return table
+
+
+def _trend_table(report: Report) -> Table:
+    table = Table(title="Verdict by week", title_justify="left", box=box.SIMPLE, pad_edge=False, show_edge=False)
+    table.add_column("Project")
+    for period in report.trend_periods:
+        table.add_column(period.split("-", 1)[1], justify="center")
+    rows: Iterable[tuple[str, Iterable[str | None]]] = [
+        ("Portfolio", (c.health for c in report.portfolio.trend)),
+        *((p.name, (c.health for c in p.trend)) for p in report.projects),
+    ]
+    for name, healths in rows:
+        table.add_row(name, *(_symbol(h) for h in healths))
+    return table
+
+
+def _task(task: TaskRef, year: int, *, completed: bool = False) -> Text:
+    text = Text(task.name, style=f"link {task.url}" if task.url else "")
+    detail = w.task_detail(task, year, completed=completed)
+    if detail:
+        text.append(f" {detail}", style="dim")
+    return text
+
+
+def _bullets(lines: Iterable[Text], more: int = 0) -> Table:
+    """Bulleted lines with a hanging indent, and "… and N more"."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(ratio=1)
+    for line in lines:
+        grid.add_row("•", line)
+    if more:
+        grid.add_row("", Text(f"… and {more:,} more", style="dim"))
+    return grid
+
+
+def _tasks(label: str, tasks: TaskList, year: int, limit: int, *, completed: bool = False) -> list[RenderableType]:
+    if not tasks.total:
+        return []
+    shown = tasks.items[:limit]
+    lines = [_task(task, year, completed=completed) for task in shown]
+    return [Text(f"{label} ({tasks.total:,}):", style="bold"), _bullets(lines, tasks.total - len(shown))]
+
+
+def _slips(slips: SlipList, year: int, limit: int) -> list[RenderableType]:
+    if not slips.total:
+        return []
+    shown = slips.items[:limit]
+    lines = []
+    for slip in shown:
+        line = _task(slip.task, year)
+        line.append(f" {w.slip_detail(slip, year)}")
+        lines.append(line)
+    return [Text(f"Slipped ({slips.total:,}):", style="bold"), _bullets(lines, slips.total - len(shown))]
+
+
+def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
+    daily = report.kind == "daily"
+    limit = DAILY_ITEMS if daily else WEEKLY_ITEMS
+    title = _verdict(p.health)
+    title.append("  ")
+    title.append(p.name, style=f"bold link {p.url}" if p.url else "bold")
+    if was := w.verdict_change(p.changes, p.health):
+        title.append(f"  ({was})", style="dim")
+    body: list[RenderableType] = [Text(w.headline(p.headline, p.forecast, year))]
+    reasons = w.reasons_for(p, report.kind)
+    if reasons:
+        body.append(Text("Why:", style="bold"))
+        body.append(_bullets((Text(reason) for reason in reasons), len(p.reasons) - len(reasons)))
+    changes = p.changes
+    body.append(Text(f"What changed {w.since_text(changes, year)}: {w.changes_summary(changes)}", style="bold"))
+    body += _tasks("Completed", changes.completed, year, limit, completed=True)
+    body += _tasks("Milestones reached", changes.milestones_reached, year, limit, completed=True)
+    body += _tasks("Newly overdue", changes.newly_overdue, year, limit)
+    body += _slips(changes.slipped, year, limit)
+    body += _tasks("Newly blocked", changes.newly_blocked, year, limit)
+    if not daily:
+        up = p.upcoming
+        if up.total:
+            body += _tasks(f"Milestones in the next {up.days} days", up.milestones, year, limit)
+            body += _tasks(f"Other tasks due in the next {up.days} days", up.due, year, limit)
+        else:
+            body.append(Text(f"Nothing due in the next {up.days} days.", style="bold"))
+        cp = p.critical_path
+        if cp.tasks.total:
+            path = " → ".join(t.name for t in cp.tasks.items)
+            more = f" … (+{cp.tasks.more})" if cp.tasks.more else ""
+            body.append(Text(f"Critical path ({w.plural(cp.days, 'day')}): {path}{more}"))
+        body.append(Text(f"Forecast: {w.forecast_text(p.forecast, year)}"))
+        body.append(Text(f"Budget: {w.budget_text(p.budget)}"))
+        if p.budget is not None:
+            body.append(Text(f"  {w.budget_coverage(p.budget)}", style="dim"))
+        if p.asana_budget is not None:
+            a = p.asana_budget
+            unit = a.unit or ""
+            body.append(Text(f"Asana budget: {a.actual} of {a.total} {unit} used ({w.percent(a.used_share)})"))
+        if p.data_quality:
+            body.append(Text("Data quality:", style="bold"))
+            body.append(_bullets(Text(q.text) for q in p.data_quality))
+        trend = Text("Trend: ")
+        for cell in p.trend:
+            trend.append_text(_symbol(cell.health))
+            trend.append(" ")
+        body.append(trend)
+    if p.url:
+        body.append(Text(p.url, style=f"dim link {p.url}"))
+    return Group(title, Padding(Group(*body), (0, 0, 0, 2)))

@@ -1,0 +1,188 @@
+"""How a report words its numbers, shared by every renderer so all formats say the same thing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tpmsync.report.model import Budget, Changes, Forecast, Headline, ProjectReport, Report, Slip, TaskRef
+
+SYMBOLS = {"green": "●", "amber": "▲", "red": "■"}
+COLOURS = {"green": "#2e7d32", "amber": "#e08600", "red": "#c62828"}
+NO_DATA_COLOUR = "#d9d9d9"
+RICH_COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
+DASH = "—"
+
+
+def plural(count: int, one: str, several: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (several or one + 's')}"
+
+
+def day(value: date | None, year: int | None = None) -> str:
+    """ "Nov 25", with the year when it is not `year`; a dash for no date."""
+    if value is None:
+        return DASH
+    text = f"{value:%b} {value.day}"
+    return text if value.year == year else f"{text}, {value.year}"
+
+
+def percent(value: float | None) -> str:
+    return DASH if value is None else f"{value * 100:.0f}%"
+
+
+def ratio(value: float | None) -> str:
+    return DASH if value is None else f"{value:.2f}"
+
+
+def amount(value: float | None, unit: str, *, signed: bool = False) -> str:
+    if value is None:
+        return DASH
+    number = f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    return f"{number} h" if unit == "hours" else f"{number} {unit}"
+
+
+def verdict(health: str | None) -> str:
+    """ "■ RED"; a dash when the verdict is unknown."""
+    if health is None:
+        return DASH
+    return f"{SYMBOLS.get(health, '')} {health.upper()}"
+
+
+def headline(numbers: Headline, forecast: Forecast | None = None, year: int | None = None) -> str:
+    """One line of key numbers: "55 open · 1 overdue · 7 blocked · SPI 1.39 · p85 Jan 26"."""
+    parts = [f"{numbers.open:,} open", f"{numbers.overdue:,} overdue", f"{numbers.blocked:,} blocked"]
+    if numbers.slipped:
+        parts.append(f"{numbers.slipped:,} slipped")
+    if numbers.spi is not None:
+        parts.append(f"SPI {ratio(numbers.spi)}")
+    if numbers.cpi is not None:
+        parts.append(f"CPI {ratio(numbers.cpi)}")
+    if forecast is not None and forecast.p85 is not None:
+        parts.append(f"p85 {day(forecast.p85, year)}")
+    return " · ".join(parts)
+
+
+def forecast_text(forecast: Forecast, year: int | None = None) -> str:
+    """The finish dates and the chance of meeting the due date, in words."""
+    if forecast.p50 is None and forecast.p85 is None:
+        if forecast.remaining == 0:
+            return "All tasks are done."
+        return f"No forecast: {forecast.reason}" if forecast.reason else "No forecast."
+    text = f"p50 {day(forecast.p50, year)}, p85 {day(forecast.p85, year)} for {plural(forecast.remaining, 'open task')}"
+    if forecast.due_on is None:
+        return f"{text}; the project has no due date."
+    return (
+        f"{text}; {percent(forecast.probability_on_time)} chance to finish by the due date "
+        f"{day(forecast.due_on, year)} ({forecast.likelihood})."
+    )
+
+
+def budget_text(budget: Budget | None) -> str:
+    """EVM in one line, or "no estimates" (never zeros for numbers nobody entered)."""
+    if budget is None:
+        return "No estimates: no task has an estimate, so there is no budget to track."
+    unit = budget.unit
+    return (
+        f"BAC {amount(budget.bac, unit)} · PV {amount(budget.pv, unit)} · EV {amount(budget.ev, unit)} · "
+        f"AC {amount(budget.ac, unit)} · CPI {ratio(budget.cpi)} · SPI {ratio(budget.spi)} · "
+        f"EAC {amount(budget.eac, unit)} · VAC {amount(budget.vac, unit, signed=True)}"
+    )
+
+
+def budget_coverage(budget: Budget) -> str:
+    estimated = budget.tasks_estimated
+    return f"{plural(estimated, 'task')} estimated, {budget.tasks_unestimated:,} without an estimate"
+
+
+def since_text(changes: Changes, year: int | None = None) -> str:
+    if changes.basis == "history":
+        return f"since {day(changes.since, year)} (reconstructed from the store's history)"
+    return f"since {day(changes.since, year)}"
+
+
+def verdict_change(changes: Changes, health: str) -> str:
+    """ "was amber" when the verdict changed since the compared state, else ""."""
+    if changes.health_before is None or changes.health_before == health:
+        return ""
+    return f"was {changes.health_before}"
+
+
+def changes_summary(changes: Changes) -> str:
+    """ "4 completed · 2 newly overdue · 1 slipped"; "no changes" when nothing changed."""
+    parts = []
+    if changes.completed.total:
+        parts.append(f"{changes.completed.total:,} completed")
+    if changes.milestones_reached.total:
+        parts.append(plural(changes.milestones_reached.total, "milestone") + " reached")
+    if changes.newly_overdue.total:
+        parts.append(f"{changes.newly_overdue.total:,} newly overdue")
+    if changes.slipped.total:
+        parts.append(f"{changes.slipped.total:,} slipped")
+    if changes.newly_blocked.total:
+        parts.append(f"{changes.newly_blocked.total:,} newly blocked")
+    return " · ".join(parts) if parts else "no changes"
+
+
+def task_detail(task: TaskRef, year: int | None = None, *, completed: bool = False) -> str:
+    """What follows a task's name: "(due Nov 8, Tim Turing)"."""
+    parts = []
+    if completed and task.completed_on is not None:
+        parts.append(f"done {day(task.completed_on, year)}")
+    elif task.due is not None:
+        parts.append(f"due {day(task.due, year)}")
+    if task.assignee:
+        parts.append(task.assignee)
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def slip_detail(slip: Slip, year: int | None = None) -> str:
+    """ "+5 days (Dec 14 → Dec 19)"."""
+    moved = "" if slip.days is None else f"{slip.days:+d} {'day' if abs(slip.days) == 1 else 'days'} "
+    return f"{moved}({day(slip.previous_due, year)} → {day(slip.current_due, year)})"
+
+
+def portfolio_line(report: Report) -> str:
+    p = report.portfolio
+    counts = f"{len(p.red)} red, {len(p.amber)} amber, {len(p.green)} green"
+    return f"{plural(p.projects, 'project')} ({counts}) · {headline(p.headline)}"
+
+
+def period_summary(report: Report) -> str:
+    p = report.portfolio
+    parts = [f"{p.completed_in_period:,} completed"]
+    if p.milestones_reached:
+        parts.append(plural(p.milestones_reached, "milestone") + " reached")
+    parts += [
+        f"{p.newly_overdue:,} newly overdue",
+        f"{p.slipped_in_period:,} slipped",
+        f"{p.newly_blocked:,} newly blocked",
+    ]
+    return " · ".join(parts)
+
+
+def counts_by_health(report: Report) -> str:
+    p = report.portfolio
+    return f"{len(p.red)} red, {len(p.amber)} amber, {len(p.green)} green"
+
+
+def subject(report: Report) -> str:
+    """ "tpmsync daily — RED — 2026-11-25: 3 red, 2 amber, 1 green"."""
+    return f"tpmsync {report.kind} — {report.health.upper()} — {report.period}: {counts_by_health(report)}"
+
+
+def short_reason(reason: str, limit: int = 90) -> str:
+    """The first clause of a reason: "49 of 55 open tasks not updated for 5+ days"."""
+    short = reason.split(": ", 1)[0].split("; ", 1)[0]
+    if len(short) <= limit:
+        return short
+    return short[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def reasons_for(project: ProjectReport, kind: str) -> tuple[str, ...]:
+    """Daily: the first clause of the top three reasons; weekly: every reason in full."""
+    if kind == "daily":
+        return tuple(short_reason(r) for r in project.reasons[:3])
+    return project.reasons
+
+
+def period_label(report: Report) -> str:
+    return "Since the previous report" if report.kind == "daily" else "This week"
