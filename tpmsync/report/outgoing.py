@@ -1,0 +1,49 @@
+"""Render one report for every audience at once: the `Outgoing` a delivery channel receives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.report import wording as w
+from tpmsync.report.model import Report
+from tpmsync.report.render_asana import render_asana
+from tpmsync.report.render_html import render_html
+from tpmsync.report.render_markdown import render_markdown
+from tpmsync.report.render_text import render_text
+
+
+def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None) -> Outgoing:
+    """Every rendering of `report`; `images` are its charts (drawn here when not given)."""
+    if images is None:
+        from tpmsync.report.charts import render_charts
+
+        images = render_charts(report)
+    charts = dict(images)
+    year = report.as_of.year
+    lines = tuple(
+        ProjectLine(
+            gid=p.gid,
+            name=p.name,
+            health=p.health,
+            reasons=p.reasons,
+            url=p.url,
+            headline=w.headline(p.headline, p.forecast, year),
+            asana_html=render_asana(report, p),
+        )
+        for p in report.projects
+    )
+    return Outgoing(
+        kind=report.kind,
+        period=report.period,
+        scope=report.scope,
+        subject=w.subject(report),
+        health=report.health,
+        projects=lines,
+        text=render_text(report),
+        markdown=render_markdown(report),
+        html=render_html(report, charts, mode="cid"),
+        html_inline=render_html(report, charts, mode="data"),
+        data=report.to_json(),
+        images=charts,
+    )
