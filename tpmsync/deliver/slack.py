@@ -1,0 +1,145 @@
+"""Slack: an incoming webhook with Block Kit.
+
+A header (the subject), a summary line, one section per project (verdict emoji and word, the
+name linked to Asana, the headline numbers, the top reasons) and a context footer; `text` is the
+notification fallback. Slack's limits are kept: at most 50 blocks (with many projects several go
+into one section), 3,000 characters a section, 150 a header, and about 36,000 characters in all
+(Slack truncates longer messages); projects that still do not fit are counted in a last line.
+Slack answers 200 "ok", which becomes the ledger's id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from tpmsync.deliver.base import (
+    ChannelTable,
+    Prepared,
+    delivery_id,
+    fill_report_url,
+    health_counts,
+    health_label,
+    one_line,
+    report_url_template,
+    shown_url,
+    truncate,
+)
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.deliver.transport import HTTP_KEYS, HttpChannel, json_body
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT = 2000
+MAX_TEXT = 36_000  # all project sections together: Slack truncates messages near 40,000 characters
+MAX_REASONS = 3
+EMOJI = {"green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:"}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: str) -> str:
+    if not url:
+        return f"*{escape(label)}*"
+    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    return f"*<{safe_url}|{escape(label).replace('|', '¦')}>*"
+
+
+def project_text(line: ProjectLine) -> str:
+    """One project in mrkdwn, at most one section long."""
+    head = f"{EMOJI.get(line.health, ':white_circle:')} {link(line.url, line.name)} — {health_label(line.health)}"
+    lines = [head]
+    if line.headline:
+        lines.append(escape(line.headline))
+    lines.extend(f"• {escape(one_line(reason, 300))}" for reason in line.reasons[:MAX_REASONS])
+    if len(line.reasons) > MAX_REASONS:
+        lines.append(f"_…and {len(line.reasons) - MAX_REASONS} more_")
+    return truncate("\n".join(lines), MAX_SECTION)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _pack(texts: list[str], sections: int, budget: int = MAX_TEXT) -> tuple[list[str], int]:
+    """One section per project when they fit, else project texts joined greedily into at most
+    `sections` texts of ≤ MAX_SECTION characters, ≤ `budget` characters in all; returns them and
+    how many projects did not fit."""
+    packed: list[str] = []
+    used = 0
+    for index, text in enumerate(texts):
+        if used + len(text) > budget:
+            return packed, len(texts) - index
+        if len(texts) > sections and packed and len(packed[-1]) + 2 + len(text) <= MAX_SECTION:
+            packed[-1] += "\n\n" + text
+        elif len(packed) < sections:
+            packed.append(text)
+        else:
+            return packed, len(texts) - index
+        used += len(text) + 2
+    return packed, 0
+
+
+def slack_message(outgoing: Outgoing, report_url: str | None = None) -> dict[str, Any]:
+    """The webhook payload for `outgoing` within Slack's limits."""
+    summary = f"*{escape(outgoing.kind.capitalize())} report* for {escape(outgoing.period)} · {health_counts(outgoing)}"
+    if report_url:
+        summary += f" · {link(report_url, 'Full report')}"
+    head: list[dict[str, Any]] = [
+        {"type": "header",
+         "text": {"type": "plain_text", "text": truncate(outgoing.subject, MAX_HEADER), "emoji": True}},
+        _section(truncate(summary, MAX_SECTION)),
+        {"type": "divider"},
+    ]
+    about = escape(f"tpmsync · {outgoing.kind} · {outgoing.period} · {outgoing.scope}")
+    footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(about, MAX_CONTEXT)}]}
+    room = MAX_BLOCKS - len(head) - 1
+    texts = [project_text(line) for line in outgoing.projects]
+    packed, missing = _pack(texts, room)
+    if missing:
+        packed, missing = _pack(texts, room - 1)
+    body = [_section(text) for text in packed]
+    if missing:
+        more = f"_…and {missing} more project{'s' if missing != 1 else ''} not shown here; see the full report_"
+        body.append(_section(more))
+    return {"text": outgoing.subject, "blocks": [*head, *body, footer]}
+
+
+class SlackChannel(HttpChannel):
+    """`webhook_url_env` (required): the variable holding the incoming-webhook URL;
+    `report_url`: a link to the full report shown in the summary ({kind} and {period} filled in)."""
+
+    type = "slack"
+    keys: ClassVar[frozenset[str]] = HTTP_KEYS | {"webhook_url_env", "report_url"}
+
+    def configure(self, table: ChannelTable) -> None:
+        super().configure(table)
+        self.url_env = table.env_name("webhook_url_env", required=True) or ""
+        self.report_url = report_url_template(table)
+
+    def check_ready(self) -> None:
+        self.table.url("webhook_url_env", self.table.secret("webhook_url_env", self.url_env))
+
+    def prepare(self, outgoing: Outgoing) -> list[Prepared]:
+        message = slack_message(outgoing, fill_report_url(self.report_url, outgoing))
+        return [
+            Prepared(
+                channel=self.name,
+                target="",
+                destination=f"POST {shown_url(self.runtime.env.get(self.url_env), self.url_env)}",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
+                },
+                body=json_body(message),
+                payload=message,
+            )
+        ]
+
+    def send(self, prepared: Prepared) -> str:
+        response = self.post(self.table.secret("webhook_url_env", self.url_env), prepared)
+        return one_line(response.text, 64) or "ok"  # Slack answers "ok"
+

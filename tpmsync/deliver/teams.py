@@ -1,0 +1,150 @@
+"""Microsoft Teams: a Workflows webhook ("When a Teams webhook request is received") with an
+Adaptive Card 1.4 inside the message envelope it expects:
+
+    {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                         "contentUrl": null, "content": {…the card…}}]}
+
+The card: the subject, a summary line, one container per project (verdict in its colour, the name
+linked to Asana, the headline numbers, the top reasons) and an "Open full report" action when
+`report_url` is set. Teams drops messages over about 28 KB, so projects that would not fit are
+counted in a last line instead. Workflows answers 202 Accepted with no id; the ledger records
+"accepted".
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from tpmsync.deliver.base import (
+    ChannelTable,
+    Prepared,
+    delivery_id,
+    fill_report_url,
+    health_counts,
+    health_label,
+    one_line,
+    report_url_template,
+    shown_url,
+    truncate,
+)
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.deliver.transport import HTTP_KEYS, HttpChannel, json_body
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_VERSION = "1.4"
+MAX_BYTES = 28_000
+MAX_REASONS = 3
+COLOR = {"green": "Good", "amber": "Warning", "red": "Attention"}
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
+
+
+def md_escape(text: str) -> str:
+    """Adaptive Card TextBlocks render a Markdown subset; keep names literal."""
+    for char in "\\*_[]":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def project_container(line: ProjectLine) -> dict[str, Any]:
+    name = md_escape(line.name)
+    title = f"[{name}]({line.url})" if line.url else name
+    items: list[dict[str, Any]] = [
+        {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "auto",
+                    "items": [_text(f"● {health_label(line.health)}", color=COLOR.get(line.health, "Default"),
+                                    weight="Bolder")],
+                },
+                {"type": "Column", "width": "stretch", "items": [_text(title, weight="Bolder")]},
+            ],
+        }
+    ]
+    if line.headline:
+        items.append(_text(md_escape(line.headline), isSubtle=True, spacing="None"))
+    reasons = [f"- {md_escape(one_line(reason, 300))}" for reason in line.reasons[:MAX_REASONS]]
+    if len(line.reasons) > MAX_REASONS:
+        reasons.append(f"- …and {len(line.reasons) - MAX_REASONS} more")
+    if reasons:
+        items.append(_text("\n".join(reasons), spacing="Small"))
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def teams_message(outgoing: Outgoing, report_url: str | None = None, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
+    """The Workflows webhook payload for `outgoing`, its body (as sent) at most `max_bytes`."""
+    containers = [project_container(line) for line in outgoing.projects]
+    shown = len(containers)
+    while True:
+        body: list[dict[str, Any]] = [
+            _text(md_escape(truncate(outgoing.subject, 300)), size="Large", weight="Bolder"),
+            _text(
+                md_escape(f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}"),
+                isSubtle=True,
+                spacing="None",
+            ),
+            *containers[:shown],
+        ]
+        missing = len(containers) - shown
+        if missing:
+            body.append(_text(f"…and {missing} more project{'s' if missing != 1 else ''} not shown here; "
+                              "see the full report", isSubtle=True, separator=True))
+        card: dict[str, Any] = {
+            "$schema": CARD_SCHEMA,
+            "type": "AdaptiveCard",
+            "version": CARD_VERSION,
+            "msteams": {"width": "Full"},
+            "fallbackText": outgoing.subject,
+            "body": body,
+        }
+        if report_url:
+            card["actions"] = [{"type": "Action.OpenUrl", "title": "Open full report", "url": report_url}]
+        message = {
+            "type": "message",
+            "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+        }
+        if shown == 0 or len(json_body(message).encode()) <= max_bytes:
+            return message
+        shown -= 1
+
+
+class TeamsChannel(HttpChannel):
+    """`webhook_url_env` (required): the variable holding the Workflows webhook URL;
+    `report_url`: the "Open full report" action ({kind}, {period} and {scope} filled in)."""
+
+    type = "teams"
+    keys: ClassVar[frozenset[str]] = HTTP_KEYS | {"webhook_url_env", "report_url"}
+
+    def configure(self, table: ChannelTable) -> None:
+        super().configure(table)
+        self.url_env = table.env_name("webhook_url_env", required=True) or ""
+        self.report_url = report_url_template(table)
+
+    def check_ready(self) -> None:
+        self.table.url("webhook_url_env", self.table.secret("webhook_url_env", self.url_env))
+
+    def prepare(self, outgoing: Outgoing) -> list[Prepared]:
+        message = teams_message(outgoing, fill_report_url(self.report_url, outgoing))
+        return [
+            Prepared(
+                channel=self.name,
+                target="",
+                destination=f"POST {shown_url(self.runtime.env.get(self.url_env), self.url_env)}",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
+                },
+                body=json_body(message),
+                payload=message,
+            )
+        ]
+
+    def send(self, prepared: Prepared) -> str:
+        response = self.post(self.table.secret("webhook_url_env", self.url_env), prepared)
+        run = response.headers.get("x-ms-workflow-run-id")
+        return f"run {run}" if run else "accepted"

@@ -1,0 +1,173 @@
+"""The one retry loop of the delivery channels, and the one HTTP POST of the webhook channels.
+
+- 429 waits for `Retry-After` (seconds or an HTTP date); 5xx and connection errors back off
+  exponentially with full jitter; a wait longer than `max_wait_seconds` is not waited for: the
+  delivery stays pending for the next run instead.
+- Any other 4xx, a redirect or an invalid URL is permanent: retrying cannot help.
+- Every request has a timeout; redirects are not followed (a moved webhook is a config problem).
+- Error messages name the host, never the URL: webhook URLs are secrets.
+
+`sleep` and `rng` are injected so that tests run the whole policy in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from tpmsync.deliver.base import (
+    Channel,
+    ChannelTable,
+    PermanentDeliveryError,
+    Prepared,
+    TransientDeliveryError,
+    one_line,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    timeout_seconds: float = 10.0
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    max_wait_seconds: float = 120.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: a random wait in [0, min(max, base·2^(attempt−1))]."""
+        return rng.uniform(0, min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1)))
+
+
+def with_retries(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+) -> T:
+    """Run `attempt` until it returns, retrying `TransientDeliveryError` up to `policy.max_retries`
+    times; `PermanentDeliveryError` passes straight through."""
+    retries = 0
+    while True:
+        try:
+            return attempt()
+        except TransientDeliveryError as exc:
+            retries += 1
+            if retries > policy.max_retries:
+                raise TransientDeliveryError(f"{exc}; gave up after {retries} attempts") from exc
+            wait = exc.wait if exc.wait is not None else policy.backoff(retries, rng)
+            if wait > policy.max_wait_seconds:
+                raise TransientDeliveryError(f"{exc}; asked to wait {wait:.0f} s, left for the next run") from exc
+            log.info("%s; retry %d in %.2f s", exc, retries, wait)
+            sleep(wait)
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+) -> requests.Response:
+    """POST `body` to `url` under the retry policy; returns the 2xx response."""
+    host = urlsplit(url).hostname or "?"
+
+    def attempt() -> requests.Response:
+        try:
+            response = session.post(
+                url, data=body, headers=dict(headers), timeout=policy.timeout_seconds, allow_redirects=False
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientDeliveryError(f"{what}: cannot reach {host} ({type(exc).__name__})") from exc
+        except requests.RequestException as exc:
+            raise PermanentDeliveryError(f"{what}: the URL cannot be used ({type(exc).__name__})") from exc
+        return check(response, what=what, host=host)
+
+    return with_retries(attempt, policy, sleep=sleep, rng=rng)
+
+
+def check(response: requests.Response, *, what: str, host: str) -> requests.Response:
+    """The response if 2xx; else the transient or permanent error it means."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    detail = one_line(response.text or response.reason or "", 160)
+    said = f"{status} {detail}".rstrip()
+    if status == 429:
+        raise TransientDeliveryError(f"{what}: rate limited by {host} (429)", retry_after(response))
+    if status >= 500:
+        raise TransientDeliveryError(f"{what}: {host} answered {said}")
+    if 300 <= status < 400:
+        raise PermanentDeliveryError(f"{what}: {host} redirects ({status}); update the URL to the new address")
+    if status in (401, 403):
+        raise PermanentDeliveryError(f"{what}: {host} refused the credentials ({said}); check the secret")
+    if status in (404, 410):
+        raise PermanentDeliveryError(f"{what}: {host} does not know this URL ({said}); it was revoked or mistyped")
+    raise PermanentDeliveryError(f"{what}: {host} rejected the message ({said})")
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+HTTP_KEYS = frozenset({"timeout_seconds", "max_retries"})
+
+
+def json_body(payload: object) -> str:
+    """The JSON text sent: indented, so that a dry run prints it readably and exactly."""
+    return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+
+
+class HttpChannel(Channel):
+    """A channel that POSTs JSON: `timeout_seconds` (default 10) and `max_retries` (default 3)."""
+
+    keys: ClassVar[frozenset[str]] = HTTP_KEYS
+
+    def configure(self, table: ChannelTable) -> None:
+        self.policy = RetryPolicy(
+            max_retries=table.integer("max_retries", 3, minimum=0, maximum=10),
+            timeout_seconds=table.number("timeout_seconds", 10.0, minimum=0.1),
+        )
+
+    def post(self, url: str, prepared: Prepared, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """POST the prepared body (byte for byte) with its headers plus `headers` (the secret ones)."""
+        return post(
+            self.runtime.session(),
+            url,
+            prepared.body.encode("utf-8"),
+            {**prepared.headers, **(headers or {})},
+            self.policy,
+            what=f"channel {self.name}",
+            sleep=self.runtime.sleep,
+            rng=self.runtime.rng,
+        )
