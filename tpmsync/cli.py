@@ -7,7 +7,6 @@ so that `tpmsync status` starts fast.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -80,11 +79,25 @@ class _Group(click.Group):
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
     show_default=True,
-    help="How much to log on stderr.",
+    envvar="TPMSYNC_LOG_LEVEL",
+    help="How much to log on stderr ($TPMSYNC_LOG_LEVEL).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="TPMSYNC_LOG_FORMAT",
+    help="Log lines as text or one JSON object each ($TPMSYNC_LOG_FORMAT); secrets are masked.",
 )
 @click.pass_context
 def main(
-    ctx: click.Context, config: str | None, database_url: str | None, asana_base_url: str | None, log_level: str
+    ctx: click.Context,
+    config: str | None,
+    database_url: str | None,
+    asana_base_url: str | None,
+    log_level: str,
+    log_format: str,
 ) -> None:
     """tpmsync: your Asana projects in a local store, their health, and status reports.
 
@@ -95,7 +108,9 @@ def main(
       tpmsync sync                 # pull the configured projects
       tpmsync status               # red/amber/green, offline, from the store
     """
-    logging.basicConfig(level=getattr(logging, log_level.upper()), format="%(levelname)s %(name)s: %(message)s")
+    from tpmsync.logs import setup_logging
+
+    setup_logging(log_level, log_format)
     ctx.obj = Context(config, database_url, asana_base_url)
 
 
@@ -310,3 +325,8 @@ def _check_commands_have_examples() -> list[str]:
 
     walk(main, "tpmsync")
     return missing
+
+
+from tpmsync.cli_schedule import schedule  # noqa: E402 - registered after the commands above
+
+main.add_command(schedule)
