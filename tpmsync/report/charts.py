@@ -19,9 +19,10 @@ from tpmsync.report.wording import COLOURS, NO_DATA_COLOUR, day
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-TREND_NAME = "trend.png"
+TREND_NAME = "trend"
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 3.0, 100
 MAX_TREND_ROWS = 30
+PALETTE_COLOURS = 64
 MAX_FORECAST_DAYS = 180  # the x axis ends at most this far after as_of
 EPOCH = date(1970, 1, 1)  # matplotlib's default date epoch: a date is its days since this one
 STYLE: dict[Any, Any] = {
@@ -40,7 +41,7 @@ STYLE: dict[Any, Any] = {
 
 def burnup_name(gid: str) -> str:
     """The image name (email Content-ID) of a project's burn-up chart."""
-    return f"burnup-{gid}.png"
+    return f"burnup-{gid}"
 
 
 def render_charts(report: Report, *, burnups: bool | None = None) -> dict[str, bytes]:
@@ -63,9 +64,17 @@ def _x(day: date) -> float:
 
 
 def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
+    """The figure as a palette PNG: charts have few colours, and 8 bits keep them well under 60 KB."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    figure.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
+    raw.seek(0)
+    with Image.open(raw) as image:
+        palette = image.convert("RGB").quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def burnup_png(project: ProjectReport, as_of: date) -> bytes | None:
@@ -86,7 +95,8 @@ def burnup_png(project: ProjectReport, as_of: date) -> bytes | None:
     left = burnup.points[0].day
     now = _x(as_of)
     with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+        figure.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.2)
         ax = figure.add_subplot()
         ax.step(xs, total, where="post", color="#777777", linewidth=1.2, label="total tasks")
         ax.step(xs, done, where="post", color="#1565c0", linewidth=1.8, label="completed")
@@ -117,7 +127,7 @@ def burnup_png(project: ProjectReport, as_of: date) -> bytes | None:
         ax.set_ylabel("tasks")
         ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
         ax.set_title(f"Burn-up — {_clip(project.name, 60)}")
-        figure.legend(loc="outside lower center", ncols=4)
+        figure.legend(loc="lower center", ncols=4, bbox_to_anchor=(0.5, 0.0))
         return _png(figure)
 
 
