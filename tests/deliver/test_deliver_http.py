@@ -17,7 +17,7 @@ from deliver_support import Sleeps, line, make_outgoing, make_settings
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.deliver.service import deliver, delivery_history
 from tpmsync.deliver.slack import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, slack_message
-from tpmsync.deliver.teams import MAX_BYTES
+from tpmsync.deliver.teams import MAX_BYTES, project_container
 from tpmsync.store.db import Store
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/sEcReTtOkEn"
@@ -156,6 +156,12 @@ def test_teams_posts_an_adaptive_card_in_the_workflows_envelope(
     assert title == "[Customer portal](https://app.asana.com/0/1201/list)"
     assert "- 49 of 55 open tasks not updated for 5+ days" in containers[0]["items"][-1]["text"]
     assert containers[2]["items"][0]["columns"][0]["items"][0]["color"] == "Good"
+
+
+def test_teams_link_text_keeps_brackets_from_ending_the_link() -> None:
+    container = project_container(line("77", "Infra [Q4] *core*", "amber"))
+    title = container["items"][0]["columns"][1]["items"][0]["text"]
+    assert title == "[Infra (Q4) *core*](https://app.asana.com/0/77/list)"
 
 
 def test_teams_card_stays_under_the_message_size_limit_with_80_projects(

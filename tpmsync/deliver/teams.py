@@ -42,16 +42,14 @@ def _text(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **extra}
 
 
-def md_escape(text: str) -> str:
-    """Adaptive Card TextBlocks render a Markdown subset; keep names literal."""
-    for char in "\\*_[]":
-        text = text.replace(char, "\\" + char)
-    return text
+def link_text(text: str) -> str:
+    """A name inside [name](url): brackets would end the link early. (TextBlocks render only a
+    small Markdown subset, without reliable escapes, so other text goes in as it is.)"""
+    return text.replace("[", "(").replace("]", ")")
 
 
 def project_container(line: ProjectLine) -> dict[str, Any]:
-    name = md_escape(line.name)
-    title = f"[{name}]({line.url})" if line.url else name
+    title = f"[{link_text(line.name)}]({line.url})" if line.url else line.name
     items: list[dict[str, Any]] = [
         {
             "type": "ColumnSet",
@@ -67,8 +65,8 @@ def project_container(line: ProjectLine) -> dict[str, Any]:
         }
     ]
     if line.headline:
-        items.append(_text(md_escape(line.headline), isSubtle=True, spacing="None"))
-    reasons = [f"- {md_escape(one_line(reason, 300))}" for reason in line.reasons[:MAX_REASONS]]
+        items.append(_text(line.headline, isSubtle=True, spacing="None"))
+    reasons = [f"- {one_line(reason, 300)}" for reason in line.reasons[:MAX_REASONS]]
     if len(line.reasons) > MAX_REASONS:
         reasons.append(f"- …and {len(line.reasons) - MAX_REASONS} more")
     if reasons:
@@ -82,12 +80,9 @@ def teams_message(outgoing: Outgoing, report_url: str | None = None, max_bytes: 
     shown = len(containers)
     while True:
         body: list[dict[str, Any]] = [
-            _text(md_escape(truncate(outgoing.subject, 300)), size="Large", weight="Bolder"),
-            _text(
-                md_escape(f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}"),
-                isSubtle=True,
-                spacing="None",
-            ),
+            _text(truncate(outgoing.subject, 300), size="Large", weight="Bolder"),
+            _text(f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}",
+                  isSubtle=True, spacing="None"),
             *containers[:shown],
         ]
         missing = len(containers) - shown
