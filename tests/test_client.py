@@ -125,3 +125,12 @@ def test_rate_limiter_spaces_requests_to_the_configured_rate() -> None:
         limiter.acquire()
         limiter.release()
     assert now[0] == pytest.approx(20.0, abs=0.01)
+
+
+def test_every_call_has_a_timeout(server: SandboxServer) -> None:
+    server.faults.latency_ms = 1500
+    sleeps = Sleeps()
+    with client_for(server.base_url, sleeps, timeout_seconds=0.2, max_retries=1) as client:
+        with pytest.raises(AsanaError, match="gave up after 2 attempts"):
+            client.me()
+    assert client.stats.total == 2

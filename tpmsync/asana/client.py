@@ -29,6 +29,8 @@ from tpmsync.errors import TpmsyncError
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100
+# (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
+Timeout = tuple[float, float]
 
 # One list, so that a single paginated GET /tasks?project=… returns everything a task needs.
 TASK_FIELDS: tuple[str, ...] = (
@@ -222,7 +224,8 @@ class AsanaClient:
     def call(self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True) -> dict[str, Any]:
         """Run one SDK call (which makes exactly one HTTP request) under the retry and rate policy.
 
-        `fn` receives the request timeout; `endpoint` names the call in counters and messages.
+        `fn` receives the request timeout, a (connect, read) pair to pass as `_request_timeout`;
+        `endpoint` names the call in counters and messages.
         A non-idempotent call (POST) is retried only on 429, where Asana did not act on it.
         """
         attempt = 0
@@ -230,7 +233,7 @@ class AsanaClient:
             self.limiter.acquire()
             try:
                 self.stats.count(endpoint, retry=attempt > 0)
-                result = fn(self.settings.timeout_seconds)
+                result = fn((self.settings.timeout_seconds, self.settings.timeout_seconds))
                 if not isinstance(result, dict):
                     raise _Transient(f"{endpoint}: Asana answered with a body that is not JSON")
                 return result
@@ -289,7 +292,7 @@ class AsanaClient:
     # -- pagination -------------------------------------------------------------------------
 
     def pages(
-        self, endpoint: str, fetch: Callable[[dict[str, Any], float], Any], *, offset: str | None = None
+        self, endpoint: str, fetch: Callable[[dict[str, Any], Timeout], Any], *, offset: str | None = None
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's `data`, following `next_page.offset` (from `offset`) until there is none."""
         while True:
@@ -297,7 +300,7 @@ class AsanaClient:
             if offset:
                 opts["offset"] = offset
 
-            def one(timeout: float, opts: dict[str, Any] = opts) -> Any:
+            def one(timeout: Timeout, opts: dict[str, Any] = opts) -> Any:
                 return fetch(dict(opts), timeout)
 
             payload = self.call(endpoint, one)
@@ -411,7 +414,7 @@ class AsanaClient:
             chunk = [{"method": "get", **action} for action in actions[start : start + 10]]
             body = {"data": {"actions": chunk}}
 
-            def send(t: float, body: Mapping[str, Any] = body) -> Any:
+            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
                 return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
 
             payload = self.call("POST /batch", send)

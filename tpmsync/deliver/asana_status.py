@@ -52,12 +52,6 @@ def html_body(html: str) -> str:
     return stripped if stripped.startswith("<body>") else f"<body>{stripped}</body>"
 
 
-def sdk_timeout(seconds: float) -> tuple[float, float]:
-    """The SDK's REST layer ignores a float `_request_timeout` (it honours an int or a
-    (connect, read) pair), so the pair it is: a POST must not hang."""
-    return (seconds, seconds)
-
-
 def delivery_error(exc: AsanaError) -> DeliveryError:
     """401/403/404 and other 4xx are permanent; 5xx, lost connections and exhausted retries are
     transient (the entry stays pending and `recover` looks before the next attempt)."""
@@ -121,7 +115,7 @@ class AsanaStatusChannel(Channel):
             answer = client.call(
                 ENDPOINT,
                 lambda timeout: api.create_status_for_object(
-                    body, {}, full_payload=True, _request_timeout=sdk_timeout(timeout)
+                    body, {}, full_payload=True, _request_timeout=timeout
                 ),
                 idempotent=False,
             )
@@ -150,7 +144,7 @@ class AsanaStatusChannel(Channel):
                     prepared.target,
                     {**opts, "opt_fields": "title,created_by,created_at"},
                     full_payload=True,
-                    _request_timeout=sdk_timeout(timeout),
+                    _request_timeout=timeout,
                 ),
             ):
                 for item in page:
