@@ -65,11 +65,12 @@ def run(obj: Context, worker_id: str | None) -> None:
       tpmsync --log-format json --log-level info schedule run --worker-id worker-a
     """
     from tpmsync.leader import make_leadership
-    from tpmsync.scheduler import Worker
+    from tpmsync.scheduler import Worker, check_channels
 
     plan = _plan(obj)
     if not plan.jobs:
         raise ConfigError(f"{plan.source}: no [schedule.NAME] job to run; see config/tpmsync.example.toml")
+    check_channels(obj.settings, plan)
     _job_lines_at_info()
     store = obj.store()
     leadership = make_leadership(store, worker_id, failover_seconds=plan.failover_seconds)

@@ -96,11 +96,12 @@ class JobSpec:
         return ZoneInfo(self.timezone)
 
     def make_trigger(self, now: datetime) -> Any:
-        """A fresh APScheduler trigger; an interval starts at `now` (so its first run is now)."""
+        """A fresh APScheduler trigger; an interval's first run is `now`, rounded up to the second."""
         if self.cron is not None:
             return crontab_trigger(self.cron, self.tz)
         assert self.every_seconds is not None
-        return IntervalTrigger(seconds=self.every_seconds, start_date=now, timezone=self.tz)
+        start = now if not now.microsecond else now.replace(microsecond=0) + timedelta(seconds=1)
+        return IntervalTrigger(seconds=self.every_seconds, start_date=start, timezone=self.tz)
 
     def describe_trigger(self) -> str:
         if self.cron is not None:
@@ -154,6 +155,22 @@ def load_plan(settings: Settings, options: Mapping[str, Any] | None = None) -> S
         _job_spec(name, table, settings, where, grace) for name, table in settings.schedule.items()
     )
     return SchedulePlan(jobs=jobs, failover_seconds=failover, stale_sync_minutes=stale, source=where)
+
+
+def check_channels(settings: Settings, plan: SchedulePlan) -> None:
+    """Validate the `[channels.NAME]` tables the report jobs use and that their secrets are set.
+
+    `schedule run` calls this first: a worker that refuses to start (exit 2, one line) is better
+    than one that fails every report at 08:00.
+    """
+    used = sorted({name for spec in plan.jobs if spec.kind == "report" for name in spec.channels})
+    if not used:
+        return
+    from tpmsync.deliver.channels import load_channels
+
+    channels = load_channels(settings)
+    for name in used:
+        channels[name].check_ready()
 
 
 def schedule_options(settings: Settings) -> dict[str, Any]:

@@ -159,6 +159,8 @@ class WorkerProcess:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._reader.join(timeout=5)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
         self._out.close()
 
     def text(self) -> str:
