@@ -148,7 +148,7 @@ class Leadership(ABC):
         row = SchedulerLease
         condition = row.name == LEASE_NAME
         if take:
-            condition = condition & or_(row.holder == self.holder, row.expires_at < now)
+            condition = condition & or_(row.holder == self.holder, row.expires_at <= now)
         try:
             with self.store.write() as session:
                 result = session.execute(
