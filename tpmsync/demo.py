@@ -4,7 +4,9 @@
 2. write a config for it and sync everything into a new SQLite store (full sync);
 3. change a few things in the sandbox (a slip, a completion, a deletion, a move, a new subtask)
    and sync again (incremental: a handful of requests);
-4. compute the KPIs and print the status table, as `tpmsync status` would.
+4. compute the KPIs and print the status table, as `tpmsync status` would;
+5. write the weekly HTML report and deliver the daily one to the sandbox (Asana status updates)
+   and to a folder of files, through the delivery ledger.
 """
 
 from __future__ import annotations
@@ -14,18 +16,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from tpmsync.asana.client import AsanaClient
 from tpmsync.config import load_settings
 from tpmsync.progress import make_progress
-from tpmsync.status import read_status, refresh_snapshots
+from tpmsync.status import read_status
 from tpmsync.status_render import render_table
 from tpmsync.store.db import open_store
-from tpmsync.sync import SyncResult, run_sync
+from tpmsync.sync import SyncResult
 
 DEMO_TOKEN = "demo-token"
 
 
-def _config_text(base_url: str, workspace: str, projects: list[str], database: Path) -> str:
+def _config_text(base_url: str, workspace: str, projects: list[str], root: Path) -> str:
     listed = ", ".join(f'"{p}"' for p in projects)
     return (
         "# Written by `tpmsync demo`: the built-in sandbox on 127.0.0.1 and a local SQLite file.\n"
@@ -35,9 +36,14 @@ def _config_text(base_url: str, workspace: str, projects: list[str], database: P
         f"projects = [{listed}]\n"
         "backoff_base_seconds = 0.05\n"
         "\n[database]\n"
-        f'url = "sqlite:///{database.as_posix()}"\n'
+        f'url = "sqlite:///{(root / "tpmsync.db").as_posix()}"\n'
         "\n[kpi]\n"
         'timezone = "UTC"\n'
+        "\n[channels.pm-asana]\n"
+        'type = "asana_status"\n'
+        "\n[channels.archive]\n"
+        'type = "file"\n'
+        f'path = "{(root / "reports").as_posix()}"\n'
     )
 
 
@@ -55,10 +61,13 @@ def run_demo(
         from rich.console import Console
 
         show = Console().print
+    from tpmsync.jobs import report_job, sync_job
+    from tpmsync.report.build import build_report
+    from tpmsync.report.write import write_report
     from tpmsync.sandbox.generator import generate_workspace
     from tpmsync.sandbox.server import SandboxServer
 
-    root = Path(directory)
+    root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     database = root / "tpmsync.db"
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -72,28 +81,32 @@ def run_demo(
         selectors = [workspace.projects[g].name if i % 2 else g for i, g in enumerate(gids)]
         config = root / "tpmsync.toml"
         config.write_text(
-            _config_text(server.base_url, workspace.asana_workspace.gid, selectors, database.resolve()),
-            encoding="utf-8",
+            _config_text(server.base_url, workspace.asana_workspace.gid, selectors, root), encoding="utf-8"
         )
         settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": DEMO_TOKEN})
         store = open_store(settings.database_url)
         try:
-            with AsanaClient(settings.asana) as client:
-                with make_progress() as progress:
-                    first = run_sync(store, client, settings, progress=progress)
-                echo(f"first sync (full): {first.summary()}")
-                results.append(first)
-                changes = _change_things(workspace)
-                echo(f"changed in the sandbox: {changes}")
-                with make_progress() as progress:
-                    second = run_sync(store, client, settings, progress=progress)
-                echo(f"second sync (incremental): {second.summary()}")
-                results.append(second)
-            refresh_snapshots(store, settings, run_id=second.run_id)
+            with make_progress() as progress:
+                results.append(sync_job(store, settings, progress=progress))
+            echo(f"first sync (full): {results[0].summary()}")
+            echo(f"changed in the sandbox: {_change_things(workspace)}")
+            with make_progress() as progress:
+                results.append(sync_job(store, settings, progress=progress))
+            echo(f"second sync (incremental): {results[1].summary()}")
             document = read_status(store, settings)
+            report_path = write_report(build_report(store, settings, "weekly"), "html", root / "report.html")
+            deliveries = report_job(store, settings, "daily", channels=["pm-asana", "archive"])
         finally:
             store.dispose()
+        posted = [u.status_type for g in gids for u in workspace.status_updates_for(g)]
     show(render_table(document))
+    echo(f"weekly report (HTML, charts inline): {report_path}")
+    counts = ", ".join(f"{posted.count(t)} {t}" for t in ("on_track", "at_risk", "off_track") if posted.count(t))
+    sent = sum(1 for d in deliveries if d.status == "sent")
+    echo(
+        f"daily report delivered {sent} time(s): {len(posted)} Asana status updates in the sandbox ({counts}), "
+        f"files in {root / 'reports'}"
+    )
     echo(f"store: {database} · config: {config}")
     echo(f"next: TPMSYNC_CONFIG={config} tpmsync status --detail   (works offline, from the store)")
     return results

@@ -15,6 +15,7 @@ from tpmsync.store.db import Store
 
 if TYPE_CHECKING:
     from tpmsync.deliver.service import DeliveryResult
+    from tpmsync.report.model import Report
     from tpmsync.sync import Progress, SyncResult
 
 
@@ -63,9 +64,23 @@ def report_job(
     The delivery ledger makes this safe to run twice, from two workers, or after a crash:
     each (kind, period, scope, channel, target) is sent at most once unless `force`.
     """
-    from tpmsync.deliver.service import deliver
     from tpmsync.report.build import build_report
-    from tpmsync.report.outgoing import build_outgoing
 
     report = build_report(store, settings, kind, projects=projects, as_of=as_of)
+    return deliver_report(store, settings, report, channels=channels, dry_run=dry_run, force=force)
+
+
+def deliver_report(
+    store: Store,
+    settings: Settings,
+    report: Report,
+    *,
+    channels: Sequence[str],
+    dry_run: bool = False,
+    force: bool = False,
+) -> list[DeliveryResult]:
+    """Render a built report for every channel and deliver it through the ledger."""
+    from tpmsync.deliver.service import deliver
+    from tpmsync.report.outgoing import build_outgoing
+
     return deliver(store, settings, build_outgoing(report), channels=list(channels), dry_run=dry_run, force=force)
