@@ -68,10 +68,10 @@ def _png(figure: Figure) -> bytes:
     from PIL import Image
 
     raw = io.BytesIO()
-    figure.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
-    raw.seek(0)
-    with Image.open(raw) as image:
-        palette = image.convert("RGB").quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
+    figure.savefig(raw, format="rgba", dpi=DPI)  # raw pixels: no PNG encoded twice
+    width, height = (round(v * DPI) for v in figure.get_size_inches())
+    image = Image.frombytes("RGBA", (width, height), raw.getvalue())
+    palette = image.convert("RGB").quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
     out = io.BytesIO()
     palette.save(out, format="PNG", optimize=True)
     return out.getvalue()
