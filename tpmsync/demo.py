@@ -18,6 +18,7 @@ from typing import Any
 
 from tpmsync.config import load_settings
 from tpmsync.progress import make_progress
+from tpmsync.snapshots import today_in
 from tpmsync.status import read_status
 from tpmsync.status_render import render_table
 from tpmsync.store.db import open_store
@@ -63,6 +64,7 @@ def run_demo(
         show = Console().print
     from tpmsync.jobs import report_job, sync_job
     from tpmsync.report.build import build_report
+    from tpmsync.report.history import backfill_snapshots
     from tpmsync.report.write import write_report
     from tpmsync.sandbox.generator import generate_workspace
     from tpmsync.sandbox.server import SandboxServer
@@ -94,6 +96,9 @@ def run_demo(
                 results.append(sync_job(store, settings, progress=progress))
             echo(f"second sync (incremental): {results[1].summary()}")
             document = read_status(store, settings)
+            # a new store has no past snapshots; rebuild weekly ones from history for the trend chart
+            today = today_in(settings)
+            backfill_snapshots(store, settings, [today - timedelta(days=7 * weeks) for weeks in range(1, 8)])
             report_path = write_report(build_report(store, settings, "weekly"), "html", root / "report.html")
             deliveries = report_job(store, settings, "daily", channels=["pm-asana", "archive"])
         finally:
