@@ -21,7 +21,8 @@ from tpmsync.config import ConfigError
 if TYPE_CHECKING:
     from tpmsync.cli import Context
     from tpmsync.leader import LeaderInfo
-    from tpmsync.scheduler import JobStatus, SchedulePlan
+    from tpmsync.schedule_plan import SchedulePlan
+    from tpmsync.scheduler import JobStatus
 
 log = logging.getLogger("tpmsync.scheduler")
 
@@ -43,7 +44,7 @@ def schedule() -> None:
 
 def _plan(obj: Context) -> SchedulePlan:
     from tpmsync.logs import register_secrets
-    from tpmsync.scheduler import load_plan
+    from tpmsync.schedule_plan import load_plan
 
     register_secrets(obj.settings)
     return load_plan(obj.settings)
@@ -65,7 +66,8 @@ def run(obj: Context, worker_id: str | None) -> None:
       tpmsync --log-format json --log-level info schedule run --worker-id worker-a
     """
     from tpmsync.leader import make_leadership
-    from tpmsync.scheduler import Worker, check_channels
+    from tpmsync.schedule_plan import check_channels
+    from tpmsync.scheduler import Worker
 
     plan = _plan(obj)
     if not plan.jobs:
@@ -202,7 +204,7 @@ def status(obj: Context, max_age_minutes: int | None, as_json: bool) -> None:
 
 
 def _render_list(leader: LeaderInfo | None, statuses: list[JobStatus], now: datetime) -> str:
-    from tpmsync.scheduler import in_zone
+    from tpmsync.schedule_plan import in_zone
 
     lines = [_leader_line(leader, now)]
     rows = [("JOB", "WORK", "TRIGGER", "NEXT RUN", "LAST RUN")]

@@ -2,7 +2,7 @@
 
 The pieces, each testable with an injected clock:
 
-- `load_plan(settings)` validates the config into a `SchedulePlan` of `JobSpec`s;
+- `tpmsync.schedule_plan.load_plan(settings)` validates the config into `JobSpec`s and triggers;
 - `JobTable` is APScheduler's SQLAlchemy job store on the store's own engine (table
   `apscheduler_jobs`): each job's trigger and next run time survive restarts and leader changes;
 - `Worker.tick()` is one scheduling pass as leader: every job whose stored next run time has come is
@@ -10,11 +10,6 @@ The pieces, each testable with an injected clock:
   that time is older than the job's `misfire_grace_time`; then its next run time is stored;
 - `Worker.serve()` loops over `tick()` while `tpmsync.leader` keeps or waits for the lead, and
   finishes the job in flight before it stops.
-
-Triggers are APScheduler's (`CronTrigger` in the job's time zone, `IntervalTrigger`), with two
-fixes for people who write crontab lines: day-of-week numbers mean what crontab means (0 or 7 is
-Sunday; APScheduler 3 counts from Monday), and a cron job fires at most once per local wall-clock
-time, so the hour repeated when clocks go back does not run a daily job twice.
 
 The next run time of a job is stored only after the job has run. A leader killed in the middle of a
 job leaves it due, so the next leader runs it again for the same fire time; the delivery ledger
@@ -24,337 +19,36 @@ makes that second report a no-op for every channel that already has it.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from tpmsync.config import ConfigError, Settings
-from tpmsync.errors import TpmsyncError
+from tpmsync.config import Settings
 from tpmsync.leader import Clock, Keeper, Leadership, SystemClock, default_worker_id
+from tpmsync.schedule_plan import JobSpec, SchedulePlan, in_zone, load_plan, report_date, trigger_key
 from tpmsync.store.db import Store
 from tpmsync.store.models import ScheduleRun, SyncRun
 
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
-DEFAULT_FAILOVER_SECONDS = 30
-DEFAULT_MISFIRE_GRACE_SECONDS = 3600
-DEFAULT_STALE_SYNC_MINUTES = 60
 KEEP_RUNS_DAYS = 30
 # A report run that did not deliver everything (pending, partial, failed) is run again for the same
 # fire time, within the job's grace: after 1, 2, 4, 8 then 15 minutes, at most this many times.
 REPORT_RETRIES = 5
 REPORT_RETRY_OUTCOMES = ("pending", "partial", "failed", "interrupted")
 _MIN_WAIT = 0.05  # seconds; the loop never spins
-REPORT_KINDS = ("daily", "weekly")
-JOB_KINDS = ("sync", "report")
-OPTION_KEYS = ("failover_seconds", "misfire_grace_seconds", "stale_sync_minutes")
-JOB_KEYS = (
-    "job", "cron", "every_minutes", "every_seconds", "timezone", "report", "channels", "projects", "full",
-    "misfire_grace_seconds",
-)
 # What APScheduler would call to run a stored job; the worker runs the job from the config instead.
 RUN_FUNC_REF = "tpmsync.scheduler:run_named_job"
-_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-# -- the plan from the config -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One `[schedule.NAME]` table, validated."""
-
-    name: str
-    kind: str  # sync | report
-    timezone: str
-    cron: str | None = None
-    every_seconds: int | None = None
-    report: str | None = None  # daily | weekly
-    channels: tuple[str, ...] = ()
-    projects: tuple[str, ...] = ()
-    full: bool = False
-    misfire_grace_seconds: int = DEFAULT_MISFIRE_GRACE_SECONDS
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def make_trigger(self, now: datetime) -> Any:
-        """A fresh APScheduler trigger; an interval's first run is `now`, rounded up to the second."""
-        if self.cron is not None:
-            return crontab_trigger(self.cron, self.tz)
-        assert self.every_seconds is not None
-        start = now if not now.microsecond else now.replace(microsecond=0) + timedelta(seconds=1)
-        return IntervalTrigger(seconds=self.every_seconds, start_date=start, timezone=self.tz)
-
-    def describe_trigger(self) -> str:
-        if self.cron is not None:
-            return f"cron {self.cron} ({self.timezone})"
-        assert self.every_seconds is not None
-        if self.every_seconds % 60 == 0:
-            return f"every {self.every_seconds // 60} min"
-        return f"every {self.every_seconds} s"
-
-    def describe_work(self) -> str:
-        scope = f" [{', '.join(self.projects)}]" if self.projects else ""
-        if self.kind == "sync":
-            return f"sync{' --full' if self.full else ''}{scope}"
-        return f"{self.report} report{scope} → {', '.join(self.channels)}"
-
-
-@dataclass(frozen=True)
-class SchedulePlan:
-    jobs: tuple[JobSpec, ...] = ()
-    failover_seconds: int = DEFAULT_FAILOVER_SECONDS
-    stale_sync_minutes: int = DEFAULT_STALE_SYNC_MINUTES
-    source: str = "(defaults)"
-
-    def job(self, name: str) -> JobSpec:
-        for spec in self.jobs:
-            if spec.name == name:
-                return spec
-        known = ", ".join(spec.name for spec in self.jobs) or "none"
-        raise TpmsyncError(f"no job {name!r} in [schedule.*] of {self.source}; configured: {known}")
-
-
-def load_plan(settings: Settings, options: Mapping[str, Any] | None = None) -> SchedulePlan:
-    """Validate `[schedule]` and every `[schedule.NAME]`; a mistake is a one-line ConfigError.
-
-    `options` are the plain keys of `[schedule]` (failover_seconds, …); by default they are read
-    from the config file, as the settings keep only its tables.
-    """
-    where = settings.source
-    options = schedule_options(settings) if options is None else options
-    for key in options:
-        if key not in OPTION_KEYS:
-            raise ConfigError(f"{where}: unknown key schedule.{key}; expected a [schedule.NAME] table or one of "
-                              f"{', '.join(OPTION_KEYS)}")
-    failover = _integer(options, "failover_seconds", DEFAULT_FAILOVER_SECONDS, "schedule.failover_seconds", where,
-                        minimum=1)
-    grace = _integer(options, "misfire_grace_seconds", DEFAULT_MISFIRE_GRACE_SECONDS,
-                     "schedule.misfire_grace_seconds", where, minimum=1)
-    stale = _integer(options, "stale_sync_minutes", DEFAULT_STALE_SYNC_MINUTES, "schedule.stale_sync_minutes",
-                     where, minimum=1)
-    jobs = tuple(
-        _job_spec(name, table, settings, where, grace) for name, table in settings.schedule.items()
-    )
-    return SchedulePlan(jobs=jobs, failover_seconds=failover, stale_sync_minutes=stale, source=where)
-
-
-def check_channels(settings: Settings, plan: SchedulePlan) -> None:
-    """Validate the `[channels.NAME]` tables the report jobs use and that their secrets are set.
-
-    `schedule run` calls this first: a worker that refuses to start (exit 2, one line) is better
-    than one that fails every report at 08:00.
-    """
-    used = sorted({name for spec in plan.jobs if spec.kind == "report" for name in spec.channels})
-    if not used:
-        return
-    from tpmsync.deliver.channels import load_channels
-
-    channels = load_channels(settings)
-    for name in used:
-        channels[name].check_ready()
-
-
-def schedule_options(settings: Settings) -> dict[str, Any]:
-    """The plain (non-table) keys of `[schedule]` in the settings' config file."""
-    path = Path(settings.source)
-    if not path.is_file():
-        return {}
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read again for [schedule] ({exc})") from exc
-    section = raw.get("schedule", {})
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"{path}: schedule must be a table, got {section!r}")
-    return {str(k): v for k, v in section.items() if not isinstance(v, Mapping)}
-
-
-def _job_spec(name: str, table: Mapping[str, Any], settings: Settings, where: str, grace: int) -> JobSpec:
-    key = f"schedule.{name}"
-    if not _JOB_NAME.match(name):
-        raise ConfigError(f"{where}: [{key}]: a job name is letters, digits, '-', '_' and '.', got {name!r}")
-    for item in table:
-        if item not in JOB_KEYS:
-            raise ConfigError(f"{where}: unknown key {key}.{item}; expected one of {', '.join(JOB_KEYS)}")
-    kind = table.get("job", "report" if "report" in table else "sync")
-    if kind not in JOB_KINDS:
-        raise ConfigError(f"{where}: {key}.job must be one of {', '.join(JOB_KINDS)}, got {kind!r}")
-    timezone = table.get("timezone", settings.kpi.timezone)
-    if not isinstance(timezone, str):
-        raise ConfigError(f"{where}: {key}.timezone must be an IANA time zone such as Europe/Berlin, got {timezone!r}")
-    try:
-        tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"{where}: {key}.timezone {timezone!r} is not an IANA time zone such as Europe/Berlin"
-        ) from exc
-    triggers = [t for t in ("cron", "every_minutes", "every_seconds") if t in table]
-    if len(triggers) != 1:
-        raise ConfigError(f"{where}: [{key}] needs exactly one of cron, every_minutes, every_seconds; "
-                          f"got {', '.join(triggers) or 'none'}")
-    cron: str | None = None
-    every: int | None = None
-    if triggers[0] == "cron":
-        cron = table["cron"]
-        if not isinstance(cron, str):
-            raise ConfigError(f"{where}: {key}.cron must be a crontab line such as \"0 8 * * 1-5\", got {cron!r}")
-        try:
-            crontab_trigger(cron, tz)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {key}.cron {cron!r} is not a valid crontab line: {exc}") from exc
-    elif triggers[0] == "every_minutes":
-        every = 60 * _integer(table, "every_minutes", 0, f"{key}.every_minutes", where, minimum=1)
-    else:
-        every = _integer(table, "every_seconds", 0, f"{key}.every_seconds", where, minimum=1)
-    projects = table.get("projects", [])
-    if isinstance(projects, str):
-        projects = [projects]
-    if not isinstance(projects, list) or not all(isinstance(p, str | int) and not isinstance(p, bool)
-                                                 for p in projects):
-        raise ConfigError(f"{where}: {key}.projects must be a list of gids or names, got {projects!r}")
-    job_grace = _integer(table, "misfire_grace_seconds", grace, f"{key}.misfire_grace_seconds", where, minimum=1)
-    spec = JobSpec(name=name, kind=kind, timezone=timezone, cron=cron, every_seconds=every,
-                   projects=tuple(str(p) for p in projects), misfire_grace_seconds=job_grace)
-    if kind == "sync":
-        for only in ("report", "channels"):
-            if only in table:
-                raise ConfigError(f"{where}: {key}.{only} is for report jobs; this job syncs (set job = \"report\")")
-        full = table.get("full", False)
-        if not isinstance(full, bool):
-            raise ConfigError(f"{where}: {key}.full must be true or false, got {full!r}")
-        return JobSpec(**{**spec.__dict__, "full": full})
-    if "full" in table:
-        raise ConfigError(f"{where}: {key}.full is for sync jobs")
-    report = table.get("report")
-    if report not in REPORT_KINDS:
-        raise ConfigError(f"{where}: {key}.report must be one of {', '.join(REPORT_KINDS)}, got {report!r}")
-    channels = table.get("channels")
-    if isinstance(channels, str):
-        channels = [channels]
-    if not isinstance(channels, list) or not channels or not all(isinstance(c, str) for c in channels):
-        raise ConfigError(f"{where}: {key}.channels must be a non-empty list of [channels.NAME] names, "
-                          f"got {channels!r}")
-    for channel in channels:
-        if channel not in settings.channels:
-            known = ", ".join(sorted(settings.channels)) or "none configured"
-            raise ConfigError(f"{where}: {key}.channels names {channel!r}, which is not a [channels.NAME] table "
-                              f"({known})")
-    return JobSpec(**{**spec.__dict__, "report": report, "channels": tuple(channels)})
-
-
-def _integer(table: Mapping[str, Any], name: str, default: int, key: str, where: str, *, minimum: int) -> int:
-    value = table.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"{where}: {key} must be a whole number ≥ {minimum}, got {value!r}")
-    return value
-
-
-# -- triggers ---------------------------------------------------------------------------------
-
-
-class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
-    """APScheduler's CronTrigger, firing at most once per local wall-clock time.
-
-    When clocks go back, 02:30 happens twice; CronTrigger fires at both, cron (and a TPM) expects
-    one run. Any fire time not later on the local clock than the previous one is skipped.
-    """
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
-        if previous_fire_time is None:
-            return fire
-        last = _wall(previous_fire_time, self.timezone)
-        while fire is not None and _wall(fire, self.timezone) <= last:
-            fire = super().get_next_fire_time(fire, fire)
-        return fire
-
-
-def _wall(moment: datetime, tz: Any) -> datetime:
-    return in_zone(moment, tz).replace(tzinfo=None)
-
-
-def crontab_trigger(expr: str, tz: ZoneInfo) -> WallClockCronTrigger:
-    """A trigger for a five-field crontab line (minute hour day month weekday) in `tz`.
-
-    Weekday numbers are crontab's (0 or 7 Sunday … 6 Saturday); names (mon-fri) work too. A line
-    that restricts both the day of month and the weekday is refused: crontab runs on either,
-    APScheduler only on both, and guessing would fire on the wrong days.
-    """
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    if day not in ("*", "?") and weekday not in ("*", "?"):
-        raise ValueError("restricting both day of month and weekday is ambiguous; use two jobs")
-    return WallClockCronTrigger(
-        minute=minute,
-        hour=hour,
-        day="*" if day == "?" else day,
-        month=month,
-        day_of_week=_crontab_weekdays(weekday),
-        timezone=tz,
-    )
-
-
-def _crontab_weekdays(field_: str) -> str:
-    """Crontab's weekday field as APScheduler weekday names ("1-5" → "mon,tue,wed,thu,fri")."""
-    if field_ in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in field_.lower().split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
-        if step_text and step is None:
-            raise ValueError(f"weekday step {step_text!r} must be a whole number ≥ 1")
-        if body == "*":
-            first, last = 0, 6
-        elif "-" in body:
-            a, b = body.split("-", 1)
-            first, last = _weekday(a), _weekday(b)
-            if last == 0 and b.strip() in ("7", "sun"):
-                last = 7
-        else:
-            first = _weekday(body)
-            last = 6 if step else first
-        if first > last:
-            raise ValueError(f"weekday range {body!r} runs backwards")
-        days.update(d % 7 for d in range(first, last + 1, step or 1))
-    return ",".join(_WEEKDAYS[d] for d in sorted(days))
-
-
-def _weekday(token: str) -> int:
-    token = token.strip()
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7
-    if token[:3] in _WEEKDAYS and len(token) == 3:
-        return _WEEKDAYS.index(token)
-    raise ValueError(f"weekday {token!r} is not 0-7 or sun..sat")
-
-
-def trigger_key(trigger: Any) -> str:
-    """What makes two triggers fire alike (an interval's start aside)."""
-    return f"{type(trigger).__name__} {trigger} {trigger.timezone}"
 
 
 def due_fire_times(trigger: Any, next_run_time: datetime | None, now: datetime) -> list[datetime]:
@@ -370,11 +64,6 @@ def due_fire_times(trigger: Any, next_run_time: datetime | None, now: datetime) 
 def report_retry_delay(attempts: int) -> timedelta:
     """How long after its `attempts`-th run a report that did not deliver is tried again."""
     return timedelta(minutes=min(2 ** (max(attempts, 1) - 1), 15))
-
-
-def report_date(spec: JobSpec, fire_time: datetime) -> date:
-    """The day a report fired at `fire_time` covers: the fire date in the job's time zone."""
-    return in_zone(fire_time, spec.tz).date()
 
 
 # -- the job store ----------------------------------------------------------------------------
@@ -537,8 +226,9 @@ class RunRecord:
 
     def line(self, tz: ZoneInfo | None = None) -> str:
         fire = in_zone(self.fire_time, tz or UTC)
+        took = "" if self.outcome == "missed" else f" in {self.duration_seconds:.2f}s"
         tail = f" — {self.detail}" if self.detail else ""
-        return f"job {self.job} ({fire:%Y-%m-%d %H:%M:%S %Z}): {self.outcome} in {self.duration_seconds:.2f}s{tail}"
+        return f"job {self.job} ({fire:%Y-%m-%d %H:%M:%S %Z}): {self.outcome}{took}{tail}"
 
 
 _LEVELS = {"ok": logging.INFO, "partial": logging.WARNING, "busy": logging.WARNING, "pending": logging.WARNING,
@@ -750,7 +440,7 @@ class Worker:
 
     def _missed(self, spec: JobSpec, fire: datetime, late: timedelta, grace: int) -> RunRecord:
         now = self.clock.now()
-        detail = f"missed by {_duration(late)}, more than the {_duration(timedelta(seconds=grace))} grace; skipped"
+        detail = f"late by {_duration(late)}, more than the {_duration(timedelta(seconds=grace))} grace; skipped"
         with self.store.write() as session:
             session.add(ScheduleRun(
                 job=spec.name, fire_time=_naive(fire), started_at=_naive(now), finished_at=_naive(now),
@@ -933,12 +623,6 @@ def sync_health(store: Store, max_age_minutes: int, clock: Clock | None = None) 
 
 
 # -- small helpers ----------------------------------------------------------------------------
-
-
-def in_zone(moment: datetime, tz: Any) -> datetime:
-    """`moment` on the clocks of `tz`. Unlike `astimezone(tz)` alone, this also normalises a time
-    that already carries `tz` but does not exist there (a cron time in the hour skipped in spring)."""
-    return moment.astimezone(UTC).astimezone(tz)
 
 
 def _naive(moment: datetime) -> datetime:

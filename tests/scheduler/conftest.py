@@ -10,7 +10,8 @@ import pytest
 
 from tests.scheduler.scheduler_support import BERLIN, FakeClock, Recorder, local, settings_with
 from tpmsync.leader import Leadership, make_leadership
-from tpmsync.scheduler import SchedulePlan, Worker, load_plan
+from tpmsync.schedule_plan import SchedulePlan, load_plan
+from tpmsync.scheduler import Worker
 from tpmsync.store.db import Store
 
 WorkerFactory = Callable[..., Worker]

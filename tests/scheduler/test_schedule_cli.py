@@ -22,7 +22,8 @@ from tpmsync.leader import make_leadership
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
-from tpmsync.scheduler import Worker, load_plan
+from tpmsync.schedule_plan import load_plan
+from tpmsync.scheduler import Worker
 from tpmsync.store.db import Store
 from tpmsync.store.models import SyncRun
 
@@ -173,7 +174,7 @@ def test_the_cli_does_not_import_the_scheduler_until_a_schedule_command_runs() -
 
 
 def test_report_as_of_is_the_fire_date_in_the_jobs_time_zone() -> None:
-    from tpmsync.scheduler import JobSpec, report_date
+    from tpmsync.schedule_plan import JobSpec, report_date
 
     spec = JobSpec(name="r", kind="report", timezone="Pacific/Auckland", cron="0 8 * * *")
     fired = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)  # 08:00 on the 26th in Auckland

@@ -11,7 +11,7 @@ import pytest
 
 from tests.scheduler.scheduler_support import settings_with
 from tpmsync.config import ConfigError, load_settings
-from tpmsync.scheduler import (
+from tpmsync.schedule_plan import (
     DEFAULT_FAILOVER_SECONDS,
     DEFAULT_MISFIRE_GRACE_SECONDS,
     JobSpec,

@@ -13,16 +13,8 @@ from apscheduler.job import Job
 
 from tests.scheduler.conftest import WorkerFactory
 from tests.scheduler.scheduler_support import BERLIN, FakeClock, Recorder, local, runs
-from tpmsync.scheduler import (
-    JOBSTORE_TABLE,
-    REPORT_RETRIES,
-    JobTable,
-    Outcome,
-    RunRequest,
-    crontab_trigger,
-    due_fire_times,
-    in_zone,
-)
+from tpmsync.schedule_plan import crontab_trigger, in_zone
+from tpmsync.scheduler import JOBSTORE_TABLE, REPORT_RETRIES, JobTable, Outcome, RunRequest, due_fire_times
 from tpmsync.store.db import Store
 
 TZ = ZoneInfo(BERLIN)
@@ -126,7 +118,9 @@ def test_a_run_missed_by_more_than_the_grace_is_skipped_and_logged(
     assert [(r.outcome, r.fire_time) for r in records] == [("missed", local("2026-11-23 08:00"))]
     assert recorder.calls == []
     (logged,) = [r for r in caplog.records if getattr(r, "outcome", None) == "missed"]
-    assert "missed by 1h30m, more than the 1h00m grace; skipped" in logged.getMessage()
+    assert logged.getMessage() == (
+        "job daily (2026-11-23 08:00:00 CET): missed — late by 1h30m, more than the 1h00m grace; skipped"
+    )
     (row,) = runs(store, "daily")
     assert (row.outcome, row.fire_time) == ("missed", datetime(2026, 11, 23, 7, 0))
     clock.set(local("2026-11-24 08:01"))
