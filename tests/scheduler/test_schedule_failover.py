@@ -1,6 +1,6 @@
 """Two real worker processes against one PostgreSQL schema: exactly one leads; SIGKILL it and the
 other takes over within `failover_seconds` and runs the next jobs; the daily report that both ran
-reaches the webhook once. A third test stops a worker politely mid-sync."""
+reaches the webhook once. Then a worker stopped politely mid-sync finishes it and exits 0."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.models import Delivery
-
-pytestmark = pytest.mark.postgres
 
 FAILOVER = 3
 HOOK_PATH = "/hooks/T0KEN-IN-THE-PATH-9f8e7d"
@@ -80,6 +78,7 @@ def sandbox(workspace: Workspace) -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def pg_store(pg_schema_url: str) -> Iterator[Store]:
+    """The PostgreSQL store of the test (the `store` fixture would also run SQLite)."""
     store = open_store(pg_schema_url)
     yield store
     store.dispose()
@@ -99,6 +98,7 @@ def write_config(tmp_path: Path, sandbox: SandboxServer, workspace: Workspace, u
     return config
 
 
+@pytest.mark.postgres
 def test_one_leader_a_killed_leader_is_replaced_and_the_report_is_delivered_once(
     tmp_path: Path, pg_store: Store, sandbox: SandboxServer, workspace: Workspace, hook: Hook
 ) -> None:
@@ -153,22 +153,51 @@ def test_one_leader_a_killed_leader_is_replaced_and_the_report_is_delivered_once
     assert b is not None and b.logged(lambda line: "stopped" in str(line.get("msg")))
 
 
-def test_sigterm_finishes_the_job_in_flight_then_exits_cleanly(
-    tmp_path: Path, pg_store: Store, sandbox: SandboxServer, workspace: Workspace
+def test_on_sqlite_a_killed_leaders_lease_runs_out_and_the_standby_takes_over(
+    tmp_path: Path, sandbox: SandboxServer, workspace: Workspace
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    config = write_config(tmp_path, sandbox, workspace, url, "[schedule.sync]\nevery_seconds = 1\n")
+    env = {"TPMSYNC_ASANA_TOKEN": TOKEN, "OPS_WEBHOOK_URL": "http://127.0.0.1:9/unused"}
+    a = WorkerProcess("lease-a", config, env, tmp_path / "a.log")
+    b: WorkerProcess | None = None
+    try:
+        wait_for(lambda: a.leads() and a.job_runs("sync"), 20, "lease-a to lead and sync")
+        b = WorkerProcess("lease-b", config, env, tmp_path / "b.log")
+        wait_for(lambda: b is not None and b.logged(lambda line: "stands by" in str(line.get("msg"))), 20,
+                 "lease-b to stand by")
+        a.kill()
+        killed = time.monotonic()
+        wait_for(b.leads, FAILOVER + 5, "lease-b to take over")
+        assert time.monotonic() - killed < FAILOVER  # the lease lasts ⅔ of it
+        wait_for(lambda: b is not None and b.job_runs("sync"), 10, "lease-b to run the next sync")
+        assert b.stop() == 0
+    finally:
+        for worker in (a, b):
+            if worker is not None:
+                worker.close()
+        store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_finishes_the_job_in_flight_then_exits_cleanly(
+    tmp_path: Path, pg_store: Store, sandbox: SandboxServer, workspace: Workspace, stop: signal.Signals
 ) -> None:
     config = write_config(tmp_path, sandbox, workspace, pg_store.url, "[schedule.sync]\nevery_minutes = 60\n")
     sandbox.faults.latency_ms = 150  # a sync of a few seconds
     worker = WorkerProcess("polite", config, {"TPMSYNC_ASANA_TOKEN": TOKEN}, tmp_path / "w.log")
     try:
         wait_for(lambda: any(row.outcome == "running" for row in runs(pg_store, "sync")), 20, "the sync to start")
-        worker.proc.send_signal(signal.SIGTERM)
+        worker.proc.send_signal(stop)
         assert worker.stop(timeout=60) == 0
     finally:
         worker.close()
     (row,) = runs(pg_store, "sync")
     assert row.outcome == "ok"
     assert row.finished_at is not None and row.duration_seconds is not None and row.duration_seconds > 0.3
-    assert worker.logged(lambda line: "SIGTERM: finishing the job in flight" in str(line.get("msg")))
+    assert worker.logged(lambda line: f"{stop.name}: finishing the job in flight" in str(line.get("msg")))
     (line,) = worker.job_runs("sync")
     assert line["outcome"] == "ok" and line["duration_s"] > 0.3
     assert worker.logged(lambda line: "stopped" in str(line.get("msg")))
