@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 from abc import ABC, abstractmethod
@@ -88,6 +89,9 @@ class Leadership(ABC):
     def __init__(self, store: Store, holder: str, *, failover_seconds: float, clock: Clock | None = None) -> None:
         self.store = store
         self.holder = holder
+        # the lease row names this process, not just the worker id: two workers started with the
+        # same --worker-id (or a restart reusing host:pid) never both hold it
+        self.lease_holder = f"{holder} #{secrets.token_hex(3)}"
         self.timing = Timing(failover_seconds)
         self.clock: Clock = clock or SystemClock()
         self.terms = 0  # how many times this worker took the lead
@@ -148,17 +152,17 @@ class Leadership(ABC):
         row = SchedulerLease
         condition = row.name == LEASE_NAME
         if take:
-            condition = condition & or_(row.holder == self.holder, row.expires_at <= now)
+            condition = condition & or_(row.holder == self.lease_holder, row.expires_at <= now)
         try:
             with self.store.write() as session:
                 result = session.execute(
                     update(row)
                     .where(condition)
                     .values(
-                        holder=self.holder,
+                        holder=self.lease_holder,
                         renewed_at=now,
                         expires_at=expires,
-                        acquired_at=case((row.holder == self.holder, row.acquired_at), else_=now),
+                        acquired_at=case((row.holder == self.lease_holder, row.acquired_at), else_=now),
                     )
                     .execution_options(synchronize_session=False)
                 )
@@ -168,7 +172,7 @@ class Leadership(ABC):
                     return False
                 session.add(
                     SchedulerLease(
-                        name=LEASE_NAME, holder=self.holder, acquired_at=now, renewed_at=now, expires_at=expires
+                        name=LEASE_NAME, holder=self.lease_holder, acquired_at=now, renewed_at=now, expires_at=expires
                     )
                 )
         except IntegrityError:  # another worker inserted the row first
@@ -180,7 +184,7 @@ class Leadership(ABC):
         with self.store.write() as session:
             session.execute(
                 update(SchedulerLease)
-                .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.holder)
+                .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == self.lease_holder)
                 .values(expires_at=now, renewed_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -468,11 +468,12 @@ class Worker:
         for job_id in stored:
             self.jobs.remove(job_id)
             log.info("job %s: no longer in the config; removed from the schedule", job_id, extra={"job": job_id})
+        # no scheduled run is in flight here yet: one still "running" belongs to a leader that died
+        # (or lost the lead; should it finish after all, its own update overwrites this)
         with self.store.write() as session:
             session.execute(
                 update(ScheduleRun)
-                .where(ScheduleRun.outcome == "running", ScheduleRun.trigger == "schedule",
-                       ScheduleRun.worker != self.worker_id)
+                .where(ScheduleRun.outcome == "running", ScheduleRun.trigger == "schedule")
                 .values(outcome="interrupted", finished_at=_naive(now), detail="its worker stopped leading mid-run")
             )
 

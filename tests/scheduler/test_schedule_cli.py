@@ -86,7 +86,7 @@ def test_list_shows_each_job_its_trigger_next_run_and_last_outcome(config: Path,
         leadership.dispose()
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
-    assert lines[0].startswith("leader: worker-1 since ")
+    assert re.match(r"leader: worker-1 #[0-9a-f]{6} since ", lines[0])
     assert lines[1].split() == ["JOB", "WORK", "TRIGGER", "NEXT", "RUN", "LAST", "RUN"]
     sync_line = next(line for line in lines if line.startswith("sync "))
     assert "every 15 min" in sync_line and " ok " in sync_line
@@ -99,7 +99,7 @@ def test_list_shows_each_job_its_trigger_next_run_and_last_outcome(config: Path,
     assert re.search(r"\d\d:\d\d [A-Z]+ \*", listed.output) is None  # no next run marked as unscheduled
 
     document = json.loads(invoke(config, "schedule", "list", "--json").output)
-    assert document["leader"]["holder"] == "worker-1"
+    assert document["leader"]["holder"].startswith("worker-1 #")
     jobs = {job["job"]: job for job in document["jobs"]}
     assert jobs["sync"]["last"]["outcome"] == "ok"
     assert jobs["daily-report"]["next_run"].endswith(("+01:00", "+02:00"))
