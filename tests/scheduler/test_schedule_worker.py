@@ -314,3 +314,18 @@ def test_fire_times_are_stored_as_utc(make_worker: WorkerFactory, clock: FakeClo
     (row,) = runs(store)
     assert row.fire_time == datetime(2026, 7, 1, 6, 0)
     assert row.fire_time.replace(tzinfo=UTC) == local("2026-07-01 08:00")
+
+
+def test_the_leader_prunes_runs_older_than_30_days(
+    make_worker: WorkerFactory, clock: FakeClock, store: Store
+) -> None:
+    from tpmsync.store.models import ScheduleRun
+
+    worker = make_worker({"sync": {"every_minutes": 5}}, at=local("2026-11-23 10:00"))
+    with store.write() as session:
+        for days in (31, 29):
+            moment = datetime(2026, 11, 23, 9, 0) - timedelta(days=days)
+            session.add(ScheduleRun(job="sync", fire_time=moment, started_at=moment, outcome="ok",
+                                    trigger="schedule", worker="old"))
+    worker.tick()
+    assert sorted(row.started_at.date() for row in runs(store)) == [date(2026, 10, 25), date(2026, 11, 23)]
