@@ -10,22 +10,18 @@ Slack answers 200 "ok", which becomes the ledger's id.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+import requests
 
 from tpmsync.deliver.base import (
-    ChannelTable,
-    Prepared,
-    delivery_id,
-    fill_report_url,
     health_counts,
     health_label,
     one_line,
-    report_url_template,
-    shown_url,
     truncate,
 )
 from tpmsync.deliver.outgoing import Outgoing, ProjectLine
-from tpmsync.deliver.transport import HTTP_KEYS, HttpChannel, json_body
+from tpmsync.deliver.transport import ChatWebhookChannel
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -89,8 +85,10 @@ def slack_message(outgoing: Outgoing, report_url: str | None = None) -> dict[str
     if report_url:
         summary += f" · {link(report_url, 'Full report')}"
     head: list[dict[str, Any]] = [
-        {"type": "header",
-         "text": {"type": "plain_text", "text": truncate(outgoing.subject, MAX_HEADER), "emoji": True}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(outgoing.subject, MAX_HEADER), "emoji": True},
+        },
         _section(truncate(summary, MAX_SECTION)),
         {"type": "divider"},
     ]
@@ -108,38 +106,14 @@ def slack_message(outgoing: Outgoing, report_url: str | None = None) -> dict[str
     return {"text": outgoing.subject, "blocks": [*head, *body, footer]}
 
 
-class SlackChannel(HttpChannel):
+class SlackChannel(ChatWebhookChannel):
     """`webhook_url_env` (required): the variable holding the incoming-webhook URL;
     `report_url`: a link to the full report shown in the summary ({kind} and {period} filled in)."""
 
     type = "slack"
-    keys: ClassVar[frozenset[str]] = HTTP_KEYS | {"webhook_url_env", "report_url"}
 
-    def configure(self, table: ChannelTable) -> None:
-        super().configure(table)
-        self.url_env = table.env_name("webhook_url_env", required=True) or ""
-        self.report_url = report_url_template(table)
+    def message(self, outgoing: Outgoing, report_url: str | None) -> dict[str, Any]:
+        return slack_message(outgoing, report_url)
 
-    def check_ready(self) -> None:
-        self.table.url("webhook_url_env", self.table.secret("webhook_url_env", self.url_env))
-
-    def prepare(self, outgoing: Outgoing) -> list[Prepared]:
-        message = slack_message(outgoing, fill_report_url(self.report_url, outgoing))
-        return [
-            Prepared(
-                channel=self.name,
-                target="",
-                destination=f"POST {shown_url(self.runtime.env.get(self.url_env), self.url_env)}",
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
-                },
-                body=json_body(message),
-                payload=message,
-            )
-        ]
-
-    def send(self, prepared: Prepared) -> str:
-        response = self.post(self.table.secret("webhook_url_env", self.url_env), prepared)
+    def channel_id(self, response: requests.Response) -> str:
         return one_line(response.text, 64) or "ok"  # Slack answers "ok"
-

@@ -13,22 +13,18 @@ counted in a last line instead. Workflows answers 202 Accepted with no id; the l
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+import requests
 
 from tpmsync.deliver.base import (
-    ChannelTable,
-    Prepared,
-    delivery_id,
-    fill_report_url,
     health_counts,
     health_label,
     one_line,
-    report_url_template,
-    shown_url,
     truncate,
 )
 from tpmsync.deliver.outgoing import Outgoing, ProjectLine
-from tpmsync.deliver.transport import HTTP_KEYS, HttpChannel, json_body
+from tpmsync.deliver.transport import ChatWebhookChannel, json_body
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -57,8 +53,11 @@ def project_container(line: ProjectLine) -> dict[str, Any]:
                 {
                     "type": "Column",
                     "width": "auto",
-                    "items": [_text(f"● {health_label(line.health)}", color=COLOR.get(line.health, "Default"),
-                                    weight="Bolder")],
+                    "items": [
+                        _text(
+                            f"● {health_label(line.health)}", color=COLOR.get(line.health, "Default"), weight="Bolder"
+                        )
+                    ],
                 },
                 {"type": "Column", "width": "stretch", "items": [_text(title, weight="Bolder")]},
             ],
@@ -81,14 +80,22 @@ def teams_message(outgoing: Outgoing, report_url: str | None = None, max_bytes: 
     while True:
         body: list[dict[str, Any]] = [
             _text(truncate(outgoing.subject, 300), size="Large", weight="Bolder"),
-            _text(f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}",
-                  isSubtle=True, spacing="None"),
+            _text(
+                f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}",
+                isSubtle=True,
+                spacing="None",
+            ),
             *containers[:shown],
         ]
         missing = len(containers) - shown
         if missing:
-            body.append(_text(f"…and {missing} more project{'s' if missing != 1 else ''} not shown here; "
-                              "see the full report", isSubtle=True, separator=True))
+            body.append(
+                _text(
+                    f"…and {missing} more project{'s' if missing != 1 else ''} not shown here; see the full report",
+                    isSubtle=True,
+                    separator=True,
+                )
+            )
         card: dict[str, Any] = {
             "$schema": CARD_SCHEMA,
             "type": "AdaptiveCard",
@@ -108,38 +115,15 @@ def teams_message(outgoing: Outgoing, report_url: str | None = None, max_bytes: 
         shown -= 1
 
 
-class TeamsChannel(HttpChannel):
+class TeamsChannel(ChatWebhookChannel):
     """`webhook_url_env` (required): the variable holding the Workflows webhook URL;
     `report_url`: the "Open full report" action ({kind}, {period} and {scope} filled in)."""
 
     type = "teams"
-    keys: ClassVar[frozenset[str]] = HTTP_KEYS | {"webhook_url_env", "report_url"}
 
-    def configure(self, table: ChannelTable) -> None:
-        super().configure(table)
-        self.url_env = table.env_name("webhook_url_env", required=True) or ""
-        self.report_url = report_url_template(table)
+    def message(self, outgoing: Outgoing, report_url: str | None) -> dict[str, Any]:
+        return teams_message(outgoing, report_url)
 
-    def check_ready(self) -> None:
-        self.table.url("webhook_url_env", self.table.secret("webhook_url_env", self.url_env))
-
-    def prepare(self, outgoing: Outgoing) -> list[Prepared]:
-        message = teams_message(outgoing, fill_report_url(self.report_url, outgoing))
-        return [
-            Prepared(
-                channel=self.name,
-                target="",
-                destination=f"POST {shown_url(self.runtime.env.get(self.url_env), self.url_env)}",
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
-                },
-                body=json_body(message),
-                payload=message,
-            )
-        ]
-
-    def send(self, prepared: Prepared) -> str:
-        response = self.post(self.table.secret("webhook_url_env", self.url_env), prepared)
+    def channel_id(self, response: requests.Response) -> str:
         run = response.headers.get("x-ms-workflow-run-id")
         return f"run {run}" if run else "accepted"

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import random
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -30,8 +31,13 @@ from tpmsync.deliver.base import (
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
+    delivery_id,
+    fill_report_url,
     one_line,
+    report_url_template,
+    shown_url,
 )
+from tpmsync.deliver.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +177,48 @@ class HttpChannel(Channel):
             sleep=self.runtime.sleep,
             rng=self.runtime.rng,
         )
+
+
+class ChatWebhookChannel(HttpChannel):
+    """A chat tool's incoming webhook (Slack, Teams): `webhook_url_env` (required) names the variable
+    holding the URL; `report_url` links the full report ({kind}, {period} and {scope} filled in).
+
+    Subclasses say how the message looks (`message`) and what the answer means (`channel_id`).
+    """
+
+    keys: ClassVar[frozenset[str]] = HTTP_KEYS | {"webhook_url_env", "report_url"}
+
+    def configure(self, table: ChannelTable) -> None:
+        super().configure(table)
+        self.url_env = table.env_name("webhook_url_env", required=True) or ""
+        self.report_url = report_url_template(table)
+
+    def check_ready(self) -> None:
+        self.table.url("webhook_url_env", self.table.secret("webhook_url_env", self.url_env))
+
+    @abstractmethod
+    def message(self, outgoing: Outgoing, report_url: str | None) -> dict[str, Any]:
+        """The JSON message in the chat tool's own format."""
+
+    @abstractmethod
+    def channel_id(self, response: requests.Response) -> str:
+        """What the ledger records from the chat tool's answer."""
+
+    def prepare(self, outgoing: Outgoing) -> list[Prepared]:
+        message = self.message(outgoing, fill_report_url(self.report_url, outgoing))
+        return [
+            Prepared(
+                channel=self.name,
+                target="",
+                destination=f"POST {shown_url(self.runtime.env.get(self.url_env), self.url_env)}",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
+                },
+                body=json_body(message),
+                payload=message,
+            )
+        ]
+
+    def send(self, prepared: Prepared) -> str:
+        return self.channel_id(self.post(self.table.secret("webhook_url_env", self.url_env), prepared))
