@@ -105,9 +105,11 @@ def test_an_unreachable_host_is_retried_then_named(sleeps: Sleeps | None = None)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sleeps = Sleeps()
-    with client_for(f"http://127.0.0.1:{port}/api/1.0", sleeps, max_retries=2) as client:
-        with pytest.raises(AsanaError, match=r"cannot reach http://127.0.0.1:\d+/api/1.0 .*gave up after 3 attempts"):
-            client.me()
+    with (
+        client_for(f"http://127.0.0.1:{port}/api/1.0", sleeps, max_retries=2) as client,
+        pytest.raises(AsanaError, match=r"cannot reach http://127.0.0.1:\d+/api/1.0 .*gave up after 3 attempts"),
+    ):
+        client.me()
     assert len(sleeps.calls) == 2
 
 
@@ -130,7 +132,9 @@ def test_rate_limiter_spaces_requests_to_the_configured_rate() -> None:
 def test_every_call_has_a_timeout(server: SandboxServer) -> None:
     server.faults.latency_ms = 1500
     sleeps = Sleeps()
-    with client_for(server.base_url, sleeps, timeout_seconds=0.2, max_retries=1) as client:
-        with pytest.raises(AsanaError, match="gave up after 2 attempts"):
-            client.me()
+    with (
+        client_for(server.base_url, sleeps, timeout_seconds=0.2, max_retries=1) as client,
+        pytest.raises(AsanaError, match="gave up after 2 attempts"),
+    ):
+        client.me()
     assert client.stats.total == 2
