@@ -35,6 +35,7 @@ from typing import Any
 import psutil
 from sqlalchemy import select
 
+from tpmsync.sandbox.control import FaultDecision, Faults
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
@@ -43,6 +44,22 @@ from tpmsync.store.models import Delivery, ScheduleRun, SyncRun
 
 TOKEN = "soak-token"
 MB = 1024 * 1024
+
+
+class CountingFaults(Faults):
+    """The sandbox's faults, counting what they inject (429s, 500s)."""
+
+    def __init__(self, *, seed: int) -> None:
+        super().__init__(seed=seed)
+        self.injected: Counter[int] = Counter()
+        self._count_lock = threading.Lock()
+
+    def decide(self) -> FaultDecision:
+        decision = super().decide()
+        if decision.status is not None:
+            with self._count_lock:
+                self.injected[decision.status] += 1
+        return decision
 
 
 def config_text(server: SandboxServer, ws: Workspace, database_url: str, reports: Path) -> str:
@@ -113,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"sqlite:///{root / 'soak.db'}"
     ws = generate_workspace(seed=9, projects=4, tasks_per_project=150, today=datetime.now(UTC).date())
     stop = threading.Event()
-    with SandboxServer(ws, token=TOKEN, fault_seed=9) as server:
-        server.faults.error_rate = args.error_rate
+    with SandboxServer(ws, token=TOKEN) as server:
+        faults = CountingFaults(seed=9)
+        faults.error_rate = args.error_rate
+        server.faults = faults
         config = root / "tpmsync.toml"
         config.write_text(config_text(server, ws, database_url, root / "reports"), encoding="utf-8")
         env = {**os.environ, "TPMSYNC_ASANA_TOKEN": TOKEN, "TPMSYNC_LOG_FORMAT": "json", "TPMSYNC_LOG_LEVEL": "info"}
@@ -154,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 thread.join(timeout=30)
         ended = datetime.now(UTC)
         requests = server.stats.total
+        injected = dict(faults.injected)
         status_updates = {gid: len(ws.status_updates_for(gid)) for gid in ws.projects}
 
     summary = analyse(database_url, started, ended, root, log_path)
@@ -161,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": round((ended - started).total_seconds() / 60, 1),
         "error_rate": args.error_rate,
         "api_requests": requests,
+        "faults_injected": injected,
         "crashed": crashed is not None,
         "alive_at_end": alive_at_end,
         "exit_code": exit_code,
@@ -214,11 +235,15 @@ def analyse(database_url: str, started: datetime, ended: datetime, root: Path, l
     }
 
 
-def rss_summary(samples: list[tuple[float, int]]) -> dict[str, float]:
+def rss_summary(samples: list[tuple[float, int]]) -> dict[str, Any]:
     if not samples:
         return {}
     warm = [rss for t, rss in samples if t >= 120] or [samples[-1][1]]
+    trace = {}
+    for t, rss in samples:  # the first sample of every 5 minutes
+        trace.setdefault(int(t // 300) * 5, round(rss / MB, 1))
     return {
+        "every_5_min": trace,
         "at_start": round(samples[0][1] / MB, 1),
         "after_warmup": round(warm[0] / MB, 1),
         "at_end": round(samples[-1][1] / MB, 1),
@@ -235,9 +260,11 @@ def print_summary(s: dict[str, Any]) -> None:
     if rss:
         print(f"RSS (MB): at 5 s {rss['at_start']}  after 2 min {rss['after_warmup']}  end {rss['at_end']}  "
               f"max {rss['max']}  ({rss['samples']} samples)")
+        print("RSS (MB) at minute: " + "  ".join(f"{m}: {mb}" for m, mb in rss["every_5_min"].items()))
     for job, counts in sorted(s["job_runs"].items()):
         print(f"runs:     {job}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
-    print(f"syncs:    {s['sync_runs']}   API requests: {s['api_requests']:,}")
+    print(f"syncs:    {s['sync_runs']}   API requests: {s['api_requests']:,}, answered with a fault: "
+          + (", ".join(f"{n}× {status}" for status, n in sorted(s["faults_injected"].items())) or "none"))
     print(f"lost fire times: {s['lost_fires'] or 'none'}")
     print(f"ledger:   {s['deliveries']} deliveries in {s['delivery_attempts']} attempts; "
           f"duplicates: {s['duplicate_deliveries'] or 'none'}; not sent: {s['undelivered'] or 'none'}")
