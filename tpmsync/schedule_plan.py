@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -209,7 +209,7 @@ def _job_spec(name: str, table: Mapping[str, Any], settings: Settings, where: st
         full = table.get("full", False)
         if not isinstance(full, bool):
             raise ConfigError(f"{where}: {key}.full must be true or false, got {full!r}")
-        return JobSpec(**{**spec.__dict__, "full": full})
+        return replace(spec, full=full)
     if "full" in table:
         raise ConfigError(f"{where}: {key}.full is for sync jobs")
     report = table.get("report")
@@ -226,7 +226,7 @@ def _job_spec(name: str, table: Mapping[str, Any], settings: Settings, where: st
             known = ", ".join(sorted(settings.channels)) or "none configured"
             raise ConfigError(f"{where}: {key}.channels names {channel!r}, which is not a [channels.NAME] table "
                               f"({known})")
-    return JobSpec(**{**spec.__dict__, "report": report, "channels": tuple(channels)})
+    return replace(spec, report=report, channels=tuple(channels))
 
 
 def _integer(table: Mapping[str, Any], name: str, default: int, key: str, where: str, *, minimum: int) -> int:
