@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.scheduler.scheduler_support import WorkerProcess, runs, wait_for
 from tests.sync_support import TOKEN, make_settings
 from tpmsync.jobs import sync_job
+from tpmsync.leader import LEADER_KEY
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
@@ -84,6 +85,14 @@ def pg_store(pg_schema_url: str) -> Iterator[Store]:
     store.dispose()
 
 
+def leader_locks(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :k "
+            "AND objid = hashtext(current_schema())::oid AND objsubid = 2"
+        ), {"k": LEADER_KEY}).scalar() or 0)
+
+
 def write_config(tmp_path: Path, sandbox: SandboxServer, workspace: Workspace, url: str, schedule: str) -> Path:
     projects = ", ".join(f'"{p}"' for p in workspace.projects)
     config = tmp_path / "tpmsync.toml"
@@ -120,6 +129,7 @@ def test_one_leader_a_killed_leader_is_replaced_and_the_report_is_delivered_once
                  "worker-a to deliver the report and sync twice")
         assert b.job_runs() == []
         assert {row.worker for row in runs(pg_store)} == {"worker-a"}
+        assert leader_locks(pg_store) == 1  # one session holds the leader lock of this schema
 
         a.kill()  # SIGKILL: no release, no goodbye
         killed = time.monotonic()
