@@ -13,6 +13,11 @@ fire time has a recorded run (none lost), each report reached each channel targe
     .venv/bin/python bench/soak_scheduler.py                 # 30 minutes, SQLite in a temp dir
     .venv/bin/python bench/soak_scheduler.py --minutes 2     # a smoke run
     .venv/bin/python bench/soak_scheduler.py --database-url 'postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dsoak'
+    .venv/bin/python bench/soak_scheduler.py --back-to-back 300   # memory only: 300 rounds in-process, no waiting
+
+`--back-to-back N` runs the same two jobs N times in a row in this process (through
+`tpmsync.scheduler.execute`, as the worker does) and prints RSS every 50 rounds: hours of the
+schedule in minutes, to see whether memory keeps growing after warm-up.
 """
 
 from __future__ import annotations
@@ -116,6 +121,39 @@ def expected_fires(first: datetime, last: datetime, step: timedelta) -> list[dat
     return fires
 
 
+def back_to_back(rounds: int, error_rate: float, root: Path) -> int:
+    from tpmsync.config import AsanaSettings, Settings
+    from tpmsync.schedule_plan import load_plan
+    from tpmsync.scheduler import RunRequest, execute
+
+    ws = generate_workspace(seed=9, projects=4, tasks_per_project=150, today=datetime.now(UTC).date())
+    me = psutil.Process()
+    with SandboxServer(ws, token=TOKEN) as server:
+        server.faults.error_rate = error_rate
+        settings = Settings(
+            asana=AsanaSettings(token=TOKEN, base_url=server.base_url, workspace=ws.asana_workspace.gid,
+                                projects=tuple(ws.projects), backoff_base_seconds=0.01),
+            database_url=f"sqlite:///{root / 'back-to-back.db'}",
+            channels={"pm-asana": {"type": "asana_status"}, "archive": {"type": "file", "path": str(root / "reports")}},
+            schedule={"sync": {"every_minutes": 1},
+                      "daily-report": {"every_minutes": 1, "report": "daily", "channels": ["pm-asana", "archive"]}},
+            source="(back-to-back)",
+        )
+        plan = load_plan(settings, {})
+        store = open_store(settings.database_url)
+        outcomes: Counter[str] = Counter()
+        print("round  RSS MB")
+        for round_ in range(rounds + 1):
+            for spec in plan.jobs:
+                now = datetime.now(UTC)
+                outcomes[execute(store, settings, RunRequest(spec, now, now.date()), worker="bench").outcome] += 1
+            if round_ % 50 == 0:
+                print(f"{round_:5d}  {me.memory_info().rss / MB:6.1f}", flush=True)
+        store.dispose()
+    print(f"outcomes: {dict(outcomes)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -123,10 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
     parser.add_argument("--dir", default=None, help="where to keep config, logs and reports (default: temp)")
     parser.add_argument("--json-out", default=None, help="also write the summary here as JSON")
+    parser.add_argument("--back-to-back", type=int, default=0, metavar="N",
+                        help="instead: run both jobs N times in a row in-process and print RSS")
     args = parser.parse_args(argv)
 
     root = Path(args.dir or tempfile.mkdtemp(prefix="tpmsync-soak-"))
     root.mkdir(parents=True, exist_ok=True)
+    if args.back_to_back:
+        return back_to_back(args.back_to_back, args.error_rate, root)
     database_url = args.database_url or f"sqlite:///{root / 'soak.db'}"
     ws = generate_workspace(seed=9, projects=4, tasks_per_project=150, today=datetime.now(UTC).date())
     stop = threading.Event()
