@@ -65,7 +65,8 @@ class Settings:
     kpi: KpiConfig = field(default_factory=KpiConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    schedule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    schedule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # the [schedule.NAME] jobs
+    schedule_options: Mapping[str, Any] = field(default_factory=dict)  # plain [schedule] keys
     source: str = "(defaults)"
 
     def with_overrides(
@@ -178,6 +179,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     )
     channels = {str(k): dict(v) for k, v in reader.table("channels").items() if isinstance(v, dict)}
     schedule = {str(k): dict(v) for k, v in reader.table("schedule").items() if isinstance(v, dict)}
+    schedule_options = {str(k): v for k, v in reader.table("schedule").items() if not isinstance(v, dict)}
     return Settings(
         asana=asana,
         database_url=database_url,
@@ -185,6 +187,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         budget=budget,
         channels=channels,
         schedule=schedule,
+        schedule_options=schedule_options,
         source=where,
     )
 

@@ -13,11 +13,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -104,11 +102,10 @@ class SchedulePlan:
 def load_plan(settings: Settings, options: Mapping[str, Any] | None = None) -> SchedulePlan:
     """Validate `[schedule]` and every `[schedule.NAME]`; a mistake is a one-line ConfigError.
 
-    `options` are the plain keys of `[schedule]` (failover_seconds, …); by default they are read
-    from the config file, as the settings keep only its tables.
+    `options` are the plain keys of `[schedule]` (failover_seconds, …); by default the settings'.
     """
     where = settings.source
-    options = schedule_options(settings) if options is None else options
+    options = settings.schedule_options if options is None else options
     for key in options:
         if key not in OPTION_KEYS:
             raise ConfigError(f"{where}: unknown key schedule.{key}; expected a [schedule.NAME] table or one of "
@@ -139,21 +136,6 @@ def check_channels(settings: Settings, plan: SchedulePlan) -> None:
     channels = load_channels(settings)
     for name in used:
         channels[name].check_ready()
-
-
-def schedule_options(settings: Settings) -> dict[str, Any]:
-    """The plain (non-table) keys of `[schedule]` in the settings' config file."""
-    path = Path(settings.source)
-    if not path.is_file():
-        return {}
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read again for [schedule] ({exc})") from exc
-    section = raw.get("schedule", {})
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"{path}: schedule must be a table, got {section!r}")
-    return {str(k): v for k, v in section.items() if not isinstance(v, Mapping)}
 
 
 def _job_spec(name: str, table: Mapping[str, Any], settings: Settings, where: str, grace: int) -> JobSpec:
