@@ -32,7 +32,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TOKEN = "sandbox-token"
 
 
 def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
@@ -69,8 +68,8 @@ def main() -> None:
     args = parser.parse_args()
     projects, tasks = (10, 200) if args.quick else (50, 1000)
 
-    from tpmsync.asana.client import AsanaClient
-    from tpmsync.config import load_settings
+    from benchlib import synced_store
+
     from tpmsync.report.build import build_report
     from tpmsync.report.charts import render_charts
     from tpmsync.report.history import backfill_snapshots
@@ -79,32 +78,15 @@ def main() -> None:
     from tpmsync.report.render_json import render_json
     from tpmsync.report.render_markdown import render_markdown
     from tpmsync.report.render_text import render_text
-    from tpmsync.sandbox.generator import generate_workspace
-    from tpmsync.sandbox.server import SandboxServer
     from tpmsync.snapshots import today_in
     from tpmsync.status import refresh_snapshots
-    from tpmsync.store.db import open_store
-    from tpmsync.sync import run_sync
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         start = time.perf_counter()
-        ws = generate_workspace(seed=23, projects=projects, tasks_per_project=tasks, subtask_ratio=0.1)
-        generate_s = time.perf_counter() - start
-        config = workdir / "tpmsync.toml"
-        with SandboxServer(ws, token=TOKEN) as server:
-            listed = ", ".join(f'"{g}"' for g in ws.projects)
-            config.write_text(
-                f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\n'
-                f'projects = [{listed}]\n[database]\nurl = "sqlite:///{workdir / "store.db"}"\n',
-                encoding="utf-8",
-            )
-            settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
-            store = open_store(settings.database_url)
-            with AsanaClient(settings.asana) as client:
-                start = time.perf_counter()
-                run_sync(store, client, settings)
-                sync_s = time.perf_counter() - start
+        synced = synced_store(workdir, seed=23, projects=projects, tasks=tasks, subtask_ratio=0.1)
+        store, settings, sync_s = synced.store, synced.settings, synced.sync_seconds
+        generate_s = time.perf_counter() - start - sync_s
         start = time.perf_counter()
         refresh_snapshots(store, settings)
         refresh_s = time.perf_counter() - start
@@ -136,7 +118,7 @@ def main() -> None:
         store.dispose()
 
     print(
-        f"Report bench: {projects} projects × {tasks:,} tasks ({len(ws.tasks):,} tasks with subtasks), "
+        f"Report bench: {projects} projects × {tasks:,} tasks ({synced.tasks:,} tasks with subtasks), "
         f"median of {args.runs}"
     )
     print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; SQLite store")

@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-TOKEN = "sandbox-token"
 
 
 def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
@@ -39,34 +38,16 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]
 
 
 def build_store(workdir: Path, projects: int, tasks: int) -> tuple[Path, float, float]:
-    from tpmsync.asana.client import AsanaClient
-    from tpmsync.config import load_settings
-    from tpmsync.sandbox.generator import generate_workspace
-    from tpmsync.sandbox.server import SandboxServer
-    from tpmsync.status import refresh_snapshots
-    from tpmsync.store.db import open_store
-    from tpmsync.sync import run_sync
+    from benchlib import synced_store
 
-    ws = generate_workspace(seed=17, projects=projects, tasks_per_project=tasks, subtask_ratio=0.1)
-    config = workdir / "tpmsync.toml"
-    with SandboxServer(ws, token=TOKEN) as server:
-        listed = ", ".join(f'"{g}"' for g in ws.projects)
-        config.write_text(
-            f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\n'
-            f'projects = [{listed}]\n[database]\nurl = "sqlite:///{workdir / "store.db"}"\n',
-            encoding="utf-8",
-        )
-        settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
-        store = open_store(settings.database_url)
-        with AsanaClient(settings.asana) as client:
-            start = time.perf_counter()
-            run_sync(store, client, settings)
-            sync_s = time.perf_counter() - start
-        start = time.perf_counter()
-        refresh_snapshots(store, settings)
-        kpi_s = time.perf_counter() - start
-        store.dispose()
-    return config, sync_s, kpi_s
+    from tpmsync.status import refresh_snapshots
+
+    synced = synced_store(workdir, seed=17, projects=projects, tasks=tasks, subtask_ratio=0.1)
+    start = time.perf_counter()
+    refresh_snapshots(synced.store, synced.settings)
+    kpi_s = time.perf_counter() - start
+    synced.store.dispose()
+    return synced.config, synced.sync_seconds, kpi_s
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TOKEN = "sandbox-token"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 VERDICT_RGB = {"red": (0xC6, 0x28, 0x28), "amber": (0xE0, 0x86, 0x00), "green": (0x2E, 0x7D, 0x32)}
 
@@ -42,31 +41,16 @@ def find_chromium() -> str | None:
 
 def demo_report(workdir: Path, kind: str) -> Path:
     """The demo workspace synced into a new store; the report written as HTML; returns its path."""
-    from tpmsync.asana.client import AsanaClient
-    from tpmsync.config import load_settings
+    from benchlib import synced_store
+
     from tpmsync.report.build import build_report
     from tpmsync.report.history import backfill_snapshots
     from tpmsync.report.write import write_report
-    from tpmsync.sandbox.generator import generate_workspace
-    from tpmsync.sandbox.server import SandboxServer
     from tpmsync.snapshots import today_in
     from tpmsync.status import refresh_snapshots
-    from tpmsync.store.db import open_store
-    from tpmsync.sync import run_sync
 
-    ws = generate_workspace(seed=7, projects=6, tasks_per_project=80, subtask_ratio=0.3)
-    config = workdir / "tpmsync.toml"
-    with SandboxServer(ws, token=TOKEN) as server:
-        listed = ", ".join(f'"{g}"' for g in ws.projects)
-        config.write_text(
-            f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\n'
-            f'projects = [{listed}]\n[database]\nurl = "sqlite:///{workdir / "store.db"}"\n',
-            encoding="utf-8",
-        )
-        settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
-        store = open_store(settings.database_url)
-        with AsanaClient(settings.asana) as client:
-            run_sync(store, client, settings)
+    synced = synced_store(workdir, seed=7, projects=6, tasks=80, subtask_ratio=0.3)
+    store, settings = synced.store, synced.settings
     try:
         refresh_snapshots(store, settings)
         today = today_in(settings)
