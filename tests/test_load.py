@@ -69,6 +69,9 @@ def test_as_of_turns_back_due_date_moves_completions_and_deletions(store: Store)
     assert "1300000000000103" in before  # deleted after that day
     earlier = inputs(store, as_of=date(2026, 11, 17))
     assert not earlier["1300000000000102"].completed  # type: ignore[attr-defined]
+    # actuals have no history: a past day does not get today's spending
+    assert now["1300000000000102"].actual_time_minutes == 300  # type: ignore[attr-defined]
+    assert earlier["1300000000000102"].actual_time_minutes is None  # type: ignore[attr-defined]
 
 
 def test_tasks_removed_from_the_project_leave_its_set(store: Store) -> None:

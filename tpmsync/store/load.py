@@ -5,7 +5,9 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
-are undone; due dates are the ones in force on that day.
+are undone; due dates are the ones in force on that day. Actual hours have no history, so they
+are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
+earned value); estimates are taken as they are now.
 """
 
 from __future__ import annotations
@@ -137,8 +139,9 @@ def load_projects(
             parent_gid=row.parent_gid,
             is_milestone=row.resource_subtype == "milestone",
             estimate_hours=estimates.get(row.gid),
-            actual_hours=actuals.get(row.gid),
-            actual_time_minutes=row.actual_time_minutes,
+            # custom field values have no history: today's actuals would be charged to a past day
+            actual_hours=actuals.get(row.gid) if cutoff is None else None,
+            actual_time_minutes=row.actual_time_minutes if cutoff is None else None,
             dependency_gids=tuple(deps.get(row.gid, ())),
             modified_on=clock.day(row.modified_at),
             project_gid=project_gid,
