@@ -127,7 +127,7 @@ def report_url_template(table: ChannelTable) -> str | None:
     try:
         table.url("report_url", template.format(kind="daily", period="2026-11-25", scope="portfolio"))
     except (KeyError, IndexError, ValueError) as exc:
-        raise table.fail("report_url", "may use only {kind}, {period} and {scope} as placeholders") from exc
+        raise table.fail("report_url", "may use only {kind}, {period} and {scope} as fields to fill in") from exc
     return template
 
 
