@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +33,28 @@ def make_settings(base_url: str, database_url: str, workspace: Workspace, **asan
     }
     fast.update(asana)
     return Settings(asana=AsanaSettings(**fast), database_url=database_url, source="(test)")
+
+
+def sandbox_config(
+    path: Path,
+    base_url: str,
+    ws: Workspace,
+    database_url: str,
+    *,
+    projects: Sequence[str] | None = None,
+    asana_extra: str = "",
+    extra: str = "",
+) -> Path:
+    """Write a tpmsync.toml at `path` for the sandbox at `base_url`: its workspace, `projects`
+    (default: all of them), the store at `database_url`; `asana_extra` goes into [asana], `extra`
+    (more tables) at the end."""
+    listed = ", ".join(f'"{p}"' for p in (list(ws.projects) if projects is None else projects))
+    path.write_text(
+        f'[asana]\nbase_url = "{base_url}"\nworkspace = "{ws.asana_workspace.gid}"\nprojects = [{listed}]\n'
+        f'{asana_extra}[database]\nurl = "{database_url}"\n{extra}',
+        encoding="utf-8",
+    )
+    return path
 
 
 def sync(store: Store, settings: Settings, **kwargs: Any) -> SyncResult:

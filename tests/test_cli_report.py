@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.sync_support import TOKEN
+from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
@@ -33,16 +33,11 @@ def server(workspace: Workspace) -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def config(tmp_path: Path, server: SandboxServer, workspace: Workspace, database_url: str) -> Path:
-    listed = ", ".join(f'"{g}"' for g in workspace.projects)
-    path = tmp_path / "tpmsync.toml"
-    path.write_text(
-        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
-        f'projects = [{listed}]\n[database]\nurl = "{database_url}"\n'
-        f'[channels.pm-asana]\ntype = "asana_status"\n'
+    return sandbox_config(
+        tmp_path / "tpmsync.toml", server.base_url, workspace, database_url,
+        extra='[channels.pm-asana]\ntype = "asana_status"\n'
         f'[channels.archive]\ntype = "file"\npath = "{(tmp_path / "archive").as_posix()}"\nformats = ["md", "json"]\n',
-        encoding="utf-8",
     )
-    return path
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:

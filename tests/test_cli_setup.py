@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.sync_support import TOKEN, make_settings, sync, with_projects
+from tests.sync_support import TOKEN, make_settings, sandbox_config, sync, with_projects
 from tpmsync.cli import main
 from tpmsync.config import load_settings
 from tpmsync.sandbox.generator import generate_workspace
@@ -52,13 +52,8 @@ def test_doctor_says_what_passes_and_what_does_not(
     tmp_path: Path, server: SandboxServer, workspace: Workspace
 ) -> None:
     first = next(iter(workspace.projects.values()))
-    config = tmp_path / "tpmsync.toml"
-    db = tmp_path / "d.db"
-    config.write_text(
-        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
-        f'projects = ["{first.gid}", "{first.name}", "No such project"]\n[database]\nurl = "sqlite:///{db}"\n',
-        encoding="utf-8",
-    )
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, workspace, f"sqlite:///{tmp_path / 'd.db'}",
+                            projects=[first.gid, first.name, "No such project"])
     runner = CliRunner()
     result = runner.invoke(main, ["--config", str(config), "doctor"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
     lines = result.output.splitlines()
@@ -82,13 +77,7 @@ def test_db_upgrade_reports_the_head(database_url: str) -> None:
 def test_sync_json_prints_the_run_record(
     tmp_path: Path, server: SandboxServer, workspace: Workspace, database_url: str
 ) -> None:
-    config = tmp_path / "tpmsync.toml"
-    listed = ", ".join(f'"{g}"' for g in workspace.projects)
-    config.write_text(
-        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
-        f'projects = [{listed}]\n[database]\nurl = "{database_url}"\n',
-        encoding="utf-8",
-    )
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, workspace, database_url)
     runner = CliRunner()
     result = runner.invoke(main, ["--config", str(config), "sync", "--json"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.sync_support import TOKEN, make_settings, sync
+from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
@@ -89,13 +89,8 @@ def oracle(ws: Workspace, project: str, today: date) -> dict[str, Any]:
 
 
 def status_json(tmp_path: Path, server: SandboxServer, ws: Workspace, store: Store, *args: str) -> dict[str, Any]:
-    config = tmp_path / "tpmsync.toml"
-    listed = ", ".join(f'"{g}"' for g in ws.projects)
-    config.write_text(
-        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\nprojects = [{listed}]\n'
-        f'[database]\nurl = "{store.url}"\n[budget]\nrate = {RATE}\n',
-        encoding="utf-8",
-    )
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, ws, store.url,
+                            extra=f"[budget]\nrate = {RATE}\n")
     result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json", *args],
                                 env={"TPMSYNC_ASANA_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output

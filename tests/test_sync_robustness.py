@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tests.sync_support import TOKEN, assert_store_matches, make_settings, sync
+from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
@@ -40,14 +40,8 @@ def server(workspace: Workspace) -> Iterator[SandboxServer]:
 
 def write_config(tmp_path: Path, server: SandboxServer, ws: Workspace, database_url: str,
                  projects: list[str] | None = None, extra: str = "") -> Path:
-    listed = ", ".join(f'"{p}"' for p in (projects or list(ws.projects)))
-    path = tmp_path / "tpmsync.toml"
-    path.write_text(
-        f'[asana]\nbase_url = "{server.base_url}"\nworkspace = "{ws.asana_workspace.gid}"\nprojects = [{listed}]\n'
-        f'backoff_base_seconds = 0.001\n{extra}[database]\nurl = "{database_url}"\n',
-        encoding="utf-8",
-    )
-    return path
+    return sandbox_config(tmp_path / "tpmsync.toml", server.base_url, ws, database_url, projects=projects,
+                          asana_extra=f"backoff_base_seconds = 0.001\n{extra}")
 
 
 def task_count(store: Store) -> int:

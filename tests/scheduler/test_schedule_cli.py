@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.scheduler.scheduler_support import FakeClock, runs
-from tests.sync_support import TOKEN
+from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.config import load_settings
 from tpmsync.leader import make_leadership
@@ -43,20 +43,15 @@ def sandbox(workspace: Workspace) -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def config(tmp_path: Path, sandbox: SandboxServer, workspace: Workspace, database_url: str) -> Path:
-    projects = ", ".join(f'"{p}"' for p in workspace.projects)
-    path = tmp_path / "tpmsync.toml"
-    path.write_text(
-        f'[asana]\nbase_url = "{sandbox.base_url}"\nworkspace = "{workspace.asana_workspace.gid}"\n'
-        f'projects = [{projects}]\nbackoff_base_seconds = 0.01\n'
-        f'[database]\nurl = "{database_url}"\n'
-        f'[channels.archive]\ntype = "file"\npath = "{tmp_path / "reports"}"\nformats = ["json"]\n'
+    return sandbox_config(
+        tmp_path / "tpmsync.toml", sandbox.base_url, workspace, database_url,
+        asana_extra="backoff_base_seconds = 0.01\n",
+        extra=f'[channels.archive]\ntype = "file"\npath = "{tmp_path / "reports"}"\nformats = ["json"]\n'
         "[schedule]\nstale_sync_minutes = 30\n"
         "[schedule.sync]\nevery_minutes = 15\n"
         '[schedule.daily-report]\ncron = "0 8 * * 1-5"\ntimezone = "Europe/Berlin"\nreport = "daily"\n'
         'channels = ["archive"]\n',
-        encoding="utf-8",
     )
-    return path
 
 
 def invoke(config: Path, *args: str) -> Result:
