@@ -7,10 +7,10 @@ A ratio whose divisor is 0 is None, and so is everything computed from a None.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
-from typing import NamedTuple
 
-from tpmsync.kpi.model import BudgetKpis, TaskInput
+from tpmsync.kpi.model import BudgetKpis, Evm, TaskInput
 
 HOURS_UNIT = "hours"
 
@@ -86,30 +86,12 @@ def compute_budget(
     return BudgetKpis(
         unit=unit,
         rate=money_rate,
-        **derived._asdict(),
+        **{item.name: getattr(derived, item.name) for item in fields(Evm)},
         tasks_estimated=estimated,
         tasks_unestimated=len(tasks) - estimated,
         tasks_with_actual=with_actual,
         actuals_from_time_tracking=from_tracking,
     )
-
-
-class Evm(NamedTuple):
-    """The four base values and everything derived from them."""
-
-    bac: float
-    pv: float
-    ev: float
-    ac: float
-    cv: float
-    sv: float
-    cpi: float | None
-    spi: float | None
-    eac: float | None
-    eac2: float
-    etc: float | None
-    vac: float | None
-    tcpi: float | None
 
 
 def derive(*, bac: float, pv: float, ev: float, ac: float) -> Evm:

@@ -298,15 +298,13 @@ class Forecast:
 
 
 @dataclass(frozen=True, slots=True)
-class BudgetKpis:
-    """Earned value (0/100 rule), in `unit` (the currency, or "hours" when no rate is set).
+class Evm:
+    """The four base values of earned value and everything derived from them.
 
     `eac` is the contract EAC, BAC/CPI; `eac2` is AC + (BAC − EV).  Ratios whose divisor is 0,
     and everything computed from them, are None.
     """
 
-    unit: str
-    rate: float
     bac: float
     pv: float
     ev: float
@@ -320,6 +318,14 @@ class BudgetKpis:
     etc: float | None
     vac: float | None
     tcpi: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetKpis(Evm):
+    """Earned value (0/100 rule), in `unit` (the currency, or "hours" when no rate is set)."""
+
+    unit: str
+    rate: float
     tasks_estimated: int
     tasks_unestimated: int
     tasks_with_actual: int
