@@ -2,7 +2,8 @@
 
 The SDK does the HTTP (host, token, serialisation); this module decides what happens around it:
 - its urllib3 retries are switched off, so every attempt is ours, counted and explicit;
-- 429 waits for `Retry-After`; 5xx, connection errors and unparseable bodies back off
+- what an answer means and how long to wait is `tpmsync.retry`'s one table and loop: 429 waits for
+  `Retry-After` (seconds or an HTTP date); 5xx, connection errors and unparseable bodies back off
   exponentially with full jitter; other 4xx are fatal with a message a person can act on;
 - a token bucket keeps under `requests_per_minute`, a semaphore under Asana's 50 concurrent reads;
 - every call has a timeout; pagination follows `next_page.offset` in one generator.
@@ -10,168 +11,46 @@ The SDK does the HTTP (host, token, serialisation); this module decides what hap
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import asana
 import urllib3.exceptions
 from asana.rest import ApiException
 
+from tpmsync import retry
+from tpmsync.asana.errors import (
+    AsanaAuthError,
+    AsanaError,
+    AsanaNotFound,
+    SyncTokenExpired,
+    error_body,
+    error_message,
+)
+from tpmsync.asana.fields import PROJECT_FIELDS, TASK_FIELDS
+from tpmsync.asana.limits import RateLimiter, RequestStats
 from tpmsync.config import AsanaSettings
-from tpmsync.errors import TpmsyncError
+
+__all__ = [
+    "PROJECT_FIELDS",
+    "TASK_FIELDS",
+    "AsanaAuthError",
+    "AsanaClient",
+    "AsanaError",
+    "AsanaNotFound",
+    "RateLimiter",
+    "RequestStats",
+    "SyncTokenExpired",
+]
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100
 # (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
 Timeout = tuple[float, float]
-
-# One list, so that a single paginated GET /tasks?project=… returns everything a task needs.
-TASK_FIELDS: tuple[str, ...] = (
-    "name",
-    "resource_subtype",
-    "completed",
-    "completed_at",
-    "created_at",
-    "modified_at",
-    "due_on",
-    "due_at",
-    "start_on",
-    "start_at",
-    "assignee",
-    "assignee.name",
-    "assignee.email",
-    "parent",
-    "num_subtasks",
-    "actual_time_minutes",
-    "permalink_url",
-    "notes",
-    "memberships.project",
-    "memberships.project.name",
-    "memberships.section",
-    "memberships.section.name",
-    "dependencies",
-    "custom_fields",
-    "custom_fields.name",
-    "custom_fields.resource_subtype",
-    "custom_fields.type",
-    "custom_fields.precision",
-    "custom_fields.number_value",
-    "custom_fields.text_value",
-    "custom_fields.date_value",
-    "custom_fields.display_value",
-    "custom_fields.enum_value",
-    "custom_fields.enum_value.name",
-    "custom_fields.multi_enum_values",
-    "custom_fields.multi_enum_values.name",
-    "custom_fields.people_value",
-    "custom_fields.people_value.name",
-    "workspace",
-)
-PROJECT_FIELDS: tuple[str, ...] = (
-    "name",
-    "archived",
-    "completed",
-    "start_on",
-    "due_on",
-    "modified_at",
-    "permalink_url",
-    "workspace",
-    "team",
-    "team.name",
-    "owner",
-    "owner.name",
-)
-
-
-class AsanaError(TpmsyncError):
-    """An Asana call that failed for good; `str()` is one line saying what to do."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class AsanaAuthError(AsanaError):
-    pass
-
-
-class AsanaNotFound(AsanaError):
-    pass
-
-
-class SyncTokenExpired(AsanaError):
-    """The events endpoint answered 412: the old sync token is gone; `sync` is a fresh one."""
-
-    def __init__(self, sync: str) -> None:
-        super().__init__("sync token invalid or expired", 412)
-        self.sync = sync
-
-
-@dataclass
-class RequestStats:
-    """Every HTTP attempt made, by kind; thread-safe."""
-
-    total: int = 0
-    retries: int = 0
-    by_endpoint: dict[str, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, endpoint: str, *, retry: bool) -> None:
-        with self._lock:
-            self.total += 1
-            self.retries += int(retry)
-            self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
-
-
-class RateLimiter:
-    """Token bucket for requests per minute plus a cap on requests in flight."""
-
-    def __init__(
-        self,
-        requests_per_minute: int,
-        max_concurrent: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = requests_per_minute / 60.0
-        self.capacity = max(1.0, min(float(requests_per_minute), self.rate * 10))
-        self.tokens = self.capacity
-        self.clock = clock
-        self.sleep = sleep
-        self.updated = clock()
-        self.lock = threading.Lock()
-        self.in_flight = threading.BoundedSemaphore(max_concurrent)
-
-    def acquire(self) -> None:
-        while True:
-            with self.lock:
-                now = self.clock()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    break
-                wait = (1 - self.tokens) / self.rate
-            self.sleep(wait)
-        self.in_flight.acquire()
-
-    def release(self) -> None:
-        self.in_flight.release()
-
-
-class _Transient(Exception):
-    def __init__(self, reason: str, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
 
 
 class AsanaClient:
@@ -193,6 +72,13 @@ class AsanaClient:
         self.rng = rng or random.Random()
         self.stats = RequestStats()
         self.limiter = RateLimiter(settings.requests_per_minute, settings.max_concurrent_reads, sleep=sleep)
+        self.policy = retry.RetryPolicy(
+            max_retries=settings.max_retries,
+            timeout_seconds=settings.timeout_seconds,
+            backoff_base_seconds=settings.backoff_base_seconds,
+            backoff_max_seconds=settings.backoff_max_seconds,
+            max_wait_seconds=None,  # a sync waits as long as Asana asks
+        )
         configuration = asana.Configuration()
         configuration.host = settings.base_url
         configuration.access_token = settings.token
@@ -228,52 +114,55 @@ class AsanaClient:
         `endpoint` names the call in counters and messages.
         A non-idempotent call (POST) is retried only on 429, where Asana did not act on it.
         """
-        attempt = 0
-        while True:
+        attempts = 0
+        timeout = (self.settings.timeout_seconds, self.settings.timeout_seconds)
+
+        def attempt() -> dict[str, Any]:
+            nonlocal attempts
             self.limiter.acquire()
             try:
-                self.stats.count(endpoint, retry=attempt > 0)
-                result = fn((self.settings.timeout_seconds, self.settings.timeout_seconds))
-                if not isinstance(result, dict):
-                    raise _Transient(f"{endpoint}: Asana answered with a body that is not JSON")
-                return result
-            except ApiException as exc:
-                problem = self._classify(endpoint, exc, idempotent)
-            except _Transient as exc:
-                problem = exc
-            except (OSError, urllib3.exceptions.HTTPError) as exc:
-                if not idempotent:
-                    raise AsanaError(
-                        f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
-                        "not retried because the request may have been applied"
+                self.stats.count(endpoint, retry=attempts > 0)
+                attempts += 1
+                try:
+                    result = fn(timeout)
+                except ApiException as exc:
+                    raise self._classify(endpoint, exc, idempotent) from exc
+                except (OSError, urllib3.exceptions.HTTPError) as exc:
+                    if retry.decide(None, idempotent=idempotent) is retry.Decision.FAIL:
+                        raise AsanaError(
+                            f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
+                            "not retried because the request may have been applied"
+                        ) from exc
+                    raise retry.Transient(
+                        f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})"
                     ) from exc
-                problem = _Transient(f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})")
+                if not isinstance(result, dict):
+                    raise retry.Transient(f"{endpoint}: Asana answered with a body that is not JSON")
+                return result
             finally:
                 self.limiter.release()
-            attempt += 1
-            if attempt > self.settings.max_retries:
-                raise AsanaError(
-                    f"{problem.reason}; gave up after {attempt} attempts — try again later or raise asana.max_retries"
-                )
-            wait = problem.wait if problem.wait is not None else self._backoff(attempt)
-            log.info("%s; retry %d in %.2fs", problem.reason, attempt, wait)
-            self.sleep(wait)
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempt - 1))
-        return self.rng.uniform(0, ceiling)
+        try:
+            return retry.run(attempt, self.policy, sleep=self.sleep, rng=self.rng)
+        except retry.GaveUp as exc:
+            raise AsanaError(
+                f"{exc.last.reason}; gave up after {exc.attempts} attempts — try again later or raise asana.max_retries"
+            ) from exc
 
-    def _classify(self, endpoint: str, exc: ApiException, idempotent: bool) -> _Transient:
+    def _classify(self, endpoint: str, exc: ApiException, idempotent: bool) -> retry.Transient:
+        """The Transient to retry, or raises the AsanaError the answer means."""
         status = int(exc.status or 0)
-        body = _error_body(exc)
-        if status == 429:
-            retry_after = _retry_after(exc.headers)
-            return _Transient(f"{endpoint}: rate limited by Asana (429)", retry_after)
-        if status >= 500 and idempotent:
-            return _Transient(f"{endpoint}: Asana server error {status}")
+        body = error_body(exc)
+        decision = retry.decide(status, idempotent=idempotent)
+        if decision is retry.Decision.WAIT:
+            headers = exc.headers
+            wait = retry.retry_after_seconds(headers.get("Retry-After") if hasattr(headers, "get") else None)
+            return retry.Transient(f"{endpoint}: rate limited by Asana (429)", wait)
+        if decision is retry.Decision.RETRY:
+            return retry.Transient(f"{endpoint}: Asana server error {status}")
         if status == 412 and isinstance(body.get("sync"), str):
             raise SyncTokenExpired(body["sync"])
-        message = _error_message(body) or (exc.reason or "")
+        message = error_message(body) or (exc.reason or "")
         if status == 401:
             raise AsanaAuthError(
                 f"Asana rejected the token (401 {message}): set TPMSYNC_ASANA_TOKEN to a valid personal access token",
@@ -472,6 +361,29 @@ class AsanaClient:
         data = payload.get("data")
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
+    def create_status_update(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`POST /status_updates` with `data` as the body's data; never retried but on 429 (it may
+        have been applied). Returns the new status update."""
+        api = asana.StatusUpdatesApi(self.api)
+        body = {"data": dict(data)}
+        payload = self.call(
+            "POST /status_updates",
+            lambda t: api.create_status_for_object(body, {}, full_payload=True, _request_timeout=t),
+            idempotent=False,
+        )
+        return _data(payload)
+
+    def status_updates(self, parent: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the status updates on `parent` (a project), newest first as Asana lists them."""
+        api = asana.StatusUpdatesApi(self.api)
+        opt_fields = ",".join(fields)
+        return self.pages(
+            "GET /status_updates",
+            lambda opts, t: api.get_statuses_for_object(
+                parent, {**opts, "opt_fields": opt_fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
 
 def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
     data = payload.get("data")
@@ -480,33 +392,3 @@ def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _error_body(exc: ApiException) -> dict[str, Any]:
-    raw = exc.body
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _error_message(body: Mapping[str, Any]) -> str:
-    errors = body.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message", ""))
-    return ""
-
-
-def _retry_after(headers: Any) -> float | None:
-    if not headers:
-        return None
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -106,23 +106,12 @@ class AsanaStatusChannel(Channel):
             raise delivery_error(exc) from exc
 
     def send(self, prepared: Prepared) -> str:
-        import asana
-
         client = self._client()
-        api = asana.StatusUpdatesApi(client.api)
-        body = {"data": dict(prepared.payload)}
         try:
-            answer = client.call(
-                ENDPOINT,
-                lambda timeout: api.create_status_for_object(
-                    body, {}, full_payload=True, _request_timeout=timeout
-                ),
-                idempotent=False,
-            )
+            data = client.create_status_update(prepared.payload)
         except AsanaError as exc:
             raise delivery_error(exc) from exc
-        data = answer.get("data")
-        gid = data.get("gid") if isinstance(data, dict) else None
+        gid = data.get("gid")
         if not gid:
             raise TransientDeliveryError(f"{ENDPOINT}: Asana answered without the new status update's gid")
         return str(gid)
@@ -130,23 +119,12 @@ class AsanaStatusChannel(Channel):
     def recover(self, prepared: Prepared) -> str | None:
         """The gid of this project's newest status update with our title created by the token's
         user, if there is one (the earlier attempt was applied after all)."""
-        import asana
-
         client = self._client()
-        api = asana.StatusUpdatesApi(client.api)
         try:
             if self._me is None:
                 self._me = str(client.me().get("gid") or "")
             found: dict[str, Any] | None = None
-            for page in client.pages(
-                "GET /status_updates",
-                lambda opts, timeout: api.get_statuses_for_object(
-                    prepared.target,
-                    {**opts, "opt_fields": "title,created_by,created_at"},
-                    full_payload=True,
-                    _request_timeout=timeout,
-                ),
-            ):
+            for page in client.status_updates(prepared.target, ("title", "created_by", "created_at")):
                 for item in page:
                     creator = item.get("created_by")
                     if (

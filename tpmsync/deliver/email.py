@@ -37,7 +37,8 @@ from tpmsync.deliver.base import (
     one_line,
 )
 from tpmsync.deliver.outgoing import Outgoing
-from tpmsync.deliver.transport import RetryPolicy, with_retries
+from tpmsync.deliver.transport import with_retries
+from tpmsync.retry import RetryPolicy
 
 
 def _address(table: ChannelTable, key: str, value: str) -> str:

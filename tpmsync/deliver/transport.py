@@ -1,4 +1,4 @@
-"""The one retry loop of the delivery channels, and the one HTTP POST of the webhook channels.
+"""The one HTTP POST of the webhook channels, under the one retry policy (`tpmsync.retry`).
 
 - 429 waits for `Retry-After` (seconds or an HTTP date); 5xx and connection errors back off
   exponentially with full jitter; a wait longer than `max_wait_seconds` is not waited for: the
@@ -17,14 +17,12 @@ import logging
 import random
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
+from tpmsync import retry
 from tpmsync.deliver.base import (
     Channel,
     ChannelTable,
@@ -38,23 +36,11 @@ from tpmsync.deliver.base import (
     shown_url,
 )
 from tpmsync.deliver.outgoing import Outgoing
+from tpmsync.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 3
-    timeout_seconds: float = 10.0
-    backoff_base_seconds: float = 1.0
-    backoff_max_seconds: float = 30.0
-    max_wait_seconds: float = 120.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: a random wait in [0, min(max, base·2^(attempt−1))]."""
-        return rng.uniform(0, min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1)))
 
 
 def with_retries(
@@ -64,21 +50,19 @@ def with_retries(
     sleep: Callable[[float], None],
     rng: random.Random,
 ) -> T:
-    """Run `attempt` until it returns, retrying `TransientDeliveryError` up to `policy.max_retries`
-    times; `PermanentDeliveryError` passes straight through."""
-    retries = 0
-    while True:
+    """Run `attempt` under the one retry loop (`tpmsync.retry.run`): `TransientDeliveryError` is
+    retried up to `policy.max_retries` times; `PermanentDeliveryError` passes straight through."""
+
+    def once() -> T:
         try:
             return attempt()
         except TransientDeliveryError as exc:
-            retries += 1
-            if retries > policy.max_retries:
-                raise TransientDeliveryError(f"{exc}; gave up after {retries} attempts") from exc
-            wait = exc.wait if exc.wait is not None else policy.backoff(retries, rng)
-            if wait > policy.max_wait_seconds:
-                raise TransientDeliveryError(f"{exc}; asked to wait {wait:.0f} s, left for the next run") from exc
-            log.info("%s; retry %d in %.2f s", exc, retries, wait)
-            sleep(wait)
+            raise retry.Transient(str(exc), exc.wait) from exc
+
+    try:
+        return retry.run(once, policy, sleep=sleep, rng=rng)
+    except retry.GaveUp as exc:
+        raise TransientDeliveryError(str(exc)) from exc.last.__cause__
 
 
 def post(
@@ -116,9 +100,11 @@ def check(response: requests.Response, *, what: str, host: str) -> requests.Resp
         return response
     detail = one_line(response.text or response.reason or "", 160)
     said = f"{status} {detail}".rstrip()
-    if status == 429:
-        raise TransientDeliveryError(f"{what}: rate limited by {host} (429)", retry_after(response))
-    if status >= 500:
+    decision = retry.decide(status)
+    if decision is retry.Decision.WAIT:
+        wait = retry.retry_after_seconds(response.headers.get("Retry-After"))
+        raise TransientDeliveryError(f"{what}: rate limited by {host} ({status})", wait)
+    if decision is retry.Decision.RETRY:
         raise TransientDeliveryError(f"{what}: {host} answered {said}")
     if 300 <= status < 400:
         raise PermanentDeliveryError(f"{what}: {host} redirects ({status}); update the URL to the new address")
@@ -127,23 +113,6 @@ def check(response: requests.Response, *, what: str, host: str) -> requests.Resp
     if status in (404, 410):
         raise PermanentDeliveryError(f"{what}: {host} does not know this URL ({said}); it was revoked or mistyped")
     raise PermanentDeliveryError(f"{what}: {host} rejected the message ({said})")
-
-
-def retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 HTTP_KEYS = frozenset({"timeout_seconds", "max_retries"})

@@ -1,0 +1,59 @@
+"""What a failed Asana call raises, and how an error answer's body is read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from asana.rest import ApiException
+
+from tpmsync.errors import TpmsyncError
+
+
+class AsanaError(TpmsyncError):
+    """An Asana call that failed for good; `str()` is one line saying what to do."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AsanaAuthError(AsanaError):
+    pass
+
+
+class AsanaNotFound(AsanaError):
+    pass
+
+
+class SyncTokenExpired(AsanaError):
+    """The events endpoint answered 412: the old sync token is gone; `sync` is a fresh one."""
+
+    def __init__(self, sync: str) -> None:
+        super().__init__("sync token invalid or expired", 412)
+        self.sync = sync
+
+
+
+
+def error_body(exc: ApiException) -> dict[str, Any]:
+    raw = exc.body
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def error_message(body: Mapping[str, Any]) -> str:
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", ""))
+    return ""
+
+
