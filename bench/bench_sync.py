@@ -47,7 +47,7 @@ print(json.dumps({"requests": result.requests, "seconds": result.seconds, "tasks
 LOCAL_CHILD = r"""
 import json, sys, time, urllib.request
 from tpmsync.asana.client import TASK_FIELDS
-from tpmsync.asana.mapping import map_task
+from tpmsync.sync.mapping import map_task
 from tpmsync.store.db import open_store
 from tpmsync.store.save import save_tasks
 from datetime import datetime

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tpmsync.asana.mapping import MappingError, map_task
 from tpmsync.store.db import Store
 from tpmsync.store.models import (
     CustomField,
@@ -24,6 +23,7 @@ from tpmsync.store.models import (
     User,
 )
 from tpmsync.store.save import save_tasks, tombstone_tasks
+from tpmsync.sync.mapping import MappingError, map_task
 
 PAGE = json.loads((Path(__file__).parent / "data" / "tasks_page.json").read_text())
 NOW = datetime(2026, 11, 25, 12, 0, 0)

@@ -113,6 +113,12 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     return _build(raw, where, env)
 
 
+# Each default is stated once, in the dataclasses above; the reader takes it from them.
+A = AsanaSettings()
+K = KpiConfig()
+B = BudgetConfig()
+
+
 def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settings:
     reader = _Reader(raw, where)
     known = {"asana", "database", "kpi", "budget", "channels", "schedule"}
@@ -129,7 +135,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
             f"{where}: asana.token must not be written in the file; put the token in TPMSYNC_ASANA_TOKEN "
             "or name its variable with asana.token_env"
         )
-    base_url = env.get("TPMSYNC_ASANA_BASE_URL") or reader.string("asana.base_url", DEFAULT_BASE_URL)
+    base_url = env.get("TPMSYNC_ASANA_BASE_URL") or reader.string("asana.base_url", A.base_url)
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{where}: asana.base_url must start with http:// or https://, got {base_url!r}")
     asana = AsanaSettings(
@@ -139,14 +145,18 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         projects=reader.strings("asana.projects"),
         portfolios=reader.strings("asana.portfolios"),
         teams=reader.strings("asana.teams"),
-        requests_per_minute=reader.integer("asana.requests_per_minute", 1500, minimum=1),
-        max_concurrent_reads=reader.integer("asana.max_concurrent_reads", 50, minimum=1, maximum=50),
-        timeout_seconds=reader.number("asana.timeout_seconds", 30.0, minimum=0.1),
-        max_retries=reader.integer("asana.max_retries", 6, minimum=0),
-        backoff_base_seconds=reader.number("asana.backoff_base_seconds", 1.0, minimum=0.0),
-        backoff_max_seconds=reader.number("asana.backoff_max_seconds", 60.0, minimum=0.0),
-        sync_workers=reader.integer("asana.sync_workers", 4, minimum=1, maximum=32),
-        modified_since_lag_seconds=reader.integer("asana.modified_since_lag_seconds", 120, minimum=0),
+        requests_per_minute=reader.integer("asana.requests_per_minute", A.requests_per_minute, minimum=1),
+        max_concurrent_reads=reader.integer(
+            "asana.max_concurrent_reads", A.max_concurrent_reads, minimum=1, maximum=50
+        ),
+        timeout_seconds=reader.number("asana.timeout_seconds", A.timeout_seconds, minimum=0.1),
+        max_retries=reader.integer("asana.max_retries", A.max_retries, minimum=0),
+        backoff_base_seconds=reader.number("asana.backoff_base_seconds", A.backoff_base_seconds, minimum=0.0),
+        backoff_max_seconds=reader.number("asana.backoff_max_seconds", A.backoff_max_seconds, minimum=0.0),
+        sync_workers=reader.integer("asana.sync_workers", A.sync_workers, minimum=1, maximum=32),
+        modified_since_lag_seconds=reader.integer(
+            "asana.modified_since_lag_seconds", A.modified_since_lag_seconds, minimum=0
+        ),
     )
     database_url = (
         env.get("TPMSYNC_DATABASE_URL") or reader.string("database.url", None) or f"sqlite:///{DEFAULT_DATABASE_FILE}"
@@ -155,7 +165,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         raise ConfigError(
             f"{where}: database.url must be an SQLAlchemy URL such as sqlite:///tpmsync.db, got {database_url!r}"
         )
-    timezone = reader.string("kpi.timezone", "UTC")
+    timezone = reader.string("kpi.timezone", K.timezone)
     _check_timezone(timezone, where)
     thresholds_raw = reader.table("kpi.thresholds")
     thresholds: dict[str, float | int | bool] = {}
@@ -165,15 +175,15 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         thresholds[name] = value
     kpi = KpiConfig(
         timezone=timezone,
-        due_soon_days=reader.integer("kpi.due_soon_days", 7, minimum=0),
-        stalled_days=reader.integer("kpi.stalled_days", 5, minimum=1),
+        due_soon_days=reader.integer("kpi.due_soon_days", K.due_soon_days, minimum=0),
+        stalled_days=reader.integer("kpi.stalled_days", K.stalled_days, minimum=1),
         thresholds=thresholds,
     )
     budget = BudgetConfig(
-        estimate_field=reader.string("budget.estimate_field", "Estimated hours"),
-        actual_field=reader.string("budget.actual_field", "Actual hours"),
-        rate=reader.number("budget.rate", 100.0, minimum=0.0),
-        currency=reader.string("budget.currency", "USD"),
+        estimate_field=reader.string("budget.estimate_field", B.estimate_field),
+        actual_field=reader.string("budget.actual_field", B.actual_field),
+        rate=reader.number("budget.rate", B.rate, minimum=0.0),
+        currency=reader.string("budget.currency", B.currency),
         project_rates=_number_map(reader.table("budget.project_rates"), "budget.project_rates", where),
         project_currencies={str(k): str(v) for k, v in reader.table("budget.project_currencies").items()},
     )

@@ -15,7 +15,6 @@ from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tpmsync.asana.mapping import MappedTask
 from tpmsync.store.models import (
     Base,
     CustomField,
@@ -29,6 +28,7 @@ from tpmsync.store.models import (
     TaskProject,
     User,
 )
+from tpmsync.store.rows import TaskRows
 
 # Fields whose changes are recorded in task_history (KPIs read slips and completions from it).
 HISTORY_FIELDS = ("due_on", "due_at", "start_on", "start_at", "assignee_gid", "completed")
@@ -83,7 +83,7 @@ def _text(value: Any) -> str | None:
 
 def save_tasks(
     session: Session,
-    mapped: Sequence[MappedTask],
+    mapped: Sequence[TaskRows],
     *,
     now: datetime,
     run_id: int | None,

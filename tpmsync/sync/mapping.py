@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from tpmsync.errors import TpmsyncError
+from tpmsync.store.rows import TaskRows
 
 
 class MappingError(TpmsyncError, ValueError):
@@ -54,25 +54,7 @@ def _name(obj: Any) -> str | None:
     return obj.get("name") if isinstance(obj, dict) else None
 
 
-@dataclass
-class MappedTask:
-    """One task record split into the rows of every table it touches."""
-
-    task: dict[str, Any]
-    memberships: dict[str, str | None] = field(default_factory=dict)  # project gid → section gid
-    projects: dict[str, str | None] = field(default_factory=dict)  # project gid → name
-    sections: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # section gid → (project, name)
-    dependencies: list[str] = field(default_factory=list)
-    custom_fields: list[dict[str, Any]] = field(default_factory=list)
-    custom_values: list[dict[str, Any]] = field(default_factory=list)
-    users: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def gid(self) -> str:
-        return str(self.task["gid"])
-
-
-def map_task(raw: dict[str, Any]) -> MappedTask:
+def map_task(raw: dict[str, Any]) -> TaskRows:
     gid = _gid(raw)
     if gid is None:
         raise MappingError(f"a task record without gid: {str(raw)[:80]}")
@@ -98,7 +80,7 @@ def map_task(raw: dict[str, Any]) -> MappedTask:
         "workspace_gid": _gid(raw.get("workspace")),
         "deleted_at": None,
     }
-    mapped = MappedTask(task=task)
+    mapped = TaskRows(task=task)
     if task["assignee_gid"]:
         mapped.users.append(
             {"gid": task["assignee_gid"], "name": _name(assignee), "email": (assignee or {}).get("email")}

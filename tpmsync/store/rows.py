@@ -1,0 +1,28 @@
+"""Plain rows the store is given: what one Asana task becomes in every table it touches.
+
+The mapping from Asana's records to these rows lives outside the store (`tpmsync.sync.mapping`);
+the store only writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TaskRows:
+    """One task record split into the rows of every table it touches."""
+
+    task: dict[str, Any]
+    memberships: dict[str, str | None] = field(default_factory=dict)  # project gid → section gid
+    projects: dict[str, str | None] = field(default_factory=dict)  # project gid → name
+    sections: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # section gid → (project, name)
+    dependencies: list[str] = field(default_factory=list)
+    custom_fields: list[dict[str, Any]] = field(default_factory=list)
+    custom_values: list[dict[str, Any]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def gid(self) -> str:
+        return str(self.task["gid"])

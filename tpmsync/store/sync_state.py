@@ -1,0 +1,228 @@
+"""What sync reads from and writes to the store: cursors, runs, pages of tasks, tombstones.
+
+Sync's orchestration (`tpmsync.sync`) holds no SQLAlchemy; every query and transaction it needs
+is one function here. Each write function is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
+
+from tpmsync.store.db import Store
+from tpmsync.store.models import Project, SyncRun, SyncState, Task, TaskDependency, TaskProject
+from tpmsync.store.rows import TaskRows
+from tpmsync.store.save import save_budgets, save_project, save_tasks, tombstone_tasks, upsert
+
+log = logging.getLogger(__name__)
+
+DEADLOCK_RETRIES = 3
+CHUNK = 500  # gids per IN (…) list
+
+
+@dataclass(frozen=True)
+class SavedCursor:
+    """A project's incremental state as committed: the events token and the modified_at high-water mark."""
+
+    project_gid: str
+    events_token: str | None = None
+    modified_at: datetime | None = None
+    last_full_sync_at: datetime | None = None
+    last_sync_at: datetime | None = None
+
+
+def load_cursor(store: Store, project: str) -> SavedCursor | None:
+    with store.read() as session:
+        state = session.get(SyncState, project)
+        if state is None:
+            return None
+        return SavedCursor(
+            project_gid=project,
+            events_token=state.events_sync_token,
+            modified_at=state.modified_cursor,
+            last_full_sync_at=state.last_full_sync_at,
+            last_sync_at=state.last_sync_at,
+        )
+
+
+def save_cursor(store: Store, cursor: SavedCursor) -> None:
+    """Write a project's cursor; call it only after the data it covers has been committed."""
+    with store.write() as session:
+        upsert(
+            session,
+            SyncState.__table__,
+            [
+                {
+                    "project_gid": cursor.project_gid,
+                    "events_sync_token": cursor.events_token,
+                    "modified_cursor": cursor.modified_at,
+                    "last_full_sync_at": cursor.last_full_sync_at,
+                    "last_sync_at": cursor.last_sync_at,
+                }
+            ],
+            ["project_gid"],
+        )
+
+
+def synced_projects(store: Store) -> set[str]:
+    """Projects that have a cursor (synced at least once)."""
+    with store.read() as session:
+        return set(session.scalars(select(SyncState.project_gid)))
+
+
+def tracked_projects(store: Store) -> list[dict[str, Any]]:
+    """The tracked projects as project rows (the shape `save_project` takes)."""
+    with store.read() as session:
+        return [
+            {
+                "gid": p.gid,
+                "name": p.name,
+                "workspace_gid": p.workspace_gid,
+                "team_gid": p.team_gid,
+                "owner_gid": p.owner_gid,
+                "archived": p.archived,
+                "completed": p.completed,
+                "start_on": p.start_on,
+                "due_on": p.due_on,
+                "modified_at": p.modified_at,
+                "permalink_url": p.permalink_url,
+            }
+            for p in session.scalars(select(Project).where(Project.tracked.is_(True)))
+        ]
+
+
+def start_run(store: Store, *, started: datetime, mode: str, projects: Sequence[dict[str, Any]]) -> int:
+    """Record a new run (a run still marked running holds no lock any more: its process died, so it
+    becomes `interrupted`) and save the chosen projects; returns the run id."""
+    with store.write() as session:
+        session.execute(
+            update(SyncRun).where(SyncRun.outcome == "running").values(outcome="interrupted", finished_at=started)
+        )
+        run = SyncRun(started_at=started, mode=mode, projects=[r["gid"] for r in projects], outcome="running")
+        session.add(run)
+        session.flush()
+        for row in projects:
+            save_project(session, row, now=started)
+        return int(run.id)
+
+
+def finish_run(store: Store, run_id: int, *, finished: datetime, requests: int, upserted: int, deleted: int,
+               outcome: str, error: str | None) -> None:
+    with store.write() as session:
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == run_id)
+            .values(
+                finished_at=finished,
+                requests=requests,
+                tasks_upserted=upserted,
+                tasks_deleted=deleted,
+                outcome=outcome,
+                error=error,
+            )
+        )
+
+
+def write_project(store: Store, row: dict[str, Any], *, now: datetime) -> None:
+    with store.write() as session:
+        save_project(session, row, now=now)
+
+
+def write_budgets(store: Store, project: str, rows: Sequence[dict[str, Any]]) -> None:
+    with store.write() as session:
+        save_budgets(session, project, rows)
+
+
+def write_tasks(
+    store: Store, rows: Sequence[TaskRows], *, now: datetime, run_id: int, known_projects: set[str]
+) -> int:
+    """One page of tasks in one transaction; returns how many task rows were written.
+
+    PostgreSQL may pick the page's transaction as a deadlock victim (it rolled back whole): it is
+    repeated a few times.
+    """
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with store.write() as session:
+                return save_tasks(session, rows, now=now, run_id=run_id, known_projects=known_projects)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or attempt == DEADLOCK_RETRIES:
+                raise
+            log.info("a page of tasks: %s; retrying", type(exc.orig).__name__)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_tombstones(store: Store, gids: Iterable[str], *, now: datetime, run_id: int) -> int:
+    with store.write() as session:
+        return tombstone_tasks(session, gids, now=now, run_id=run_id)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def live_tasks(store: Store, gids: Iterable[str]) -> set[str]:
+    """Of `gids`, the tasks the store holds and has not tombstoned."""
+    ordered = sorted(set(gids))
+    found: set[str] = set()
+    with store.read() as session:
+        for chunk in _chunks(ordered):
+            found.update(session.scalars(select(Task.gid).where(Task.gid.in_(chunk), Task.deleted_at.is_(None))))
+    return found
+
+
+def known_tasks(store: Store, gids: Iterable[str]) -> set[str]:
+    """Of `gids`, the tasks the store has a row for (tombstoned or not)."""
+    ordered = sorted(set(gids))
+    found: set[str] = set()
+    with store.read() as session:
+        for chunk in _chunks(ordered):
+            found.update(session.scalars(select(Task.gid).where(Task.gid.in_(chunk))))
+    return found
+
+
+def project_task_set(store: Store, project: str) -> set[str]:
+    """The project's live members and their descendants, as the store has them now."""
+    with store.read() as session:
+        members = set(
+            session.scalars(
+                select(TaskProject.task_gid)
+                .join(Task, Task.gid == TaskProject.task_gid)
+                .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
+            )
+        )
+        found = set(members)
+        frontier = list(members)
+        while frontier:
+            children: list[str] = []
+            for chunk in _chunks(frontier):
+                children.extend(
+                    session.scalars(select(Task.gid).where(Task.parent_gid.in_(chunk), Task.deleted_at.is_(None)))
+                )
+            frontier = [c for c in children if c not in found]
+            found.update(frontier)
+    return found
+
+
+def missing_dependencies(store: Store) -> set[str]:
+    """Tasks that a live task depends on but that the store has never fetched (an interrupted run
+    left them undone)."""
+    dep = aliased(Task)
+    with store.read() as session:
+        return set(
+            session.scalars(
+                select(TaskDependency.depends_on_gid)
+                .join(Task, Task.gid == TaskDependency.task_gid)
+                .outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
+                .where(Task.deleted_at.is_(None), dep.gid.is_(None))
+                .distinct()
+            )
+        )

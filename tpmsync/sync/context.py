@@ -1,0 +1,59 @@
+"""What the project workers of one sync run share: the client, the store, the run, and `save`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from tpmsync.asana.client import AsanaClient
+from tpmsync.config import Settings
+from tpmsync.store import sync_state
+from tpmsync.store.db import Store
+from tpmsync.store.rows import TaskRows
+from tpmsync.sync.mapping import map_budget, map_task
+from tpmsync.sync.results import Progress, ProjectResult
+
+
+class RunContext:
+    def __init__(
+        self,
+        store: Store,
+        client: AsanaClient,
+        settings: Settings,
+        run_id: int,
+        tracked: set[str],
+        progress: Progress,
+        clock: Callable[[], datetime],
+        fetch_pool: ThreadPoolExecutor,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.run_id = run_id
+        self.tracked = tracked
+        self.progress = progress
+        self.clock = clock
+        self.fetch_pool = fetch_pool
+
+    def save(self, records: Sequence[dict[str, Any]], result: ProjectResult) -> list[TaskRows]:
+        """Map a page of Asana task records and save it in one transaction; returns the rows once committed."""
+        rows = [map_task(r) for r in records]
+        if not rows:
+            return rows
+        written = sync_state.write_tasks(
+            self.store, rows, now=self.clock(), run_id=self.run_id, known_projects=self.tracked
+        )
+        result.upserted += written
+        for m in rows:
+            result.seen.add(m.gid)
+            result.dependencies.update(m.dependencies)
+        self.progress.tasks_saved(result.gid, len(rows))
+        return rows
+
+    def sync_budgets(self, projects: Sequence[str]) -> None:
+        """Budgets (Asana's Budgets API) of the projects, ten projects a request through the batch API."""
+        for project, budgets in self.client.budgets_batch(list(projects)):
+            rows = [r for r in (map_budget(b, project) for b in budgets) if r]
+            sync_state.write_budgets(self.store, project, rows)

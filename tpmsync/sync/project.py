@@ -1,0 +1,186 @@
+"""One project's pass: full or incremental, as fetch → map → save.
+
+- **full** (first run, `--full`, or an expired event token): a fresh event sync token first, then
+  every page of `GET /tasks?project=…`, subtasks only below tasks with `num_subtasks > 0`, then the
+  tasks that were there before and are not any more are asked for once (batch API): gone → tombstone,
+  elsewhere → their new memberships.
+- **incremental**: one `GET /events?resource=…&sync=…`. Nothing changed → done (one request).
+  Otherwise the changed member tasks come from `GET /tasks?project=…&modified_since=cursor−lag`, the
+  other touched tasks (subtasks, removed, moved) through the batch API, deletions become tombstones.
+
+Each page is saved in its own transaction (idempotent upserts); the project's cursor is written
+only after all the data it covers (`ProjectCursor`). A run killed at any point leaves a consistent
+store and the next run replays from the old token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from datetime import timedelta
+from typing import Any
+
+from tpmsync.asana.client import AsanaClient, AsanaError, SyncTokenExpired
+from tpmsync.store import sync_state
+from tpmsync.store.rows import TaskRows
+from tpmsync.sync.context import RunContext
+from tpmsync.sync.cursor import ProjectCursor
+from tpmsync.sync.mapping import format_datetime, map_project
+from tpmsync.sync.results import ProjectResult
+
+log = logging.getLogger(__name__)
+
+SUBTASK_WINDOW = 4  # batch requests for subtasks in flight per project
+BATCH_SIZE = 10  # actions per batch request (Asana's limit)
+
+
+def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectResult:
+    gid = row["gid"]
+    result = ProjectResult(gid, row["name"])
+    lag = timedelta(seconds=ctx.settings.asana.modified_since_lag_seconds)
+    cursor = ProjectCursor.from_saved(sync_state.load_cursor(ctx.store, gid), gid, lag)
+    if full or cursor.needs_full:
+        return _full(ctx, row, result, cursor, fresh_token=None)
+    assert cursor.token is not None
+    try:
+        events, token = _read_events(ctx.client, gid, cursor.token)
+    except SyncTokenExpired as expired:
+        log.info("%s: event token expired, full pass", row["name"])
+        return _full(ctx, row, result, cursor, fresh_token=expired.sync)
+    cursor.next_token(token)
+    result.events = len(events)
+    result.mode = "unchanged" if not events else "incremental"
+    ctx.progress.project_started(gid, row["name"], result.mode)
+    if events:
+        _incremental(ctx, result, events, cursor)
+    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=False))
+    return result
+
+
+def _read_events(client: AsanaClient, project: str, token: str) -> tuple[list[dict[str, Any]], str]:
+    events: list[dict[str, Any]] = []
+    while True:
+        payload = client.project_events(project, token)
+        data = payload.get("data") or []
+        if not isinstance(data, list):
+            raise AsanaError("GET /events: Asana answered without a data list")
+        events.extend(e for e in data if isinstance(e, dict))
+        token = str(payload.get("sync") or token)
+        if not payload.get("has_more"):
+            return events, token
+
+
+def _fresh_token(client: AsanaClient, project: str) -> str:
+    try:
+        payload = client.project_events(project, None)
+    except SyncTokenExpired as expired:
+        return expired.sync
+    sync = payload.get("sync")
+    if not isinstance(sync, str):
+        raise AsanaError("GET /events: Asana gave no sync token")
+    return sync
+
+
+def _full(
+    ctx: RunContext, row: dict[str, Any], result: ProjectResult, cursor: ProjectCursor, fresh_token: str | None
+) -> ProjectResult:
+    gid = row["gid"]
+    result.mode = "full"
+    ctx.progress.project_started(gid, row["name"], result.mode)
+    # the token comes first, so that whatever changes while the pages are read is in the next run's events
+    cursor.next_token(fresh_token or _fresh_token(ctx.client, gid))
+    previous = sync_state.project_task_set(ctx.store, gid)
+    parents: list[str] = []
+    for page in ctx.client.project_tasks(gid):
+        saved = ctx.save(page, result)
+        cursor.covered(m.task["modified_at"] for m in saved)
+        parents.extend(m.gid for m in saved if m.task["num_subtasks"] > 0)
+    cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
+    stale = sorted(previous - result.seen)
+    if stale:
+        _recheck(ctx, stale, result)  # tasks that left the project: they do not move its cursor
+    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=True))
+    return result
+
+
+def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult) -> list[TaskRows]:
+    """Subtasks below `parents`, any depth: ten parents a batch request, a few requests in flight,
+    saves in this thread. Returns the saved rows, cut down to what the cursor needs."""
+    queue = list(parents)
+    saved: list[TaskRows] = []
+    in_flight: set[Future[list[dict[str, Any]]]] = set()
+
+    def listing(chunk: list[str]) -> list[dict[str, Any]]:
+        return [record for _parent, records in ctx.client.subtasks_batch(chunk) for record in records]
+
+    while queue or in_flight:
+        while queue and len(in_flight) < SUBTASK_WINDOW:
+            chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
+            in_flight.add(ctx.fetch_pool.submit(listing, chunk))
+        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            records = future.result()
+            for start in range(0, len(records), 100):
+                rows = ctx.save(records[start : start + 100], result)
+                # keep only what the cursor needs, not the records
+                saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
+                queue.extend(m.gid for m in rows if m.task["num_subtasks"] > 0)
+    return saved
+
+
+def _incremental(
+    ctx: RunContext, result: ProjectResult, events: list[dict[str, Any]], cursor: ProjectCursor
+) -> None:
+    gid = result.gid
+    touched: dict[str, str] = {}
+    project_changed = False
+    for event in events:
+        resource = event.get("resource") or {}
+        kind = resource.get("resource_type")
+        rgid = resource.get("gid")
+        if not rgid:
+            continue
+        if kind == "project" and rgid == gid:
+            project_changed = True
+        elif kind == "task":
+            touched[str(rgid)] = str(event.get("action") or "changed")
+    deleted = sorted(g for g, action in touched.items() if action == "deleted")
+    live = [g for g, action in touched.items() if action != "deleted"]
+    if project_changed:
+        sync_state.write_project(ctx.store, map_project(ctx.client.project(gid)), now=ctx.clock())
+        ctx.sync_budgets([gid])
+    if live:
+        since = cursor.modified_since()
+        if since is not None:
+            for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
+                cursor.covered(m.task["modified_at"] for m in ctx.save(page, result))
+        rest = [g for g in live if g not in result.seen]
+        if rest:
+            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result))
+    if deleted:
+        result.deleted += sync_state.write_tombstones(ctx.store, deleted, now=ctx.clock(), run_id=ctx.run_id)
+
+
+def _recheck(ctx: RunContext, gids: Sequence[str], result: ProjectResult) -> list[TaskRows]:
+    """Ask Asana once for each task (batch API): save what exists, tombstone what is gone.
+
+    New tasks that have subtasks get their subtasks listed too. Returns the saved rows.
+    """
+    found: list[dict[str, Any]] = []
+    gone: list[str] = []
+    known = sync_state.live_tasks(ctx.store, gids)
+    for gid, record in ctx.client.tasks_batch(list(gids)):
+        if record is None:
+            gone.append(gid)
+        else:
+            found.append(record)
+    saved: list[TaskRows] = []
+    for start in range(0, len(found), 100):
+        saved.extend(ctx.save(found[start : start + 100], result))
+    if gone:
+        result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
+    fresh_parents = [m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in known]
+    if fresh_parents:
+        saved.extend(sync_subtasks(ctx, fresh_parents, result))
+    return saved
