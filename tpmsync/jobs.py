@@ -67,7 +67,7 @@ def report_job(
     The delivery ledger makes this safe to run twice, from two workers, or after a crash:
     each (kind, period, scope, channel, target) is sent at most once unless `force`.
     """
-    from tpmsync.report.build import build_report
+    from tpmsync.reporting import build_report
 
     report = build_report(store, settings, kind, projects=projects, as_of=as_of)
     return deliver_report(store, settings, report, channels=channels, dry_run=dry_run, force=force)

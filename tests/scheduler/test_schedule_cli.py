@@ -18,10 +18,10 @@ from tests.scheduler.scheduler_support import FakeClock, runs
 from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.config import load_settings
-from tpmsync.schedule.leader import make_leadership
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
+from tpmsync.schedule.leader import make_leadership
 from tpmsync.schedule.plan import load_plan
 from tpmsync.schedule.worker import Worker
 from tpmsync.store.db import Store

@@ -91,8 +91,8 @@ def _report(
     force: bool,
 ) -> None:
     from tpmsync.jobs import deliver_report, delivery_outcome
-    from tpmsync.report.build import build_report
     from tpmsync.report.write import format_for, render, write_report
+    from tpmsync.reporting import build_report
 
     with obj.open_store() as store:
         built = build_report(store, obj.settings, kind, projects=projects, as_of=as_of.date() if as_of else None)

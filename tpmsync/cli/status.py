@@ -28,18 +28,12 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
       tpmsync status "Website relaunch" --detail
       tpmsync status --format json --as-of 2026-11-20
     """
-    from tpmsync.snapshots import fresh_status, today_in
+    from tpmsync.status import status_for
 
-    day = as_of.date() if as_of else today_in(obj.settings)
     if sync_first:
         result = run_sync(obj, show_progress=fmt == "table")
         click.echo(result.summary(), err=True)
-    document = fresh_status(obj.settings, projects, day)
-    if document is None:
-        from tpmsync.status import read_status
-
-        with obj.open_store() as store:
-            document = read_status(store, obj.settings, selectors=projects, as_of=day)
+    document = status_for(obj.settings, projects, as_of.date() if as_of else None)
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
     elif fmt == "markdown":
