@@ -41,7 +41,7 @@ def test_a_project_touching_every_kpi_round_trips(project: Factory, as_of: date,
     assert blockers(back) == blockers(kpis)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(project=projects())
 def test_any_project_round_trips(project: ProjectInput) -> None:
     round_trips(compute_project_kpis(project, AS_OF))
