@@ -70,16 +70,14 @@ def main() -> None:
 
     from benchlib import synced_store
 
-    from tpmsync.report.build import build_report
     from tpmsync.report.charts import render_charts
-    from tpmsync.report.history import backfill_snapshots
     from tpmsync.report.outgoing import build_outgoing
     from tpmsync.report.render_html import render_html
     from tpmsync.report.render_json import render_json
     from tpmsync.report.render_markdown import render_markdown
     from tpmsync.report.render_text import render_text
-    from tpmsync.snapshots import today_in
-    from tpmsync.status import refresh_snapshots
+    from tpmsync.reporting import build_report
+    from tpmsync.status import backfill_snapshots, refresh_snapshots, today_in
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

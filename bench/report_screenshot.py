@@ -43,11 +43,9 @@ def demo_report(workdir: Path, kind: str) -> Path:
     """The demo workspace synced into a new store; the report written as HTML; returns its path."""
     from benchlib import synced_store
 
-    from tpmsync.report.build import build_report
-    from tpmsync.report.history import backfill_snapshots
     from tpmsync.report.write import write_report
-    from tpmsync.snapshots import today_in
-    from tpmsync.status import refresh_snapshots
+    from tpmsync.reporting import build_report
+    from tpmsync.status import backfill_snapshots, refresh_snapshots, today_in
 
     synced = synced_store(workdir, seed=7, projects=6, tasks=80, subtask_ratio=0.3)
     store, settings = synced.store, synced.settings

@@ -16,7 +16,7 @@ fire time has a recorded run (none lost), each report reached each channel targe
     .venv/bin/python bench/soak_scheduler.py --back-to-back 300   # memory only: 300 rounds in-process, no waiting
 
 `--back-to-back N` runs the same two jobs N times in a row in this process (through
-`tpmsync.scheduler.execute`, as the worker does) and prints RSS every 50 rounds: hours of the
+`tpmsync.schedule.runs.execute`, as the worker does) and prints RSS every 50 rounds: hours of the
 schedule in minutes, to see whether memory keeps growing after warm-up.
 """
 
@@ -123,8 +123,8 @@ def expected_fires(first: datetime, last: datetime, step: timedelta) -> list[dat
 
 def back_to_back(rounds: int, error_rate: float, root: Path) -> int:
     from tpmsync.config import AsanaSettings, Settings
-    from tpmsync.schedule_plan import load_plan
-    from tpmsync.scheduler import RunRequest, execute
+    from tpmsync.schedule.plan import load_plan
+    from tpmsync.schedule.runs import RunRequest, execute
 
     ws = generate_workspace(seed=9, projects=4, tasks_per_project=150, today=datetime.now(UTC).date())
     me = psutil.Process()

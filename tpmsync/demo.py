@@ -18,8 +18,7 @@ from typing import Any
 
 from tpmsync.config import load_settings
 from tpmsync.progress import make_progress
-from tpmsync.snapshots import today_in
-from tpmsync.status import read_status
+from tpmsync.status import read_status, today_in
 from tpmsync.status_render import render_table
 from tpmsync.store.db import open_store
 from tpmsync.sync import SyncResult
@@ -63,11 +62,11 @@ def run_demo(
 
         show = Console().print
     from tpmsync.jobs import report_job, sync_job
-    from tpmsync.report.build import build_report
-    from tpmsync.report.history import backfill_snapshots
     from tpmsync.report.write import write_report
+    from tpmsync.reporting import build_report
     from tpmsync.sandbox.generator import generate_workspace
     from tpmsync.sandbox.server import SandboxServer
+    from tpmsync.status import backfill_snapshots
 
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,15 @@
 """The units of work that the CLI and the scheduler both run, so that they behave the same.
 
 - `sync_job`: sync from Asana, then refresh today's KPI snapshots (what `tpmsync status` reads);
-- `report_job`: build a report from the store and deliver it through the ledger.
+- `report_job`: build a report from the store and deliver it through the ledger;
+- `delivery_outcome`: the one rule that turns a report's deliveries into ok / partial / failed /
+  pending, for the exit code of `tpmsync report --post` and the worker's record alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -64,7 +67,7 @@ def report_job(
     The delivery ledger makes this safe to run twice, from two workers, or after a crash:
     each (kind, period, scope, channel, target) is sent at most once unless `force`.
     """
-    from tpmsync.report.build import build_report
+    from tpmsync.reporting import build_report
 
     report = build_report(store, settings, kind, projects=projects, as_of=as_of)
     return deliver_report(store, settings, report, channels=channels, dry_run=dry_run, force=force)
@@ -84,3 +87,40 @@ def deliver_report(
     from tpmsync.report.outgoing import build_outgoing
 
     return deliver(store, settings, build_outgoing(report), channels=list(channels), dry_run=dry_run, force=force)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a unit of work ended, in one word and one line for people."""
+
+    status: str  # ok | partial | failed | busy | pending
+    detail: str = ""
+    unfinished: int = 0  # deliveries not done (failed, failed earlier, or pending)
+
+
+def delivery_outcome(results: Sequence[DeliveryResult]) -> Outcome:
+    """One outcome for a report's deliveries.
+
+    pending when any is pending (the next run retries it; the ledger skips what went out); failed
+    when nothing went out and something failed (or failed before and was skipped); partial when
+    some went out and some failed; else ok.
+    """
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    for result in results:
+        status = result.status
+        if status == "skipped" and result.error:
+            status = "failed earlier"
+        counts[status] = counts.get(status, 0) + 1
+        if result.error and len(errors) < 2:
+            errors.append(f"{result.channel}: {result.error}")
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no delivery"
+    if errors:
+        detail += " (" + "; ".join(errors) + ")"
+    failed = counts.get("failed", 0) + counts.get("failed earlier", 0)
+    unfinished = failed + counts.get("pending", 0)
+    if counts.get("pending"):
+        return Outcome("pending", detail, unfinished)
+    if failed:
+        return Outcome("failed" if failed == len(results) else "partial", detail, unfinished)
+    return Outcome("ok", detail)

@@ -1,32 +1,102 @@
-"""Project status from the local store: KPIs per project and the portfolio, as one JSON document.
+"""Project status: KPIs per project and the portfolio, as one JSON document, and the KPI snapshots.
 
-`refresh_snapshots` computes today's KPIs after a sync commits and stores them (table
-`kpi_snapshots`); `read_status` answers from those snapshots when they are current, which keeps
-`tpmsync status` instant on a large store, and computes (and stores) them otherwise. A past
-`as_of` is recomputed from history and never stored.
+`refresh_snapshots` computes today's KPIs after a sync commits and stores them; `status_for` is the
+one call of `tpmsync status`: it answers from those snapshots through the stdlib reader when they
+are current (the fast path that keeps the command instant), else through the store, computing (and
+storing) today's KPIs when needed. A past `as_of` is recomputed from history and never stored;
+`backfill_snapshots` stores such days for reports that need something to compare with.
 
-This module is on the `tpmsync status` path: the KPI engine is imported only when KPIs must be
-computed, and the asana SDK never.
+This module is on the `tpmsync status` path: SQLAlchemy and the KPI engine are imported only when
+KPIs must be read through the store or computed, and the asana SDK never.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import func, select
+from zoneinfo import ZoneInfo
 
 from tpmsync.config import ConfigError, Settings
 from tpmsync.errors import TpmsyncError
-from tpmsync.snapshots import fingerprint, status_document, today_in
-from tpmsync.store.db import Store
-from tpmsync.store.load import tracked_projects
-from tpmsync.store.models import KpiSnapshot, SyncRun
-from tpmsync.store.save import upsert
+from tpmsync.portfolio import HEALTH_ORDER, roll_up, row_of_json
 
 if TYPE_CHECKING:
     from tpmsync.kpi.engine import KpiSettings
+    from tpmsync.store.db import Store
+
+def today_in(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.kpi.timezone)).date()
+
+
+def fingerprint(settings: Settings) -> str:
+    """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
+    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def status_document(as_of: date, projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """design.md's status contract: worst projects first, then by name, and the portfolio."""
+    ordered = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
+    return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered)}
+
+
+def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Roll the project JSONs up (`tpmsync.portfolio`): the worst health, counts summed."""
+    return roll_up(row_of_json(p) for p in projects).status_json()
+
+
+# -- the one call of `tpmsync status` ------------------------------------------------------------
+
+
+def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None) -> dict[str, Any]:
+    """The status document: from today's snapshots by the stdlib reader when current, else the store."""
+    from tpmsync.store.fastread import read_current, sqlite_path
+
+    day = as_of or today_in(settings)
+    path = sqlite_path(settings.database_url)
+    if path is not None and day == today_in(settings):
+        fast = read_current(path, selectors, day, fingerprint(settings))
+        if fast is not None:
+            return status_document(day, fast.projects)
+    from tpmsync.store.db import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        return read_status(store, settings, selectors=selectors, as_of=day)
+    finally:
+        store.dispose()
+
+
+def read_status(
+    store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
+) -> dict[str, Any]:
+    """The status document through the store (design.md's contract)."""
+    from tpmsync.store.snapshots import current_snapshots, tracked_projects
+
+    today = today_in(settings)
+    as_of = as_of or today
+    if as_of != today:
+        return status_document(as_of, compute_projects(store, settings, as_of, selectors))
+    with store.read() as session:
+        projects = tracked_projects(session, selectors)
+        if not projects:
+            raise TpmsyncError(
+                f"the local store {store.safe_url} has no projects yet: run `tpmsync sync` "
+                f"(projects come from asana.projects in {settings.source})"
+            )
+        current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
+    if current is not None:
+        return status_document(as_of, current)
+    computed = compute_projects(store, settings, as_of, selectors)
+    _save(store, settings, as_of, computed, None)
+    return status_document(as_of, computed)
+
+
+# -- computing and storing KPI snapshots ---------------------------------------------------------
 
 
 def kpi_settings(settings: Settings) -> KpiSettings:
@@ -48,7 +118,8 @@ def compute_projects(
 ) -> list[dict[str, Any]]:
     """Every selected project's KPI JSON for `as_of`, computed from the store now."""
     from tpmsync.kpi.engine import compute_project_kpis
-    from tpmsync.store.load import load_projects
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.store.snapshots import tracked_projects
 
     engine_settings = kpi_settings(settings)
     past = as_of < today_in(settings)
@@ -62,63 +133,35 @@ def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = 
     """Compute today's KPIs of every tracked project and store them; returns the project JSONs."""
     as_of = today_in(settings)
     computed = compute_projects(store, settings, as_of)
-    _save_snapshots(store, settings, as_of, computed, run_id)
+    _save(store, settings, as_of, computed, run_id)
     return computed
 
 
-def _save_snapshots(
-    store: Store, settings: Settings, as_of: date, projects: list[dict[str, Any]], run_id: int | None
-) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    rows = [
-        {
-            "project_gid": p["gid"],
-            "as_of": as_of,
-            "computed_at": now,
-            "sync_run_id": run_id,
-            "fingerprint": fingerprint(settings),
-            "health": p["health"],
-            "data": p,
-        }
-        for p in projects
-    ]
+def _save(store: Store, settings: Settings, as_of: date, projects: list[dict[str, Any]], run_id: int | None) -> None:
+    from tpmsync.store.snapshots import save_snapshots
+
     with store.write() as session:
-        upsert(session, KpiSnapshot.__table__, rows, ["project_gid", "as_of"])
+        save_snapshots(session, as_of, projects, fingerprint=fingerprint(settings), run_id=run_id)
 
 
-def read_status(
-    store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
-) -> dict[str, Any]:
-    """The `tpmsync status --format json` document (design.md's contract)."""
+def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -> list[date]:
+    """Store snapshots, reconstructed from history, for the past `days` that have none.
+
+    Days on or after today are skipped (`tpmsync status` and sync refresh those). A day is
+    filled only for the tracked projects without a snapshot on it. Returns the days written.
+    """
+    from tpmsync.store.snapshots import snapshot_days, tracked_projects
+
     today = today_in(settings)
-    as_of = as_of or today
-    if as_of != today:
-        return status_document(as_of, compute_projects(store, settings, as_of, selectors))
+    wanted = sorted({d for d in days if d < today})
     with store.read() as session:
-        projects = tracked_projects(session, selectors)
-        if not projects:
-            raise TpmsyncError(
-                f"the local store {store.safe_url} has no projects yet: run `tpmsync sync` "
-                f"(projects come from asana.projects in {settings.source})"
-            )
-        last_sync = session.scalar(select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial"))))
-        snaps = {
-            s.project_gid: s
-            for s in session.scalars(
-                select(KpiSnapshot).where(
-                    KpiSnapshot.as_of == as_of, KpiSnapshot.project_gid.in_([p.gid for p in projects])
-                )
-            )
-        }
-    current = fingerprint(settings)
-    fresh = all(
-        p.gid in snaps
-        and snaps[p.gid].fingerprint == current
-        and (last_sync is None or snaps[p.gid].computed_at >= last_sync)
-        for p in projects
-    )
-    if fresh:
-        return status_document(as_of, [snaps[p.gid].data for p in projects])
-    computed = compute_projects(store, settings, as_of, selectors)
-    _save_snapshots(store, settings, as_of, computed, None)
-    return status_document(as_of, computed)
+        gids = [p.gid for p in tracked_projects(session)]
+        existing = snapshot_days(session, wanted)
+    written: list[date] = []
+    for day in wanted:
+        missing = [g for g in gids if g not in existing[day]]
+        if not missing:
+            continue
+        _save(store, settings, day, compute_projects(store, settings, day, missing), None)
+        written.append(day)
+    return written

@@ -1,4 +1,4 @@
-"""compute_project_kpis end to end, the JSON contract of design.md, and the portfolio rollup."""
+"""compute_project_kpis end to end and the JSON contract of design.md (the roll-up: tests/test_portfolio.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import pytest
 from tpmsync.kpi import (
     AsanaBudget,
     DueChange,
-    Health,
     KpiSettings,
     ProjectInput,
     TaskInput,
     compute_project_kpis,
-    rollup_portfolio,
 )
 
 Factory = Callable[..., ProjectInput]
@@ -203,47 +201,6 @@ def test_due_soon_days_comes_from_settings(project: Factory, as_of: date, day: C
     tasks = [TaskInput("a", "A", due=day(3))]
     assert len(compute_project_kpis(project(tasks), as_of, KpiSettings(due_soon_days=2)).deadline.due_soon) == 0
     assert len(compute_project_kpis(project(tasks), as_of, KpiSettings(due_soon_days=3)).deadline.due_soon) == 1
-
-
-class TestPortfolio:
-    def test_health_is_the_worst_project_and_counts_are_summed(
-        self, project: Factory, as_of: date, day: Callable[[int], date]
-    ) -> None:
-        green = compute_project_kpis(project([TaskInput("g", "G", due=day(30))], gid="g", name="Green"), as_of)
-        red = compute_project_kpis(
-            project(
-                [
-                    TaskInput("late", "Late", due=day(-1)),
-                    TaskInput("blocked", "Blocked", dependency_gids=("late",)),
-                    TaskInput("done", "Done", completed=True),
-                ],
-                gid="r",
-                name="Red",
-            ),
-            as_of,
-        )
-        assert (green.health, red.health) == (Health.GREEN, Health.RED)
-        portfolio = rollup_portfolio([green, red])
-        assert portfolio.health is Health.RED
-        assert portfolio.to_json() | {"by_health": None} == {
-            "health": "red",
-            "projects": 2,
-            "open": 3,
-            "overdue": 1,
-            "blocked": 1,
-            "total": 4,
-            "completed": 1,
-            "due_soon": 0,
-            "blocked_by_overdue": 1,
-            "slipped": 0,
-            "by_health": None,
-        }
-        assert portfolio.to_json()["by_health"] == {"red": ["Red"], "amber": [], "green": ["Green"]}
-
-    def test_empty_portfolio_is_green_with_zero_counts(self) -> None:
-        portfolio = rollup_portfolio([])
-        assert portfolio.health is Health.GREEN
-        assert (portfolio.projects, portfolio.open, portfolio.overdue, portfolio.blocked) == (0, 0, 0, 0)
 
 
 def test_rounding_in_json(project: Factory, as_of: date, day: Callable[[int], date]) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, update
 
 from tests.sync_support import sync
 from tpmsync.config import Settings
-from tpmsync.report.build import build_report
 from tpmsync.report.model import Report
+from tpmsync.reporting import build_report
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
 from tpmsync.status import refresh_snapshots

@@ -15,10 +15,11 @@ import pytest
 
 from tests.report.report_support import Synced
 from tpmsync.config import BudgetConfig, Settings
-from tpmsync.report.build import BURNUP_DAYS, build_report
-from tpmsync.report.history import backfill_snapshots
 from tpmsync.report.model import iso_week
+from tpmsync.report.trend import BURNUP_DAYS
+from tpmsync.reporting import build_report
 from tpmsync.sandbox.model import Task
+from tpmsync.status import backfill_snapshots
 from tpmsync.store.db import Store
 
 

@@ -17,9 +17,7 @@ import pytest
 
 from tests.sync_support import TOKEN, make_settings, sync
 from tpmsync.deliver.outgoing import Outgoing
-from tpmsync.report.build import build_report
 from tpmsync.report.charts import TREND_NAME, burnup_name, render_charts
-from tpmsync.report.history import backfill_snapshots
 from tpmsync.report.model import Report
 from tpmsync.report.outgoing import build_outgoing
 from tpmsync.report.render_asana import ALLOWED_TAGS
@@ -28,9 +26,10 @@ from tpmsync.report.render_json import read_json, render_json
 from tpmsync.report.render_markdown import render_markdown
 from tpmsync.report.render_text import render_rich, render_text
 from tpmsync.report.write import FORMATS, format_for, write_report
+from tpmsync.reporting import build_report
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
-from tpmsync.status import refresh_snapshots
+from tpmsync.status import backfill_snapshots, refresh_snapshots
 from tpmsync.store.db import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

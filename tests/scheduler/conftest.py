@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.scheduler.scheduler_support import BERLIN, FakeClock, Recorder, local, settings_with
-from tpmsync.leader import Leadership, make_leadership
-from tpmsync.schedule_plan import SchedulePlan, load_plan
-from tpmsync.scheduler import Worker
+from tpmsync.schedule.leader import Leadership, make_leadership
+from tpmsync.schedule.plan import SchedulePlan, load_plan
+from tpmsync.schedule.worker import Worker
 from tpmsync.store.db import Store
 
 WorkerFactory = Callable[..., Worker]

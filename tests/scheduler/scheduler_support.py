@@ -18,7 +18,8 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from tpmsync.config import KpiConfig, Settings
-from tpmsync.scheduler import Outcome, Runner, RunRequest
+from tpmsync.jobs import Outcome
+from tpmsync.schedule.runs import Runner, RunRequest
 from tpmsync.store.db import Store
 from tpmsync.store.models import ScheduleRun
 

@@ -18,12 +18,12 @@ from tests.scheduler.scheduler_support import FakeClock, runs
 from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.config import load_settings
-from tpmsync.leader import make_leadership
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
-from tpmsync.schedule_plan import load_plan
-from tpmsync.scheduler import Worker
+from tpmsync.schedule.leader import make_leadership
+from tpmsync.schedule.plan import load_plan
+from tpmsync.schedule.worker import Worker
 from tpmsync.store.db import Store
 from tpmsync.store.models import SyncRun
 
@@ -169,7 +169,7 @@ def test_the_cli_does_not_import_the_scheduler_until_a_schedule_command_runs() -
 
 
 def test_report_as_of_is_the_fire_date_in_the_jobs_time_zone() -> None:
-    from tpmsync.schedule_plan import JobSpec, report_date
+    from tpmsync.schedule.plan import JobSpec, report_date
 
     spec = JobSpec(name="r", kind="report", timezone="Pacific/Auckland", cron="0 8 * * *")
     fired = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)  # 08:00 on the 26th in Auckland

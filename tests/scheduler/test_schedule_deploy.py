@@ -27,7 +27,7 @@ from tpmsync.config import load_settings
 from tpmsync.deliver.channels import load_channels
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
-from tpmsync.schedule_plan import load_plan
+from tpmsync.schedule.plan import load_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).parent / "data" / "compose_spec.json"

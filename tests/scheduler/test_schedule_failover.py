@@ -18,10 +18,10 @@ from sqlalchemy import select, text
 from tests.scheduler.scheduler_support import WorkerProcess, runs, wait_for
 from tests.sync_support import TOKEN, make_settings
 from tpmsync.jobs import sync_job
-from tpmsync.leader import LEADER_KEY
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
+from tpmsync.schedule.leader import LEADER_KEY
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.models import Delivery
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.scheduler.scheduler_support import FakeClock
-from tpmsync.leader import (
+from tpmsync.schedule.leader import (
     AdvisoryLockLeadership,
     Keeper,
     Leadership,

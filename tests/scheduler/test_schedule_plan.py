@@ -11,13 +11,13 @@ import pytest
 
 from tests.scheduler.scheduler_support import settings_with
 from tpmsync.config import ConfigError, load_settings
-from tpmsync.schedule_plan import (
+from tpmsync.schedule.plan import (
     DEFAULT_FAILOVER_SECONDS,
     DEFAULT_MISFIRE_GRACE_SECONDS,
     JobSpec,
-    crontab_trigger,
     load_plan,
 )
+from tpmsync.schedule.triggers import crontab_trigger
 from tpmsync.setup import example_config
 
 UTC_TZ = ZoneInfo("UTC")

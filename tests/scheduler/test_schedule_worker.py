@@ -13,8 +13,11 @@ from apscheduler.job import Job
 
 from tests.scheduler.conftest import WorkerFactory
 from tests.scheduler.scheduler_support import BERLIN, FakeClock, Recorder, local, runs
-from tpmsync.schedule_plan import crontab_trigger, in_zone
-from tpmsync.scheduler import JOBSTORE_TABLE, REPORT_RETRIES, JobTable, Outcome, RunRequest, due_fire_times
+from tpmsync.jobs import Outcome
+from tpmsync.schedule.jobstore import JOBSTORE_TABLE, JobTable, due_fire_times
+from tpmsync.schedule.runs import RunRequest
+from tpmsync.schedule.triggers import crontab_trigger, in_zone
+from tpmsync.schedule.worker import REPORT_RETRIES
 from tpmsync.store.db import Store
 
 TZ = ZoneInfo(BERLIN)
@@ -22,7 +25,7 @@ DAILY_AT_8 = {"daily": {"cron": "0 8 * * *", "timezone": BERLIN, "report": "dail
 
 
 def walk(worker_factory_result: object, clock: FakeClock, until: datetime, step: timedelta) -> None:
-    from tpmsync.scheduler import Worker
+    from tpmsync.schedule.worker import Worker
 
     assert isinstance(worker_factory_result, Worker)
     while clock.now() < until:
@@ -78,7 +81,7 @@ def test_due_fire_times_are_apschedulers_run_times(store: Store) -> None:
     trigger = crontab_trigger("*/20 7-9 * * 1-5", TZ)
     table = JobTable(store)
     first = local("2026-11-20 07:00")
-    job = Job(table, id="x", func="tpmsync.scheduler:run_named_job", args=("x",), kwargs={}, name="x",
+    job = Job(table, id="x", func="tpmsync.schedule.runs:run_named_job", args=("x",), kwargs={}, name="x",
               trigger=trigger, executor="default", misfire_grace_time=60, coalesce=True, max_instances=1,
               next_run_time=first)
     for hours in (0, 1, 2.5, 30, 80):
@@ -177,7 +180,7 @@ def test_the_job_store_keeps_next_run_times_in_apschedulers_table(
     assert jobs["daily"].next_run_time == local("2026-11-23 08:00")
     assert jobs["daily"].coalesce is True
     assert jobs["daily"].misfire_grace_time == 3600
-    assert jobs["daily"].func_ref == "tpmsync.scheduler:run_named_job"
+    assert jobs["daily"].func_ref == "tpmsync.schedule.runs:run_named_job"
     assert jobs["sync"].next_run_time == local("2026-11-23 07:15")
 
 
@@ -194,6 +197,22 @@ def test_a_changed_trigger_is_rescheduled_and_a_removed_job_dropped(
     jobs = {job.id: job for job in JobTable(store).all()}
     assert set(jobs) == {"daily"}
     assert jobs["daily"].next_run_time == local("2026-11-23 09:00")
+
+
+def test_job_rows_stored_under_the_old_module_name_load_and_a_new_leader_rewrites_them(
+    make_worker: WorkerFactory, store: Store
+) -> None:
+    first = local("2026-11-23 08:00")
+    table = JobTable(store)
+    table.start()
+    old = Job(table, id="daily", func="tpmsync.scheduler:run_named_job", args=("daily",), kwargs={}, name="daily",
+              trigger=crontab_trigger("0 8 * * *", TZ), executor="default", misfire_grace_time=3600, coalesce=True,
+              max_instances=1, next_run_time=first)
+    table._jobstore.add_job(old)
+    assert [job.func_ref for job in JobTable(store).all()] == ["tpmsync.scheduler:run_named_job"]
+    make_worker(DAILY_AT_8, at=local("2026-11-23 07:00")).tick()
+    [job] = JobTable(store).all()
+    assert (job.func_ref, job.next_run_time) == ("tpmsync.schedule.runs:run_named_job", first)
 
 
 def test_a_standby_runs_nothing_while_the_leader_lives(

@@ -1,11 +1,11 @@
 """The KPI engine: pure functions from plain task data to project and portfolio KPIs.
 
 No I/O, no database, no Asana: the store's loader builds `ProjectInput`s, the engine returns
-`ProjectKpis` (whose `to_json()` is the `tpmsync status --format json` project object) and a
-`PortfolioKpis` rollup.  Definitions: docs/kpis.md.
+`ProjectKpis` (whose `to_json()` is the `tpmsync status --format json` project object); the
+portfolio roll-up is `tpmsync.portfolio`.  Definitions: docs/kpis.md.
 """
 
-from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, rollup_portfolio
+from tpmsync.kpi.engine import KpiSettings, compute_project_kpis
 from tpmsync.kpi.health import Thresholds
 from tpmsync.kpi.model import (
     AsanaBudget,
@@ -22,7 +22,6 @@ from tpmsync.kpi.model import (
     Milestone,
     MilestoneState,
     ParentWithOpenSubtasks,
-    PortfolioKpis,
     ProjectInput,
     ProjectKpis,
     Schedule,
@@ -52,7 +51,6 @@ __all__ = [
     "Milestone",
     "MilestoneState",
     "ParentWithOpenSubtasks",
-    "PortfolioKpis",
     "ProjectInput",
     "ProjectKpis",
     "Schedule",
@@ -64,7 +62,6 @@ __all__ = [
     "Thresholds",
     "Verdict",
     "compute_project_kpis",
-    "rollup_portfolio",
     "task_json",
     "worst",
 ]

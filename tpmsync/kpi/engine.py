@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,7 +11,7 @@ from tpmsync.kpi.deadline import compute_deadline, count_tasks
 from tpmsync.kpi.dependencies import compute_dependencies
 from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, compute_forecast
 from tpmsync.kpi.health import Thresholds, evaluate, project_reasons
-from tpmsync.kpi.model import Health, PortfolioKpis, ProjectInput, ProjectKpis, worst
+from tpmsync.kpi.model import ProjectInput, ProjectKpis, worst
 from tpmsync.kpi.quality import compute_quality
 
 
@@ -94,29 +93,3 @@ def _notes(total: int, on_time_rate: float | None, forecast_reason: str | None, 
     if on_time_rate is None and total:
         notes.append("No on-time rate: no task with a due date was completed in the last 30 days")
     return tuple(notes)
-
-
-def rollup_portfolio(projects: Sequence[ProjectKpis]) -> PortfolioKpis:
-    """All projects together: health is the worst project's, counts are summed.
-
-    A task in two reported projects counts in both (each project reports its own set).
-    """
-
-    def names(health: Health) -> tuple[str, ...]:
-        return tuple(p.name for p in projects if p.health is health)
-
-    return PortfolioKpis(
-        health=worst(p.health for p in projects),
-        projects=len(projects),
-        total=sum(p.tasks.total for p in projects),
-        open=sum(p.tasks.open for p in projects),
-        completed=sum(p.tasks.completed for p in projects),
-        overdue=sum(len(p.deadline.overdue) for p in projects),
-        due_soon=sum(len(p.deadline.due_soon) for p in projects),
-        blocked=sum(len(p.dependencies.blocked) for p in projects),
-        blocked_by_overdue=sum(len(p.dependencies.blocked_by_overdue) for p in projects),
-        slipped=sum(len(p.deadline.slipped) for p in projects),
-        red=names(Health.RED),
-        amber=names(Health.AMBER),
-        green=names(Health.GREEN),
-    )

@@ -2,7 +2,7 @@
 
 Everything here is plain, frozen data: the store's loader builds the inputs
 (`ProjectInput`, `TaskInput`, `DueChange`, `AsanaBudget`), the engine returns the outputs
-(`ProjectKpis`, `PortfolioKpis` and the per-area result types).  Results refer to the input
+(`ProjectKpis` and the per-area result types; the portfolio roll-up is `tpmsync.portfolio`).  Results refer to the input
 `TaskInput` objects themselves rather than copies; records that can number one per task
 (`BlockedTask`, `Conflict`, `StalledTask`, ...) are NamedTuples, which cost a fraction of a
 frozen dataclass to create when a project has 100,000 tasks.  Dates are `datetime.date`
@@ -593,6 +593,13 @@ class ProjectKpis:
     def area_health(self, area: Area) -> Health:
         return worst(v.health for v in self.verdicts if v.area == area)
 
+    @classmethod
+    def from_json(cls, data: JsonObject, as_of: date) -> ProjectKpis:
+        """The KPIs whose `to_json()` is `data` (a stored snapshot: no list cut short)."""
+        from tpmsync.kpi.from_json import project_kpis_from_json
+
+        return project_kpis_from_json(data, as_of)
+
     def to_json(self, max_items: int | None = None) -> JsonObject:
         """The contract object for this project plus extra keys.
 
@@ -654,38 +661,4 @@ class ProjectKpis:
             "verdicts": {v.kpi: v.to_json() for v in self.verdicts},
             "url": self.permalink_url,
             "notes": list(self.notes),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PortfolioKpis:
-    """All projects together: health is the worst project's, counts are summed."""
-
-    health: Health
-    projects: int
-    total: int
-    open: int
-    completed: int
-    overdue: int
-    due_soon: int
-    blocked: int
-    blocked_by_overdue: int
-    slipped: int
-    red: tuple[str, ...]
-    amber: tuple[str, ...]
-    green: tuple[str, ...]
-
-    def to_json(self) -> JsonObject:
-        return {
-            "health": str(self.health),
-            "projects": self.projects,
-            "open": self.open,
-            "overdue": self.overdue,
-            "blocked": self.blocked,
-            "total": self.total,
-            "completed": self.completed,
-            "due_soon": self.due_soon,
-            "blocked_by_overdue": self.blocked_by_overdue,
-            "slipped": self.slipped,
-            "by_health": {"red": list(self.red), "amber": list(self.amber), "green": list(self.green)},
         }

@@ -1,40 +1,31 @@
-"""Build one `Report` from the store: today's KPIs, the snapshots before the period, the tasks.
+"""Build one `Report` from what `tpmsync.reporting.gather` read: today's KPIs, earlier states, tasks.
 
-Pure reading, no network. The current state is `read_status` (today's snapshots when fresh,
-computed otherwise). "What changed" compares it with the latest snapshot strictly before the
-period (daily: before as_of; weekly: before as_of − 6); a project without such a snapshot is
-compared with the day before the period as the store's history reconstructs it. Completions,
-upcoming due dates and the burn-up come from the tasks themselves.
+Pure: no store, no settings, no network. The current state is the status document's projects.
+"What changed" compares it with the latest snapshot strictly before the period (daily: before
+as_of; weekly: before as_of − 6); a project without such a snapshot is compared with the day
+before the period as the store's history reconstructs it. Completions, upcoming due dates and the
+burn-up come from the tasks themselves.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from tpmsync.config import Settings
-from tpmsync.kpi.model import ProjectInput, TaskInput
-from tpmsync.report.history import previous_states, recorded_counts, recorded_health
+from tpmsync.kpi.model import AsanaBudget as KpiAsanaBudget
+from tpmsync.kpi.model import BudgetKpis, ProjectInput, ProjectKpis, SlippedTask, TaskInput, asana_budget_json
+from tpmsync.kpi.model import Forecast as KpiForecast
 from tpmsync.report.model import (
     KINDS,
     TREND_WEEKS,
     UPCOMING_DAYS,
     AsanaBudget,
     Budget,
-    Burnup,
-    BurnupPoint,
     Changes,
     CriticalPath,
     Forecast,
     Headline,
-    PortfolioSummary,
     ProjectReport,
     QualityWarning,
     Report,
@@ -42,108 +33,80 @@ from tpmsync.report.model import (
     SlipList,
     TaskList,
     TaskRef,
-    TrendCell,
     Upcoming,
     iso_week,
     period_of,
 )
-from tpmsync.snapshots import HEALTH_ORDER, today_in
-from tpmsync.store.db import Store
-from tpmsync.store.models import Task
+from tpmsync.report.trend import burnup, portfolio_summary, trend
 
 MAX_ITEMS = 15
-BURNUP_DAYS = 56
-MIN_BURNUP_POINTS = 7
 QUALITY_EXAMPLES = 5  # tasks named per data-quality warning
 
-# data_quality key → (list key, wording of one / of several)
+# data-quality check → wording of one / of several
 QUALITY = (
-    ("open_without_due", "open_without_due_tasks", "open task without a due date", "open tasks without a due date"),
-    (
-        "open_without_assignee",
-        "open_without_assignee_tasks",
-        "open task without an assignee",
-        "open tasks without an assignee",
-    ),
-    (
-        "completed_parents_with_open_subtasks",
-        "completed_parents_with_open_subtasks_tasks",
-        "completed task with open subtasks",
-        "completed tasks with open subtasks",
-    ),
+    ("open_without_due", "open task without a due date", "open tasks without a due date"),
+    ("open_without_assignee", "open task without an assignee", "open tasks without an assignee"),
+    ("completed_parents_with_open_subtasks", "completed task with open subtasks", "completed tasks with open subtasks"),
     (
         "completed_dependencies",
-        "completed_dependencies_links",
         "open task still waits on a completed task",
         "dependency links from open tasks to completed tasks",
     ),
-    ("due_before_start", "due_before_start_tasks", "task due before it starts", "tasks due before they start"),
-    (
-        "unknown_dependencies",
-        "unknown_dependencies_links",
-        "dependency on a task not in the store",
-        "dependencies on tasks not in the store",
-    ),
+    ("due_before_start", "task due before it starts", "tasks due before they start"),
+    ("unknown_dependencies", "dependency on a task not in the store", "dependencies on tasks not in the store"),
 )
 
 
-def build_report(
-    store: Store,
-    settings: Settings,
-    kind: str,
-    *,
-    projects: Sequence[str] = (),
-    as_of: date | None = None,
-    max_items: int = MAX_ITEMS,
-    now: datetime | None = None,
-) -> Report:
-    """The `kind` ("daily" or "weekly") report on `projects` (gids or names; all tracked when empty)."""
-    from tpmsync.status import compute_projects, read_status
-    from tpmsync.store.load import load_projects, tracked_projects
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report needs, gathered from the store once (`tpmsync.reporting.gather`).
 
+    `current` are the projects' KPIs on `as_of` (in the status document's order, worst first);
+    `previous` maps each gid to (day, KPIs, "snapshot" | "history") of the state the report
+    compares with; `healths` and `counts` are the recorded snapshot health and (completed, total)
+    per day; `created` the creation dates of the tasks.
+    """
+
+    kind: str
+    as_of: date
+    current: Sequence[ProjectKpis]
+    inputs: Mapping[str, ProjectInput]
+    previous: Mapping[str, tuple[date, ProjectKpis, str]]
+    healths: Mapping[str, Mapping[date, str]]
+    counts: Mapping[str, Mapping[date, tuple[int, int]]]
+    created: Mapping[str, date]
+    every_tracked: frozenset[str]
+
+
+def period_start_of(kind: str, as_of: date) -> date:
+    """The first day a report covers: as_of for a daily, as_of − 6 for a weekly."""
     if kind not in KINDS:
         raise ValueError(f"report kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    today = today_in(settings)
-    as_of = as_of or today
-    period_start = as_of if kind == "daily" else as_of - timedelta(days=6)
-    weeks = _trend_weeks(as_of)
-    burnup_start = as_of - timedelta(days=BURNUP_DAYS - 1)
+    return as_of if kind == "daily" else as_of - timedelta(days=6)
 
-    status = read_status(store, settings, selectors=projects, as_of=as_of)
-    current: list[dict[str, Any]] = status["projects"]
-    gids = [p["gid"] for p in current]
-    with store.read() as session:
-        every_tracked = {p.gid for p in tracked_projects(session)}
-        chosen = tracked_projects(session, gids) if gids else []
-        inputs = {p.gid: p for p in load_projects(session, settings, chosen, as_of if as_of < today else None)}
-        created = _created_days(session, settings, inputs.values())
-        previous = {
-            gid: (day, data, "snapshot") for gid, (day, data) in previous_states(session, gids, period_start).items()
-        }
-        healths = recorded_health(session, gids, weeks[0], as_of)
-        counts = recorded_counts(session, gids, burnup_start, as_of)
-    missing = [g for g in gids if g not in previous]
-    if missing:
-        day_before = period_start - timedelta(days=1)
-        for data in compute_projects(store, settings, day_before, missing):
-            previous[data["gid"]] = (day_before, data, "history")
 
+def build_report(gathered: ReportInputs, *, max_items: int = MAX_ITEMS, now: datetime | None = None) -> Report:
+    """The report from what was gathered: pure, no store, no settings."""
+    kind, as_of = gathered.kind, gathered.as_of
+    period_start = period_start_of(kind, as_of)
+    weeks = trend_weeks(as_of)
+    gids = [k.gid for k in gathered.current]
     reports = [
         _project_report(
-            data,
-            inputs[data["gid"]],
-            previous[data["gid"]],
-            created,
+            kpis,
+            gathered.inputs[kpis.gid],
+            gathered.previous[kpis.gid],
+            gathered.created,
             as_of=as_of,
             weeks=weeks,
-            healths=healths.get(data["gid"], {}),
-            counts=counts.get(data["gid"], {}),
+            healths=gathered.healths.get(kpis.gid, {}),
+            counts=gathered.counts.get(kpis.gid, {}),
             max_items=max_items,
         )
-        for data in current
+        for kpis in gathered.current
     ]
-    portfolio = _portfolio(reports, weeks)
-    scope = "portfolio" if set(gids) == every_tracked else "projects:" + ",".join(sorted(gids))
+    portfolio = portfolio_summary(reports, weeks)
+    scope = "portfolio" if set(gids) == gathered.every_tracked else "projects:" + ",".join(sorted(gids))
     period = period_of(kind, as_of)
     return Report(
         kind=kind,
@@ -166,21 +129,10 @@ def _title(kind: str, as_of: date, start: date, period: str) -> str:
     return f"Weekly status — {period} ({start:%b} {start.day} – {as_of:%b} {as_of.day}, {as_of.year})"
 
 
-def _trend_weeks(as_of: date) -> list[date]:
+def trend_weeks(as_of: date) -> list[date]:
     """The Mondays of the last TREND_WEEKS ISO weeks, the week of as_of last."""
     monday = as_of - timedelta(days=as_of.weekday())
     return [monday - timedelta(weeks=k) for k in range(TREND_WEEKS - 1, -1, -1)]
-
-
-def _created_days(session: Session, settings: Settings, projects: Iterable[ProjectInput]) -> dict[str, date]:
-    """Creation dates (configured zone) of the projects' tasks."""
-    wanted = {t.gid for p in projects for t in p.tasks}
-    zone, utc = ZoneInfo(settings.kpi.timezone), ZoneInfo("UTC")
-    out: dict[str, date] = {}
-    for gid, created_at in session.execute(select(Task.gid, Task.created_at).where(Task.created_at.is_not(None))):
-        if created_at is not None and gid in wanted:
-            out[gid] = created_at.replace(tzinfo=utc).astimezone(zone).date()
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -190,7 +142,7 @@ def _created_days(session: Session, settings: Settings, projects: Iterable[Proje
 
 @dataclass(frozen=True)
 class _Refs:
-    """Turns gids and JSON task objects into TaskRefs, filling links and dates from the inputs."""
+    """Turns KPI tasks and gids into TaskRefs, filling links and dates from the inputs."""
 
     known: Mapping[str, TaskInput]
 
@@ -205,18 +157,13 @@ class _Refs:
             milestone=task.is_milestone,
         )
 
-    def of_json(self, item: Mapping[str, Any]) -> TaskRef:
-        task = self.known.get(item["gid"])
-        if task is not None:
-            return self.of_input(task)
-        due = item.get("due")
-        return TaskRef(
-            gid=item["gid"],
-            name=item.get("name") or item["gid"],
-            url=item.get("url"),
-            due=date.fromisoformat(due) if due else None,
-            assignee=item.get("assignee"),
-        )
+    def of_task(self, task: TaskInput) -> TaskRef:
+        """A task a KPI names: as the inputs know it, else as the KPI names it."""
+        known = self.known.get(task.gid)
+        if known is not None:
+            return self.of_input(known)
+        return TaskRef(gid=task.gid, name=task.name or task.gid, url=task.permalink_url, due=task.due,
+                       assignee=task.assignee_name)
 
     def of_gid(self, gid: str, name: str | None = None) -> TaskRef:
         task = self.known.get(gid)
@@ -232,9 +179,9 @@ def _by_due(ref: TaskRef) -> tuple[date, str]:
 
 
 def _project_report(
-    data: dict[str, Any],
+    kpis: ProjectKpis,
     project: ProjectInput,
-    previous: tuple[date, dict[str, Any], str],
+    previous: tuple[date, ProjectKpis, str],
     created: Mapping[str, date],
     *,
     as_of: date,
@@ -246,51 +193,50 @@ def _project_report(
     known: dict[str, TaskInput] = {t.gid: t for t in project.outside_tasks}
     known.update({t.gid: t for t in project.tasks})
     refs = _Refs(known)
-    deadline, deps = data["deadline"], data["dependencies"]
-    budget = data.get("budget")
+    deps = kpis.dependencies
     return ProjectReport(
-        gid=data["gid"],
-        name=data["name"],
-        url=data.get("url") or project.permalink_url,
-        health=data["health"],
-        reasons=tuple(data["reasons"]),
-        headline=_headline(data),
-        changes=_changes(data, project, previous, refs, as_of=as_of, max_items=max_items),
+        gid=kpis.gid,
+        name=kpis.name,
+        url=kpis.permalink_url or project.permalink_url,
+        health=str(kpis.health),
+        reasons=kpis.reasons,
+        headline=_headline(kpis),
+        changes=_changes(kpis, project, previous, refs, as_of=as_of, max_items=max_items),
         upcoming=_upcoming(project, refs, as_of, max_items),
         critical_path=CriticalPath(
-            days=deps["critical_path_days"],
-            tasks=_listing([refs.of_json(t) for t in deps.get("critical_path_tasks", [])], max_items),
+            days=deps.critical_path_days,
+            tasks=_listing([refs.of_task(t) for t in deps.critical_path], max_items),
         ),
-        budget=None if budget is None else _budget(budget),
-        asana_budget=_asana_budget(data.get("asana_budget")),
-        forecast=_forecast(deadline["forecast"]),
-        data_quality=_quality(data, refs, max_items),
-        trend=_trend(weeks, healths, as_of, data["health"]),
-        burnup=_burnup(project, created, counts, data, as_of),
+        budget=None if kpis.budget is None else _budget(kpis.budget),
+        asana_budget=None if kpis.asana_budget is None else _asana_budget(kpis.asana_budget),
+        forecast=_forecast(kpis.forecast),
+        data_quality=_quality(kpis, refs, max_items),
+        trend=trend(weeks, healths, as_of, str(kpis.health)),
+        burnup=burnup(project, created, counts, (kpis.tasks.completed, kpis.tasks.total), as_of),
     )
 
 
-def _headline(data: Mapping[str, Any]) -> Headline:
-    deadline, deps, budget = data["deadline"], data["dependencies"], data.get("budget") or {}
+def _headline(kpis: ProjectKpis) -> Headline:
+    deadline, deps, budget = kpis.deadline, kpis.dependencies, kpis.budget
     return Headline(
-        total=data["tasks"]["total"],
-        open=data["tasks"]["open"],
-        completed=data["tasks"]["completed"],
-        overdue=deadline["overdue"],
-        due_soon=deadline["due_soon"],
-        blocked=deps["blocked"],
-        blocked_by_overdue=deps["blocked_by_overdue"],
-        slipped=deadline["slipped"],
-        on_time_rate=deadline["on_time_rate"],
-        spi=budget.get("spi"),
-        cpi=budget.get("cpi"),
+        total=kpis.tasks.total,
+        open=kpis.tasks.open,
+        completed=kpis.tasks.completed,
+        overdue=len(deadline.overdue),
+        due_soon=len(deadline.due_soon),
+        blocked=len(deps.blocked),
+        blocked_by_overdue=len(deps.blocked_by_overdue),
+        slipped=len(deadline.slipped),
+        on_time_rate=deadline.on_time_rate,
+        spi=None if budget is None else budget.spi,
+        cpi=None if budget is None else budget.cpi,
     )
 
 
 def _changes(
-    data: dict[str, Any],
+    kpis: ProjectKpis,
     project: ProjectInput,
-    previous: tuple[date, dict[str, Any], str],
+    previous: tuple[date, ProjectKpis, str],
     refs: _Refs,
     *,
     as_of: date,
@@ -304,20 +250,15 @@ def _changes(
     ]
     done.sort(key=lambda r: (-(r.completed_on or date.min).toordinal(), r.name))
     reached = [r for r in done if r.milestone]
-    deadline, deps = data["deadline"], data["dependencies"]
-    was_blocked = {t["gid"] for t in before["dependencies"].get("blocked_tasks", [])}
-    was_overdue = {t["gid"] for t in before["deadline"].get("overdue_tasks", [])}
-    blocked = sorted(
-        (refs.of_json(t) for t in deps.get("blocked_tasks", []) if t["gid"] not in was_blocked), key=_by_due
-    )
-    overdue = sorted(
-        (refs.of_json(t) for t in deadline.get("overdue_tasks", []) if t["gid"] not in was_overdue), key=_by_due
-    )
-    slips = _slips(deadline.get("slipped_tasks", []), before, refs)
+    was_blocked = {t.gid for t in before.dependencies.blocked}
+    was_overdue = {t.gid for t in before.deadline.overdue}
+    blocked = sorted((refs.of_task(t) for t in kpis.dependencies.blocked if t.gid not in was_blocked), key=_by_due)
+    overdue = sorted((refs.of_task(t) for t in kpis.deadline.overdue if t.gid not in was_overdue), key=_by_due)
+    slips = _slips(kpis.deadline.slipped, before, refs)
     return Changes(
         since=since,
         basis=basis,
-        health_before=before.get("health"),
+        health_before=str(before.health),
         newly_blocked=_listing(blocked, max_items),
         newly_overdue=_listing(overdue, max_items),
         slipped=SlipList(items=tuple(slips[:max_items]), total=len(slips)),
@@ -326,39 +267,37 @@ def _changes(
     )
 
 
-def _known_dues(state: Mapping[str, Any]) -> dict[str, date | None]:
-    """Every due date a project JSON mentions, by task gid."""
-    out: dict[str, date | None] = {}
-    lists = [
-        *(state["deadline"].get(k, []) for k in ("overdue_tasks", "due_soon_tasks", "stalled_tasks", "milestones")),
-        *(state["dependencies"].get(k, []) for k in ("blocked_tasks", "critical_path_tasks")),
+def _known_dues(state: ProjectKpis) -> dict[str, date | None]:
+    """Every due date the KPIs of a day mention, by task gid."""
+    deadline, deps = state.deadline, state.dependencies
+    tasks = [
+        *deadline.overdue,
+        *deadline.due_soon,
+        *(s.task for s in deadline.stalled),
+        *(m.task for m in deadline.milestones),
+        *deps.blocked,
+        *deps.critical_path,
     ]
-    for items in lists:
-        for item in items:
-            due = item.get("due")
-            out[item["gid"]] = date.fromisoformat(due) if due else None
-    for item in state["deadline"].get("slipped_tasks", []):
-        due = item.get("current_due")
-        out[item["gid"]] = date.fromisoformat(due) if due else None
+    out: dict[str, date | None] = {t.gid: t.due for t in tasks}
+    out.update({s.task.gid: s.current_due for s in deadline.slipped})
     return out
 
 
-def _slips(current: Sequence[Mapping[str, Any]], before: Mapping[str, Any], refs: _Refs) -> list[Slip]:
+def _slips(current: Sequence[SlippedTask], before: ProjectKpis, refs: _Refs) -> list[Slip]:
     """Slipped tasks whose due date is later than in the earlier state (or newly slipped)."""
-    was_slipped = {t["gid"] for t in before["deadline"].get("slipped_tasks", [])}
+    was_slipped = {s.task.gid for s in before.deadline.slipped}
     dues_before = _known_dues(before)
     out: list[Slip] = []
     for item in current:
-        gid = item["gid"]
-        now_due = date.fromisoformat(item["current_due"]) if item.get("current_due") else None
-        baseline = date.fromisoformat(item["baseline_due"]) if item.get("baseline_due") else None
-        then_due = dues_before.get(gid) or baseline
+        gid = item.task.gid
+        now_due = item.current_due
+        then_due = dues_before.get(gid) or item.baseline_due
         if now_due is not None and then_due is not None and now_due <= then_due:
             continue  # not later than in the earlier state
         if gid in was_slipped and (now_due is None or then_due is None):
             continue  # slipped before, and nothing says it moved again
-        days = (now_due - then_due).days if now_due and then_due else item.get("slip_days")
-        out.append(Slip(task=refs.of_json(item), previous_due=then_due, current_due=now_due, days=days))
+        days = (now_due - then_due).days if now_due and then_due else item.slip_days
+        out.append(Slip(task=refs.of_task(item.task), previous_due=then_due, current_due=now_due, days=days))
     out.sort(key=lambda s: (-(s.days or 0), s.task.name))
     return out
 
@@ -374,174 +313,70 @@ def _upcoming(project: ProjectInput, refs: _Refs, as_of: date, max_items: int) -
     return Upcoming(days=UPCOMING_DAYS, milestones=_listing(milestones, max_items), due=_listing(others, max_items))
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _forecast(data: Mapping[str, Any]) -> Forecast:
+def _forecast(forecast: KpiForecast) -> Forecast:
     return Forecast(
-        p50=_day(data.get("p50")),
-        p85=_day(data.get("p85")),
-        p95=_day(data.get("p95")),
-        due_on=_day(data.get("due_on")),
-        probability_on_time=data.get("probability_on_time"),
-        remaining=int(data.get("remaining") or 0),
-        reason=data.get("reason"),
+        p50=forecast.p50,
+        p85=forecast.p85,
+        p95=forecast.p95,
+        due_on=forecast.due_on,
+        probability_on_time=forecast.probability_on_time,
+        remaining=forecast.remaining,
+        reason=forecast.reason,
     )
 
 
-def _budget(data: Mapping[str, Any]) -> Budget:
+def _budget(budget: BudgetKpis) -> Budget:
     return Budget(
-        unit=data.get("unit") or "hours",
-        bac=float(data["bac"]),
-        pv=float(data["pv"]),
-        ev=float(data["ev"]),
-        ac=float(data["ac"]),
-        cpi=data.get("cpi"),
-        spi=data.get("spi"),
-        eac=data.get("eac"),
-        vac=data.get("vac"),
-        tasks_estimated=int(data.get("tasks_estimated") or 0),
-        tasks_unestimated=int(data.get("tasks_unestimated") or 0),
+        unit=budget.unit or "hours",
+        bac=budget.bac,
+        pv=budget.pv,
+        ev=budget.ev,
+        ac=budget.ac,
+        cpi=budget.cpi,
+        spi=budget.spi,
+        eac=budget.eac,
+        vac=budget.vac,
+        tasks_estimated=budget.tasks_estimated,
+        tasks_unestimated=budget.tasks_unestimated,
     )
 
 
-def _asana_budget(data: Mapping[str, Any] | None) -> AsanaBudget | None:
-    if not data:
-        return None
+def _asana_budget(budget: KpiAsanaBudget) -> AsanaBudget:
+    data = asana_budget_json(budget)
     return AsanaBudget(
-        budget_type=data.get("budget_type") or "time",
-        unit=data.get("unit"),
-        total=data.get("total"),
-        actual=data.get("actual"),
-        remaining=data.get("remaining"),
-        used_share=data.get("used_share"),
+        budget_type=budget.budget_type or "time",
+        unit=budget.unit,
+        total=data["total"],
+        actual=data["actual"],
+        remaining=data["remaining"],
+        used_share=data["used_share"],
     )
 
 
-def _quality(data: Mapping[str, Any], refs: _Refs, max_items: int) -> tuple[QualityWarning, ...]:
-    quality = data["data_quality"]
+def _quality(kpis: ProjectKpis, refs: _Refs, max_items: int) -> tuple[QualityWarning, ...]:
+    quality = kpis.data_quality
+    examples_of: dict[str, list[tuple[str, str | None]]] = {
+        "open_without_due": [(t.gid, t.name) for t in quality.open_without_due],
+        "open_without_assignee": [(t.gid, t.name) for t in quality.open_without_assignee],
+        "completed_parents_with_open_subtasks": [
+            (p.parent.gid, p.parent.name) for p in quality.completed_parents_with_open_subtasks
+        ],
+        "completed_dependencies": [(link.task.gid, link.task.name) for link in quality.completed_dependencies],
+        "due_before_start": [(t.gid, t.name) for t in quality.due_before_start],
+        "unknown_dependencies": [(link.task.gid, link.task.name) for link in quality.unknown_dependencies],
+    }
     out: list[QualityWarning] = []
-    for key, list_key, one, several in QUALITY:
-        count = int(quality.get(key) or 0)
+    for key, one, several in QUALITY:
+        items = examples_of[key]
+        count = len(items)
         if not count:
             continue
-        examples = [
-            refs.of_gid(item.get("gid") or item["task"], item.get("name") or item.get("task_name"))
-            for item in quality.get(list_key, [])
-        ]
-        unique = list({r.gid: r for r in examples}.values())
+        unique = list({r.gid: r for r in (refs.of_gid(gid, name) for gid, name in items)}.values())
         text = f"{count:,} {one if count == 1 else several}"
         out.append(QualityWarning(key, count, text, _listing(unique, min(max_items, QUALITY_EXAMPLES))))
-    cycles = int(data["dependencies"].get("cycles") or 0)
+    cycles = len(kpis.dependencies.cycles)
     if cycles:
-        members = [refs.of_gid(g) for cycle in data["dependencies"].get("cycle_tasks", []) for g in cycle]
+        members = [refs.of_gid(t.gid) for cycle in kpis.dependencies.cycles for t in cycle]
         text = f"{cycles} dependency {'cycle' if cycles == 1 else 'cycles'}: no order can satisfy them"
         out.append(QualityWarning("cycles", cycles, text, _listing(members, min(max_items, QUALITY_EXAMPLES))))
     return tuple(out)
-
-
-def _trend(weeks: Sequence[date], healths: Mapping[date, str], as_of: date, current: str) -> tuple[TrendCell, ...]:
-    cells: list[TrendCell] = []
-    for monday in weeks:
-        end = min(monday + timedelta(days=6), as_of)
-        if monday <= as_of <= monday + timedelta(days=6):
-            health: str | None = current
-        else:
-            days = [d for d in healths if monday <= d <= end]
-            health = healths[max(days)] if days else None
-        cells.append(TrendCell(iso_week(monday), health))
-    return tuple(cells)
-
-
-def _burnup(
-    project: ProjectInput,
-    created: Mapping[str, date],
-    counts: Mapping[date, tuple[int, int]],
-    data: Mapping[str, Any],
-    as_of: date,
-) -> Burnup | None:
-    """Completed vs total per day over the last BURNUP_DAYS days; None with too little history.
-
-    From the snapshots when they cover at least half of those days, else reconstructed from the
-    tasks' creation and completion dates (which misses tasks deleted since).
-    """
-    start = as_of - timedelta(days=BURNUP_DAYS - 1)
-    now = (int(data["tasks"]["completed"]), int(data["tasks"]["total"]))
-    recorded = {**{d: c for d, c in counts.items() if d < as_of}, as_of: now}
-    if len(recorded) >= BURNUP_DAYS // 2:
-        source = "snapshots"
-        series = sorted(recorded.items())
-    else:
-        source = "tasks"
-        series = _reconstructed(project, created, start, as_of)
-        series[-1] = (as_of, now)
-    points = tuple(BurnupPoint(day, done, total) for day, (done, total) in series if total > 0)
-    if len(points) < MIN_BURNUP_POINTS:
-        return None
-    return Burnup(source=source, points=points)
-
-
-def _reconstructed(
-    project: ProjectInput, created: Mapping[str, date], start: date, end: date
-) -> list[tuple[date, tuple[int, int]]]:
-    """Totals from creation dates and completions from completion dates, day by day."""
-    added: Counter[date] = Counter()
-    finished: Counter[date] = Counter()
-    for task in project.tasks:
-        added[max(created.get(task.gid, start), start)] += 1
-        if task.completed and task.completed_on is not None:
-            finished[max(task.completed_on, start)] += 1
-    series: list[tuple[date, tuple[int, int]]] = []
-    total = done = 0
-    day = start
-    while day <= end:
-        total += added[day]
-        done += finished[day]
-        series.append((day, (done, total)))
-        day += timedelta(days=1)
-    return series
-
-
-# ----------------------------------------------------------------------------------------------
-# The portfolio
-# ----------------------------------------------------------------------------------------------
-
-
-def _worst(healths: Iterable[str | None]) -> str | None:
-    known = [h for h in healths if h is not None]
-    return max(known, key=lambda h: HEALTH_ORDER.get(h, 0)) if known else None
-
-
-def _portfolio(projects: Sequence[ProjectReport], weeks: Sequence[date]) -> PortfolioSummary:
-    heads = [p.headline for p in projects]
-    headline = Headline(
-        total=sum(h.total for h in heads),
-        open=sum(h.open for h in heads),
-        completed=sum(h.completed for h in heads),
-        overdue=sum(h.overdue for h in heads),
-        due_soon=sum(h.due_soon for h in heads),
-        blocked=sum(h.blocked for h in heads),
-        blocked_by_overdue=sum(h.blocked_by_overdue for h in heads),
-        slipped=sum(h.slipped for h in heads),
-        on_time_rate=None,
-        spi=None,
-        cpi=None,
-    )
-    trend = tuple(
-        TrendCell(iso_week(monday), _worst(p.trend[i].health for p in projects)) for i, monday in enumerate(weeks)
-    )
-    return PortfolioSummary(
-        health=_worst(p.health for p in projects) or "green",
-        projects=len(projects),
-        headline=headline,
-        red=tuple(p.name for p in projects if p.health == "red"),
-        amber=tuple(p.name for p in projects if p.health == "amber"),
-        green=tuple(p.name for p in projects if p.health == "green"),
-        completed_in_period=sum(p.changes.completed.total for p in projects),
-        newly_overdue=sum(p.changes.newly_overdue.total for p in projects),
-        newly_blocked=sum(p.changes.newly_blocked.total for p in projects),
-        slipped_in_period=sum(p.changes.slipped.total for p in projects),
-        milestones_reached=sum(p.changes.milestones_reached.total for p in projects),
-        trend=trend,
-    )

@@ -1,4 +1,5 @@
-"""Store → KPI inputs. Reads with a few set-based queries and builds each project's task set.
+"""Store → KPI inputs, the use case between `store` and `kpi`. Reads with a few set-based queries
+and builds each project's task set.
 
 A project's tasks are its live members plus their subtasks at any depth, not deleted
 (design.md). Dates of `*_at` timestamps are taken in the configured time zone.
@@ -13,7 +14,7 @@ earned value); estimates are taken as they are now.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
@@ -75,24 +76,6 @@ class _Clock:
         """The last instant of `day` in the zone, as naive UTC."""
         local = datetime.combine(day + timedelta(days=1), time(), tzinfo=self.zone)
         return local.astimezone(self.utc).replace(tzinfo=None) - timedelta(microseconds=1)
-
-
-def tracked_projects(session: Session, selectors: Sequence[str] = ()) -> list[Project]:
-    """Tracked, not deleted projects; filtered by gids or exact names when `selectors` are given."""
-    query = select(Project).where(Project.tracked.is_(True), Project.deleted_at.is_(None)).order_by(Project.name)
-    projects = list(session.scalars(query))
-    if not selectors:
-        return projects
-    wanted = set(selectors)
-    chosen = [p for p in projects if p.gid in wanted or p.name in wanted]
-    missing = wanted - {p.gid for p in chosen} - {p.name for p in chosen}
-    if missing:
-        from tpmsync.errors import TpmsyncError
-
-        raise TpmsyncError(
-            f"not in the local store: {', '.join(sorted(missing))}; add it to asana.projects and run `tpmsync sync`"
-        )
-    return chosen
 
 
 def load_projects(
@@ -296,4 +279,16 @@ def _budgets(session: Session) -> dict[str, AsanaBudget]:
             actual=budget.actual,
             total=budget.total,
         )
+    return out
+
+
+def created_days(session: Session, settings: Settings, projects: Iterable[ProjectInput]) -> dict[str, date]:
+    """Creation dates (configured zone) of the projects' tasks."""
+    wanted = {t.gid for p in projects for t in p.tasks}
+    clock = _Clock(settings.kpi.timezone)
+    out: dict[str, date] = {}
+    for gid, created_at in session.execute(select(Task.gid, Task.created_at).where(Task.created_at.is_not(None))):
+        day = clock.day(created_at)
+        if day is not None and gid in wanted:
+            out[gid] = day
     return out

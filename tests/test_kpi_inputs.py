@@ -9,9 +9,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tpmsync.config import KpiConfig, Settings
+from tpmsync.kpi_inputs import load_projects
 from tpmsync.store.db import Store
-from tpmsync.store.load import load_projects, tracked_projects
 from tpmsync.store.save import save_project, save_tasks, tombstone_tasks
+from tpmsync.store.snapshots import tracked_projects
 from tpmsync.sync.mapping import map_project, map_task
 
 PAGE = json.loads((Path(__file__).parent / "data" / "tasks_page.json").read_text())

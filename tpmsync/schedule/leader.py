@@ -16,47 +16,27 @@ leader's death: lease_seconds + poll_seconds = ⅚ · failover_seconds.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import case, create_engine, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from tpmsync.schedule.clock import Clock, SystemClock, default_worker_id, first_line, naive_utc
 from tpmsync.store.db import Store
 from tpmsync.store.models import SchedulerLease
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tpmsync.leader")  # the name operators filter by
 
 LEADER_KEY = 0x7470_6D6C  # "tpml"; the sync lock is "tpms"
 LEASE_NAME = "scheduler"
 _SCHEMA_KEY = "hashtext(current_schema())"
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -109,7 +89,7 @@ class Leadership(ABC):
             try:
                 held = self._poll(was)
             except (SQLAlchemyError, OSError) as exc:
-                log.warning("leader check failed (%s); standing by", _first_line(exc))
+                log.warning("leader check failed (%s); standing by", first_line(exc))
                 self._drop()
                 held = False
             if held and not was:
@@ -126,7 +106,7 @@ class Leadership(ABC):
                 try:
                     self._release()
                 except (SQLAlchemyError, OSError) as exc:
-                    log.warning("could not release the lead cleanly (%s)", _first_line(exc))
+                    log.warning("could not release the lead cleanly (%s)", first_line(exc))
             self._drop()
             self._held = False
 
@@ -147,7 +127,7 @@ class Leadership(ABC):
 
     def _write_lease(self, *, take: bool) -> bool:
         """Upsert the lease row for this holder; with `take`, only if it is ours or expired."""
-        now = _naive_utc(self.clock.now())
+        now = naive_utc(self.clock.now())
         expires = now + timedelta(seconds=self.timing.lease_seconds)
         row = SchedulerLease
         condition = row.name == LEASE_NAME
@@ -180,7 +160,7 @@ class Leadership(ABC):
         return True
 
     def _expire_lease(self) -> None:
-        now = _naive_utc(self.clock.now())
+        now = naive_utc(self.clock.now())
         with self.store.write() as session:
             session.execute(
                 update(SchedulerLease)
@@ -246,7 +226,7 @@ class AdvisoryLockLeadership(Leadership):
         try:
             self._write_lease(take=False)
         except SQLAlchemyError as exc:
-            log.debug("could not record the leader row: %s", _first_line(exc))
+            log.debug("could not record the leader row: %s", first_line(exc))
 
     def _release(self) -> None:
         if self._conn is not None:
@@ -260,7 +240,7 @@ class AdvisoryLockLeadership(Leadership):
             try:
                 conn.close()
             except (SQLAlchemyError, OSError) as exc:
-                log.debug("closing the leader connection: %s", _first_line(exc))
+                log.debug("closing the leader connection: %s", first_line(exc))
 
     def dispose(self) -> None:
         super().dispose()
@@ -278,7 +258,7 @@ def make_leadership(
 
 def current_leader(store: Store, clock: Clock | None = None) -> LeaderInfo | None:
     """The last worker to lead this store, from the lease row; None when none ever has."""
-    now = _naive_utc((clock or SystemClock()).now())
+    now = naive_utc((clock or SystemClock()).now())
     with store.read() as session:
         row = session.get(SchedulerLease, LEASE_NAME)
         if row is None:
@@ -316,8 +296,3 @@ class Keeper:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-
-
-def _first_line(exc: BaseException) -> str:
-    message = str(getattr(exc, "orig", None) or exc).strip()
-    return message.splitlines()[0] if message else type(exc).__name__

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tpmsync.cli.context import Context
 from tpmsync.config import ConfigError
 
 if TYPE_CHECKING:
-    from tpmsync.cli import Context
-    from tpmsync.leader import LeaderInfo
-    from tpmsync.schedule_plan import SchedulePlan
-    from tpmsync.scheduler import JobStatus
+    from tpmsync.schedule.health import JobStatus
+    from tpmsync.schedule.leader import LeaderInfo
+    from tpmsync.schedule.plan import SchedulePlan
 
 log = logging.getLogger("tpmsync.scheduler")
 
@@ -44,7 +44,7 @@ def schedule() -> None:
 
 def _plan(obj: Context) -> SchedulePlan:
     from tpmsync.logs import register_secrets
-    from tpmsync.schedule_plan import load_plan
+    from tpmsync.schedule.plan import load_plan
 
     register_secrets(obj.settings)
     return load_plan(obj.settings)
@@ -65,32 +65,31 @@ def run(obj: Context, worker_id: str | None) -> None:
       tpmsync schedule run
       tpmsync --log-format json --log-level info schedule run --worker-id worker-a
     """
-    from tpmsync.leader import make_leadership
-    from tpmsync.schedule_plan import check_channels
-    from tpmsync.scheduler import Worker
+    from tpmsync.schedule.leader import make_leadership
+    from tpmsync.schedule.plan import check_channels
+    from tpmsync.schedule.worker import Worker
 
     plan = _plan(obj)
     if not plan.jobs:
         raise ConfigError(f"{plan.source}: no [schedule.NAME] job to run; see config/tpmsync.example.toml")
     check_channels(obj.settings, plan)
     _job_lines_at_info()
-    store = obj.store()
-    leadership = make_leadership(store, worker_id, failover_seconds=plan.failover_seconds)
-    worker = Worker(store, obj.settings, plan, leadership=leadership)
+    with obj.open_store() as store:
+        leadership = make_leadership(store, worker_id, failover_seconds=plan.failover_seconds)
+        worker = Worker(store, obj.settings, plan, leadership=leadership)
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: finishing the job in flight, then stopping", signal.Signals(signum).name)
-        worker.request_stop()
-        signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("%s: finishing the job in flight, then stopping", signal.Signals(signum).name)
+            worker.request_stop()
+            signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        worker.serve()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        leadership.dispose()
-        store.dispose()
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            worker.serve()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            leadership.dispose()
 
 
 def _job_lines_at_info() -> None:
@@ -112,17 +111,15 @@ def list_jobs(obj: Context, as_json: bool) -> None:
       tpmsync schedule list
       tpmsync schedule list --json
     """
-    from tpmsync.leader import SystemClock, current_leader
-    from tpmsync.scheduler import job_statuses
+    from tpmsync.schedule.clock import SystemClock
+    from tpmsync.schedule.health import job_statuses
+    from tpmsync.schedule.leader import current_leader
 
     plan = _plan(obj)
     clock = SystemClock()
-    store = obj.store()
-    try:
+    with obj.open_store() as store:
         statuses = job_statuses(store, plan, clock)
         leader = current_leader(store, clock)
-    finally:
-        store.dispose()
     if as_json:
         document = {"leader": _leader_json(leader), "jobs": [item.to_json() for item in statuses]}
         click.echo(json.dumps(document, indent=2))
@@ -147,15 +144,12 @@ def run_once(obj: Context, job: str, as_of: datetime | None) -> None:
       tpmsync schedule run-once sync
       tpmsync schedule run-once daily-report --as-of 2026-11-25
     """
-    from tpmsync.scheduler import run_once as run_job_once
+    from tpmsync.schedule.runs import run_once as run_job_once
 
     plan = _plan(obj)
     spec = plan.job(job)
-    store = obj.store()
-    try:
+    with obj.open_store() as store:
         record = run_job_once(store, obj.settings, plan, job, as_of=as_of.date() if as_of else None)
-    finally:
-        store.dispose()
     click.echo(record.line(spec.tz))
     if record.outcome != "ok":
         sys.exit(1)
@@ -178,17 +172,15 @@ def status(obj: Context, max_age_minutes: int | None, as_json: bool) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tpmsync.scheduler import sync_health
+    from tpmsync.schedule.health import sync_health
 
     plan = _plan(obj)
-    store = obj.store(migrate=False)
-    try:
-        health = sync_health(store, max_age_minutes or plan.stale_sync_minutes)
-    except SQLAlchemyError as exc:
-        click.echo(f"unhealthy: cannot read the last sync from {store.safe_url} ({type(exc).__name__})", err=True)
-        sys.exit(1)
-    finally:
-        store.dispose()
+    with obj.open_store(migrate=False) as store:
+        try:
+            health = sync_health(store, max_age_minutes or plan.stale_sync_minutes)
+        except SQLAlchemyError as exc:
+            click.echo(f"unhealthy: cannot read the last sync from {store.safe_url} ({type(exc).__name__})", err=True)
+            sys.exit(1)
     if as_json:
         click.echo(json.dumps({
             "ok": health.ok,
@@ -204,7 +196,7 @@ def status(obj: Context, max_age_minutes: int | None, as_json: bool) -> None:
 
 
 def _render_list(leader: LeaderInfo | None, statuses: list[JobStatus], now: datetime) -> str:
-    from tpmsync.schedule_plan import in_zone
+    from tpmsync.schedule.triggers import in_zone
 
     lines = [_leader_line(leader, now)]
     rows = [("JOB", "WORK", "TRIGGER", "NEXT RUN", "LAST RUN")]

@@ -1,0 +1,96 @@
+"""The report is a pure function of typed KPIs: built here from `ProjectKpis` with no database.
+
+The tests beside this one build reports from a store filled by real syncs (the gathering and the
+building together); these feed `build_report` the typed objects `tpmsync.reporting.gather` would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tpmsync.kpi import DueChange, KpiSettings, ProjectInput, ProjectKpis, TaskInput, compute_project_kpis
+from tpmsync.report.build import ReportInputs, build_report
+
+TODAY = date(2026, 11, 25)
+YESTERDAY = TODAY - timedelta(days=1)
+
+
+def day(offset: int) -> date:
+    return TODAY + timedelta(days=offset)
+
+
+def kpis_of(tasks: list[TaskInput], as_of: date, gid: str = "p1", name: str = "Website relaunch") -> ProjectKpis:
+    project = ProjectInput(gid=gid, name=name, tasks=tasks, permalink_url=f"https://app.asana.com/0/{gid}")
+    return compute_project_kpis(project, as_of, KpiSettings(forecast_trials=200))
+
+
+BEFORE = [
+    TaskInput("done", "Write spec", due=day(5)),
+    TaskInput("pilot", "Pilot live", is_milestone=True, due=day(3)),
+    TaskInput("slip", "Migrate data", due=day(4)),
+    TaskInput("late", "Review copy", due=day(6)),
+    TaskInput("wait", "Launch page", due=day(9)),
+    TaskInput("blocker", "Legal sign-off", due=day(8)),
+]
+
+
+def now_tasks() -> list[TaskInput]:
+    tasks = {t.gid: t for t in BEFORE}
+    tasks["done"] = replace(tasks["done"], completed=True, completed_on=TODAY)
+    tasks["pilot"] = replace(tasks["pilot"], completed=True, completed_on=TODAY)
+    tasks["slip"] = replace(tasks["slip"], due=day(9), due_history=[DueChange(TODAY, day(4), day(9))])
+    tasks["late"] = replace(tasks["late"], due=day(-1))
+    tasks["wait"] = replace(tasks["wait"], dependency_gids=("blocker",))
+    return list(tasks.values())
+
+
+def gathered(current: list[ProjectKpis], previous: dict[str, ProjectKpis], tasks: dict[str, list[TaskInput]],
+             every_tracked: frozenset[str] | None = None, kind: str = "daily") -> ReportInputs:
+    inputs = {k.gid: ProjectInput(gid=k.gid, name=k.name, tasks=tasks[k.gid]) for k in current}
+    return ReportInputs(
+        kind=kind,
+        as_of=TODAY,
+        current=current,
+        inputs=inputs,
+        previous={gid: (YESTERDAY, before, "snapshot") for gid, before in previous.items()},
+        healths={},
+        counts={},
+        created={},
+        every_tracked=every_tracked if every_tracked is not None else frozenset(k.gid for k in current),
+    )
+
+
+def test_changes_come_from_the_typed_kpis_of_both_days() -> None:
+    now = kpis_of(now_tasks(), TODAY)
+    before = kpis_of(BEFORE, YESTERDAY)
+    report = build_report(gathered([now], {"p1": before}, {"p1": now_tasks()}), now=datetime(2026, 11, 25, tzinfo=UTC))
+    changes = report.project("p1").changes
+    assert (changes.basis, changes.since, changes.health_before) == ("snapshot", YESTERDAY, str(before.health))
+    assert {t.gid for t in changes.completed.items} == {"done", "pilot"}
+    assert [t.gid for t in changes.milestones_reached.items] == ["pilot"]
+    assert [t.gid for t in changes.newly_overdue.items] == ["late"]
+    assert [(s.task.gid, s.days, s.previous_due, s.current_due) for s in changes.slipped.items] == [
+        ("slip", 5, day(4), day(9))
+    ]
+    assert [t.gid for t in changes.newly_blocked.items] == ["wait"]
+    assert report.portfolio.completed_in_period == 2 and report.scope == "portfolio"
+
+
+def test_a_state_compared_with_itself_has_no_new_problems_and_scope_names_the_chosen_projects() -> None:
+    now = kpis_of(now_tasks(), TODAY)
+    other = kpis_of([TaskInput("o1", "Other task", due=day(2))], TODAY, gid="p2", name="Other")
+    report = build_report(gathered([now], {"p1": now}, {"p1": now_tasks()}, frozenset({"p1", "p2"})))
+    changes = report.project("p1").changes
+    assert (changes.newly_blocked.total, changes.newly_overdue.total, changes.slipped.total) == (0, 0, 0)
+    assert changes.completed.total == 2  # completion dates still fall after the compared day
+    assert report.scope == "projects:p1"
+    assert other.gid not in {p.gid for p in report.projects}
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    now = kpis_of(now_tasks(), TODAY)
+    with pytest.raises(ValueError, match="report kind"):
+        build_report(gathered([now], {"p1": now}, {"p1": now_tasks()}, kind="monthly"))

@@ -1,0 +1,132 @@
+"""The layers of tpmsync, as data, checked against every import in tpmsync/ (also inside functions).
+
+A rule names a layer (the first package or module under `tpmsync`, or "*" for every one but the
+CLI and the entry point) and either the layers it may import (`only`) or those it must not
+(`never`). docs/architecture.md draws the same picture.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tpmsync"
+
+
+@dataclass(frozen=True)
+class Rule:
+    layer: str
+    only: frozenset[str] | None = None  # the layers it may import (itself always)
+    never: frozenset[str] = field(default_factory=frozenset)
+    why: str = ""
+
+
+RULES = (
+    Rule("kpi", only=frozenset({"errors"}), why="the KPI engine is pure: plain data in, plain data out"),
+    Rule("store", never=frozenset({"asana", "kpi", "config"}),
+         why="the store keeps rows; mapping Asana records and building KPI inputs happen above it"),
+    Rule("report", never=frozenset({"store", "config", "status", "reporting", "kpi_inputs", "jobs"}),
+         why="a report is built from typed KPIs and gathered inputs (tpmsync.reporting gathers them)"),
+    Rule("sandbox", only=frozenset(), why="the sandbox stands in for Asana: it knows nothing of tpmsync"),
+    Rule("schedule", never=frozenset({"cli"}), why="the worker runs the same jobs as the CLI, not the CLI"),
+    Rule("*", never=frozenset({"cli"}), why="the CLI is a front door: nothing but the entry point imports it"),
+)
+EVERY_LAYER_BUT = frozenset({"cli", "__main__"})  # what a "*" rule does not apply to
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module, e.g. tpmsync.store.save
+    target: str  # the imported module (or module.name), e.g. tpmsync.asana.mapping
+    line: int
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> list[Import]:
+    return imports_in(path.read_text(encoding="utf-8"), module_name(path), is_package=path.name == "__init__.py")
+
+
+def imports_in(source: str, module: str, *, is_package: bool = False) -> list[Import]:
+    """Every import of a module's source, at any depth (functions, TYPE_CHECKING blocks, …)."""
+    out: list[Import] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out.extend(Import(module, alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the importing module's package
+                parts = module.split(".")
+                anchor = parts[: len(parts) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            out.extend(Import(module, f"{base}.{alias.name}" if base else alias.name, node.lineno)
+                       for alias in node.names)
+    return out
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "tpmsync" and len(parts) > 1 else None
+
+
+def all_imports() -> list[Import]:
+    return [imp for path in sorted(PACKAGE.rglob("*.py")) for imp in imports_of(path)]
+
+
+def violations(imports: list[Import], rules: tuple[Rule, ...] = RULES) -> list[str]:
+    out: list[str] = []
+    for imp in imports:
+        source, target = layer_of(imp.module), layer_of(imp.target)
+        if source is None or (imp.target.split(".")[0] == "tpmsync" and target is None):
+            continue  # `import tpmsync` / `from tpmsync import __version__`
+        for rule in rules:
+            if rule.layer != source and (rule.layer != "*" or source in EVERY_LAYER_BUT):
+                continue
+            if target is None:
+                if rule.only is not None and rule.layer == "sandbox" and imp.target.startswith("tpmsync"):
+                    out.append(f"{imp.module}:{imp.line} imports {imp.target}")
+                continue
+            if target == source:
+                continue
+            allowed = rule.only is None or target in rule.only
+            if not allowed or target in rule.never:
+                out.append(f"{imp.module}:{imp.line} imports {imp.target} ({rule.why})")
+    return out
+
+
+def test_every_import_in_tpmsync_keeps_the_layers() -> None:
+    assert violations(all_imports()) == []
+
+
+def test_nothing_but_the_entry_point_imports_the_cli() -> None:
+    importers = {imp.module for imp in all_imports() if layer_of(imp.target) == "cli" and layer_of(imp.module) != "cli"}
+    assert importers == {"tpmsync.__main__"}
+
+
+@pytest.mark.parametrize(
+    "source, line, caught",
+    [
+        ("tpmsync/kpi/engine.py", "from tpmsync.config import Settings", True),
+        ("tpmsync/kpi/engine.py", "from tpmsync.errors import TpmsyncError", False),
+        ("tpmsync/store/load.py", "from tpmsync.kpi.model import ProjectInput", True),
+        ("tpmsync/store/load.py", "def f():\n    from tpmsync.config import Settings", True),
+        ("tpmsync/store/save.py", "from tpmsync.asana.client import AsanaClient", True),
+        ("tpmsync/report/build.py", "from tpmsync.store.db import Store", True),
+        ("tpmsync/report/build.py", "from tpmsync.status import read_status", True),
+        ("tpmsync/report/build.py", "from tpmsync.kpi.model import ProjectInput", False),
+        ("tpmsync/cli_schedule.py", "from tpmsync.cli import Context", True),
+        ("tpmsync/schedule/worker.py", "if TYPE_CHECKING:\n    from tpmsync.cli.context import Context", True),
+        ("tpmsync/sandbox/server.py", "from tpmsync.config import Settings", True),
+        ("tpmsync/sandbox/server.py", "from . import model", False),
+        ("tpmsync/store/db.py", "from ..config import Settings", True),
+    ],
+)
+def test_the_rules_catch_cross_layer_imports_like_the_ones_there_were(source: str, line: str, caught: bool) -> None:
+    path = PACKAGE.parent / source
+    found = imports_in(line + "\n", module_name(path), is_package=path.name == "__init__.py")
+    assert bool(violations(found)) is caught, found

@@ -1,0 +1,78 @@
+"""The two read paths of `tpmsync status` agree: the stdlib SQLite reader and the SQLAlchemy one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tpmsync.store.db import Store, open_store
+from tpmsync.store.fastread import read_current, sqlite_path
+from tpmsync.store.models import KpiSnapshot, Project, SyncRun
+from tpmsync.store.snapshots import current_snapshots, save_snapshots, tracked_projects
+
+DAY = date(2026, 11, 25)
+FP = "fingerprint-a"
+
+
+def project_json(gid: str, name: str, health: str = "green") -> dict[str, Any]:
+    return {"gid": gid, "name": name, "health": health, "tasks": {"open": 1}, "ratio": 1 / 3}
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'paths.db'}")
+    with store.write() as session:
+        session.add_all([Project(gid="1", name="Beta"), Project(gid="2", name="Alpha"),
+                         Project(gid="3", name="Gone", tracked=False)])
+    yield store
+    store.dispose()
+
+
+def both(store: Store, selectors: tuple[str, ...] = (), fingerprint: str = FP) -> tuple[Any, Any]:
+    path = sqlite_path(store.url)
+    assert path is not None
+    fast = read_current(path, selectors, DAY, fingerprint)
+    with store.read() as session:
+        gids = [p.gid for p in tracked_projects(session, selectors)]
+        full = current_snapshots(session, gids, DAY, fingerprint)
+    return (None if fast is None else fast.projects), full
+
+
+def finish_sync(store: Store, at: datetime, outcome: str = "ok") -> None:
+    with store.write() as session:
+        session.add(SyncRun(started_at=at - timedelta(minutes=1), finished_at=at, mode="full", outcome=outcome))
+
+
+def test_current_snapshots_read_alike_by_both_paths_in_name_order(sqlite_store: Store) -> None:
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [project_json("1", "Beta"), project_json("2", "Alpha", "red")], fingerprint=FP)
+    fast, full = both(sqlite_store)
+    assert fast == full == [project_json("2", "Alpha", "red"), project_json("1", "Beta")]
+    assert both(sqlite_store, ("Beta",)) == ([project_json("1", "Beta")], [project_json("1", "Beta")])
+
+
+@pytest.mark.parametrize("outcome, stale", [("ok", True), ("partial", True), ("failed", False), ("running", False)])
+def test_a_snapshot_older_than_the_last_finished_sync_is_stale_on_both_paths(
+    sqlite_store: Store, outcome: str, stale: bool
+) -> None:
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [project_json("1", "Beta"), project_json("2", "Alpha")], fingerprint=FP)
+    finish_sync(sqlite_store, datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=5), outcome)
+    fast, full = both(sqlite_store)
+    assert (fast is None, full is None) == (stale, stale)
+
+
+def test_another_fingerprint_or_a_missing_snapshot_is_not_current_on_both_paths(sqlite_store: Store) -> None:
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [project_json("1", "Beta")], fingerprint=FP)
+    assert both(sqlite_store) == (None, None)  # Alpha has none
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [project_json("2", "Alpha")], fingerprint=FP)
+        session.execute(update(KpiSnapshot).where(KpiSnapshot.project_gid == "1").values(fingerprint="other"))
+    assert both(sqlite_store) == (None, None)
+    assert both(sqlite_store, ("Alpha",)) == ([project_json("2", "Alpha")], [project_json("2", "Alpha")])

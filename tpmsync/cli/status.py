@@ -1,0 +1,45 @@
+"""`tpmsync status`: red/amber/green per project and why, from the local store."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from tpmsync.cli.context import Context, print_rich
+from tpmsync.cli.sync import run_sync
+from tpmsync.status_render import render_detail, render_markdown, render_table
+
+
+@click.command()
+@click.argument("projects", nargs=-1, metavar="[PROJECT]...")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--sync", "sync_first", is_flag=True, help="Sync from Asana first (needs the network).")
+@click.option("--detail", is_flag=True, help="List overdue, blocked and critical-path tasks with links.")
+@click.pass_obj
+def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_first: bool, detail: bool) -> None:
+    """Red/amber/green per project and why, from the local store (works offline).
+
+    \b
+    Example:
+      tpmsync status
+      tpmsync status "Website relaunch" --detail
+      tpmsync status --format json --as-of 2026-11-20
+    """
+    from tpmsync.status import status_for
+
+    if sync_first:
+        result = run_sync(obj, show_progress=fmt == "table")
+        click.echo(result.summary(), err=True)
+    document = status_for(obj.settings, projects, as_of.date() if as_of else None)
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(document), nl=False)
+    else:
+        print_rich(render_table(document))
+    if detail:
+        for project in document["projects"]:
+            click.echo(render_detail(project))

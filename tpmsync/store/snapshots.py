@@ -1,0 +1,150 @@
+"""The KPI read model: every query about tracked projects, stored KPI snapshots and the last sync.
+
+SQLAlchemy only; its stdlib twin that keeps `tpmsync status` instant is `tpmsync.store.fastread`,
+and both decide freshness by `tpmsync.store.freshness` (a test holds the two equal). Snapshots are
+stored as project JSON objects (`ProjectKpis.to_json()`); this layer does not read inside them
+beyond the counts the burn-up needs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tpmsync.errors import TpmsyncError
+from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
+from tpmsync.store.models import KpiSnapshot, Project, SyncRun
+from tpmsync.store.save import upsert
+
+
+def tracked_projects(session: Session, selectors: Sequence[str] = ()) -> list[Project]:
+    """Tracked, not deleted projects; filtered by gids or exact names when `selectors` are given."""
+    query = select(Project).where(Project.tracked.is_(True), Project.deleted_at.is_(None)).order_by(Project.name)
+    projects = list(session.scalars(query))
+    if not selectors:
+        return projects
+    wanted = set(selectors)
+    chosen = [p for p in projects if p.gid in wanted or p.name in wanted]
+    missing = wanted - {p.gid for p in chosen} - {p.name for p in chosen}
+    if missing:
+        raise TpmsyncError(
+            f"not in the local store: {', '.join(sorted(missing))}; add it to asana.projects and run `tpmsync sync`"
+        )
+    return chosen
+
+
+def last_finished_sync(session: Session) -> datetime | None:
+    """When the last sync that finished (ok or partial, by any worker or the CLI) ended; naive UTC."""
+    value: datetime | None = session.scalar(
+        select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(FINISHED_OUTCOMES))
+    )
+    return value
+
+
+def current_snapshots(
+    session: Session, gids: Sequence[str], as_of: date, fingerprint: str
+) -> list[dict[str, Any]] | None:
+    """The snapshot JSON of each of `gids` on `as_of`, in that order, if every one is current; else None."""
+    last_sync = last_finished_sync(session)
+    snaps = {
+        s.project_gid: s
+        for s in session.scalars(
+            select(KpiSnapshot).where(KpiSnapshot.as_of == as_of, KpiSnapshot.project_gid.in_(list(gids)))
+        )
+    }
+    out: list[dict[str, Any]] = []
+    for gid in gids:
+        snap = snaps.get(gid)
+        if snap is None or not snapshot_is_current(snap.computed_at, snap.fingerprint, fingerprint, last_sync):
+            return None
+        out.append(snap.data)
+    return out
+
+
+def save_snapshots(
+    session: Session,
+    as_of: date,
+    projects: Iterable[Mapping[str, Any]],
+    *,
+    fingerprint: str,
+    run_id: int | None = None,
+) -> None:
+    """Store (or replace) each project JSON as the snapshot of its project on `as_of`."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "project_gid": p["gid"],
+            "as_of": as_of,
+            "computed_at": now,
+            "sync_run_id": run_id,
+            "fingerprint": fingerprint,
+            "health": p["health"],
+            "data": dict(p),
+        }
+        for p in projects
+    ]
+    if rows:
+        upsert(session, KpiSnapshot.__table__, rows, ["project_gid", "as_of"])
+
+
+def snapshot_days(session: Session, days: Sequence[date]) -> dict[date, set[str]]:
+    """day → the project gids that have a snapshot on it, for `days`."""
+    out: dict[date, set[str]] = defaultdict(set)
+    if days:
+        query = select(KpiSnapshot.as_of, KpiSnapshot.project_gid).where(KpiSnapshot.as_of.in_(list(days)))
+        for day, gid in session.execute(query):
+            out[day].add(gid)
+    return out
+
+
+
+def previous_states(session: Session, gids: Sequence[str], before: date) -> dict[str, tuple[date, dict[str, Any]]]:
+    """Each project's latest snapshot strictly before `before`: gid → (its day, its project JSON)."""
+    if not gids:
+        return {}
+    latest = (
+        select(KpiSnapshot.project_gid, func.max(KpiSnapshot.as_of).label("day"))
+        .where(KpiSnapshot.project_gid.in_(list(gids)), KpiSnapshot.as_of < before)
+        .group_by(KpiSnapshot.project_gid)
+        .subquery()
+    )
+    query = select(KpiSnapshot.project_gid, KpiSnapshot.as_of, KpiSnapshot.data).join(
+        latest, (KpiSnapshot.project_gid == latest.c.project_gid) & (KpiSnapshot.as_of == latest.c.day)
+    )
+    return {gid: (day, data) for gid, day, data in session.execute(query)}
+
+
+def recorded_health(session: Session, gids: Sequence[str], start: date, end: date) -> dict[str, dict[date, str]]:
+    """gid → {day: health} of the snapshots on start … end."""
+    out: dict[str, dict[date, str]] = defaultdict(dict)
+    if not gids:
+        return out
+    query = select(KpiSnapshot.project_gid, KpiSnapshot.as_of, KpiSnapshot.health).where(
+        KpiSnapshot.project_gid.in_(list(gids)), KpiSnapshot.as_of >= start, KpiSnapshot.as_of <= end
+    )
+    for gid, day, health in session.execute(query):
+        out[gid][day] = health
+    return out
+
+
+def recorded_counts(
+    session: Session, gids: Sequence[str], start: date, end: date
+) -> dict[str, dict[date, tuple[int, int]]]:
+    """gid → {day: (completed, total)} of the snapshots on start … end, read inside the JSON."""
+    out: dict[str, dict[date, tuple[int, int]]] = defaultdict(dict)
+    if not gids:
+        return out
+    completed = KpiSnapshot.data[("tasks", "completed")].as_integer()
+    total = KpiSnapshot.data[("tasks", "total")].as_integer()
+    query = select(KpiSnapshot.project_gid, KpiSnapshot.as_of, completed, total).where(
+        KpiSnapshot.project_gid.in_(list(gids)), KpiSnapshot.as_of >= start, KpiSnapshot.as_of <= end
+    )
+    for gid, day, done, all_ in session.execute(query):
+        if done is not None and all_ is not None:
+            out[gid][day] = (int(done), int(all_))
+    return out
