@@ -235,6 +235,9 @@ class AsanaClient:
                 self.stats.count(endpoint, retry=attempt > 0)
                 result = fn((self.settings.timeout_seconds, self.settings.timeout_seconds))
                 if not isinstance(result, dict):
+                    if not idempotent:  # it may have been applied: look it up, never repeat it blindly
+                        raise AsanaError(f"{endpoint}: Asana answered with a body that is not JSON; "
+                                         "not retried because the request may have been applied")
                     raise _Transient(f"{endpoint}: Asana answered with a body that is not JSON")
                 return result
             except ApiException as exc:
