@@ -137,12 +137,12 @@ def generate_workspace(
     project.  With ``with_dependencies``: dependencies within projects, a few across projects and
     two on tasks that belong to no project.  No events are recorded.
 
-    With ``history`` (`tpmsync.sandbox.history`; default: for workspaces of up to
-    `HISTORY_MAX_TASKS` member tasks, since it about doubles the generation time): one person is overloaded across projects and owns
-    critical-path work, and every task has the stories of how it moved across its project's board
-    ("Backlog", "In progress", "Review", "Done") and was completed.  Both use their own random
-    generators: the tasks' fields and all gids are the same with or without them, except that
-    assignees of some open tasks change.
+    With ``history`` (`tpmsync.sandbox.history`; by default for workspaces of up to
+    `HISTORY_MAX_TASKS` member tasks, since it about doubles the generation time): one person is
+    overloaded across projects and owns critical-path work, and every task has the stories of how
+    it moved across its project's board ("Backlog", "In progress", "Review", "Done") and was
+    completed.  Both use their own random generators: the tasks' fields and all gids are the same
+    with or without them, except that assignees of some open tasks change.
 
     ``today`` (default: the clock's date) anchors all dates; ``now`` is the workspace clock.
     """
