@@ -35,7 +35,7 @@ def fingerprint(settings: Settings) -> str:
 
 
 def status_document(as_of: date, projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """design.md's status contract: worst projects first, then by name, and the portfolio."""
+    """The status contract (docs/kpis.md): worst projects first, then by name, and the portfolio."""
     ordered = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
     return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered)}
 

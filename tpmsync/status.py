@@ -89,7 +89,7 @@ def _save_snapshots(
 def read_status(
     store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
 ) -> dict[str, Any]:
-    """The `tpmsync status --format json` document (design.md's contract)."""
+    """The `tpmsync status --format json` document (the contract in docs/kpis.md)."""
     today = today_in(settings)
     as_of = as_of or today
     if as_of != today:

@@ -1,4 +1,4 @@
-"""compute_project_kpis end to end, the JSON contract of design.md, and the portfolio rollup."""
+"""compute_project_kpis end to end, the JSON contract of docs/kpis.md, and the portfolio rollup."""
 
 from __future__ import annotations
 

@@ -196,8 +196,8 @@ def _inputs(ws: Workspace, gids: set[str], estimate: str) -> list[TaskInput]:
 
 
 def test_one_person_is_overloaded_across_projects_and_owns_critical_path_work() -> None:
-    """design.md's people numbers with the default [workload] (32 h a week, 14 days), by hand;
-    the critical path from tpmsync's own dependency KPIs."""
+    """The people numbers by hand (estimated hours of open work overdue or due within 14 days
+    against 32 hours a week), the critical path from tpmsync's own dependency KPIs."""
     ws = generate_workspace(**DEMO, today=TODAY)  # type: ignore[arg-type]
     estimate = ws.get_custom_field("Estimated hours").gid
     capacity = 32 * 14 / 7
