@@ -13,13 +13,17 @@ import asana
 import pytest
 from asana.rest import ApiException
 from sandbox_support import TODAY, Clock
+from sqlalchemy import select
 
+from tests.sync_support import make_settings, sync
 from tpmsync.kpi.dependencies import compute_dependencies
 from tpmsync.kpi.model import TaskInput
 from tpmsync.sandbox import InvalidRequest, SandboxServer, Workspace, generate_workspace
 from tpmsync.sandbox.events import InvalidSyncToken
 from tpmsync.sandbox.history import BOUNCING_ROUND_TRIPS
 from tpmsync.sandbox.model import Story
+from tpmsync.store.db import Store
+from tpmsync.store.models import TaskProject
 
 DEMO = {"seed": 7, "projects": 6, "tasks_per_project": 80, "subtask_ratio": 0.3}  # `tpmsync demo`'s workspace
 
@@ -323,3 +327,22 @@ def test_history_dates_fit_the_generation_day() -> None:
     ws = generate_workspace(seed=3, projects=2, tasks_per_project=25, today=date(2026, 1, 5))
     assert ws.stories and all(s.created_at < datetime(2026, 1, 5, tzinfo=UTC) for s in ws.stories.values())
     assert min(s.created_at for s in ws.stories.values()) > datetime(2025, 9, 1, tzinfo=UTC)
+
+
+def test_todays_incremental_sync_catches_a_section_move_through_the_events(store: Store) -> None:
+    """Runs on SQLite and PostgreSQL: the move changes no modified_at, so only the events tell
+    the sync; it asks for the task again and stores its new section."""
+    ws = generate_workspace(seed=5, projects=2, tasks_per_project=30, subtask_ratio=0.2, today=TODAY)
+    project = next(iter(ws.projects))
+    board = _board(ws, project)
+    gid = _open_in(ws, project, board["Backlog"])
+    with SandboxServer(ws) as server:
+        settings = make_settings(server.base_url, store.url, ws)
+        assert sync(store, settings).outcome == "ok"
+        ws.move_to_section(gid, board["In progress"])
+        result = sync(store, settings)
+    assert result.outcome == "ok", result.error
+    with store.read() as session:
+        row = session.scalars(select(TaskProject).where(TaskProject.task_gid == gid,
+                                                        TaskProject.project_gid == project)).one()
+        assert row.section_gid == board["In progress"]
