@@ -4,7 +4,8 @@
 project's board ("Backlog" → "In progress" → "Review" → "Done") during the last weeks, consistent
 with what the generator already decided: a completed task reaches "Done" when it was completed, an
 open task in "Review" went through "In progress" first, an open task's time in its section is its
-age.  Some tasks were created straight into "In progress" (no story moved them there), some went
+age (work started weeks ago is more common in some projects than in others).  Some tasks
+completed since were created straight into "In progress" (no story moved them there), some went
 back from "In progress" to "Backlog", some were completed and reopened, tasks shared with a second
 project were added to it later, and one task bounced between "In progress" and "Review" so often
 that its stories take two pages.
@@ -28,6 +29,7 @@ from typing import Any
 from tpmsync.sandbox.model import Task
 from tpmsync.sandbox.workspace import Workspace
 
+AGING_SHARE = (0.04, 0.12, 0.3)  # by project, in turn: how much open work started weeks ago
 BOUNCING_ROUND_TRIPS = 55  # 1 + 2 × 55 = 111 stories: more than one page of 100
 OVERLOAD_HOURS = 128.0  # twice 32 hours a week over 14 days
 OVERLOAD_HORIZON_DAYS = 14
@@ -60,8 +62,9 @@ def add_history(ws: Workspace, *, seed: int, today: date) -> None:
     latest = datetime.combine(today, time(), UTC) - timedelta(seconds=1)
     moves: dict[str, _Moves] = {}
     bounce_done = False
-    for project in list(ws.projects.values()):
+    for index, project in enumerate(list(ws.projects.values())):
         board = _board(ws, project.section_gids)
+        aging = AGING_SHARE[index % len(AGING_SHARE)]
         for gid in ws.project_member_gids(project.gid):
             task = ws.tasks[gid]
             entered = task.created_at
@@ -78,7 +81,7 @@ def add_history(ws: Workspace, *, seed: int, today: date) -> None:
                 _bounce(story_list, board, entered, latest)
                 bounce_done = True
                 continue
-            _walk(rng, story_list, board, section, task, entered, latest, first)
+            _walk(rng, story_list, board, section, task, entered, latest, first, aging)
     for task in ws.tasks.values():
         story_list = moves.setdefault(task.gid, _Moves([]))
         if task.completed_at is not None:
@@ -115,18 +118,20 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(milliseconds=rng.randint(0, span_ms))
 
 
-def _age_days(rng: random.Random) -> float:
-    """How long ago work started: mostly days, sometimes weeks (the aging work)."""
-    if rng.random() < 0.2:
+def _age_days(rng: random.Random, aging: float) -> float:
+    """How long ago work started: mostly days, for a share ``aging`` weeks (the aging work)."""
+    if rng.random() < aging:
         return rng.uniform(15, 40)
-    return rng.uniform(0.5, 12)
+    return rng.uniform(0.5, 10)
 
 
 def _walk(rng: random.Random, moves: _Moves, board: _Board, section: str | None, task: Task,
-          entered: datetime, latest: datetime, first: bool) -> None:
+          entered: datetime, latest: datetime, first: bool, aging: float) -> None:
     """The section moves that bring a task from "Backlog" (or straight from "In progress") to
-    ``section`` by now, or by its completion for a task in "Done"."""
-    direct = first and rng.random() < 0.1  # created straight into "In progress"
+    ``section`` by now, or by its completion for a task in "Done".  A tenth of the completed
+    tasks were created straight into "In progress", and a few open ones in projects with much
+    aging work (in progress since their creation, weeks ago)."""
+    direct = first and rng.random() < (0.1 if section == board.done else aging / 3)
     start_section = board.doing if direct else board.backlog
     if section == board.done:
         end = task.completed_at or latest
@@ -135,7 +140,7 @@ def _walk(rng: random.Random, moves: _Moves, board: _Board, section: str | None,
         path = [board.doing, board.review, board.done] if rng.random() < 0.8 else [board.doing, board.done]
         _path(moves, start_section, path, started, end, direct)
     elif section in (board.doing, board.review):
-        started = entered if direct else max(entered + _EPSILON, latest - timedelta(days=_age_days(rng)))
+        started = entered if direct else max(entered + _EPSILON, latest - timedelta(days=_age_days(rng, aging)))
         path = [board.doing] if section == board.doing else [board.doing, board.review]
         end = _between(rng, started, latest) if section == board.review else started
         _path(moves, start_section, path, started, end, direct)
