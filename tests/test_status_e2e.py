@@ -1,7 +1,7 @@
 """End to end: sandbox → sync → `tpmsync status --format json` gives the numbers the sandbox implies.
 
 The expected numbers come from a small oracle over the sandbox's own workspace, written from
-design.md's definitions independently of tpmsync/kpi.
+docs/kpis.md's definitions independently of tpmsync/kpi.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def due_of(task: Any) -> date | None:
 
 
 def oracle(ws: Workspace, project: str, today: date) -> dict[str, Any]:
-    """design.md's definitions, straight from the sandbox's truth."""
+    """docs/kpis.md's definitions, straight from the sandbox's truth."""
     tasks = {g: ws.tasks[g] for g in ws.project_task_gids(project)}
     open_ = {g for g, t in tasks.items() if not t.completed}
     overdue = {g for g in open_ if (d := due_of(tasks[g])) is not None and d < today}

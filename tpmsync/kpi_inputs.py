@@ -2,7 +2,7 @@
 and builds each project's task set.
 
 A project's tasks are its live members plus their subtasks at any depth, not deleted
-(design.md). Dates of `*_at` timestamps are taken in the configured time zone.
+(docs/kpis.md). Dates of `*_at` timestamps are taken in the configured time zone.
 
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it

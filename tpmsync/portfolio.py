@@ -61,7 +61,7 @@ class Portfolio:
     green: tuple[str, ...]
 
     def status_json(self) -> dict[str, Any]:
-        """The `portfolio` object of the status document (design.md's contract keys first)."""
+        """The `portfolio` object of the status document (the contract keys of docs/kpis.md first)."""
         return {
             "health": self.health,
             "projects": self.projects,

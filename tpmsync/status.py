@@ -39,7 +39,7 @@ def fingerprint(settings: Settings) -> str:
 
 
 def status_document(as_of: date, projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """design.md's status contract: worst projects first, then by name, and the portfolio."""
+    """the status contract of docs/kpis.md: worst projects first, then by name, and the portfolio."""
     ordered = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
     return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered)}
 
@@ -74,7 +74,7 @@ def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | 
 def read_status(
     store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
 ) -> dict[str, Any]:
-    """The status document through the store (design.md's contract)."""
+    """The status document through the store (the contract in docs/kpis.md)."""
     from tpmsync.store.snapshots import current_snapshots, tracked_projects
 
     today = today_in(settings)

@@ -91,6 +91,7 @@ def test_posts_one_status_update_per_project_with_the_verdicts_status_type(
         assert update.status_type == expected
         assert update.title == "Daily status · 2026-11-25"
         assert update.html_text == project.asana_html
+        assert update.text == f"{project.name} is {project.health}.\n• 56 open"  # Asana requires text
         assert update.author_gid == workspace.me_gid
     assert {(e.target, e.status, e.external_id) for e in delivery_history(sqlite_store)} == {
         (r.target, "sent", r.external_id) for r in results
@@ -163,6 +164,22 @@ def test_a_post_that_timed_out_but_was_applied_is_adopted_not_repeated(
     assert [len(u) for u in updates(workspace, report).values()] == [1, 1, 1]
 
 
+def test_a_post_answered_with_a_non_json_200_is_looked_up_and_never_posted_twice(
+    sqlite_store: Store, settings: Settings, report: Outgoing, workspace: Workspace, server: SandboxServer,
+    sleeps: Sleeps,
+) -> None:
+    server.faults.garbage_after_next("POST /status_updates", 3)  # every update created, every answer lost
+    first = run(sqlite_store, settings, report, sleeps)
+    assert [r.status for r in first] == ["pending"] * 3
+    assert all(r.error is not None and "may have been applied" in r.error for r in first)
+    assert server.stats[POSTS] == 3  # one each: an unreadable answer to a POST is not retried
+    second = run(sqlite_store, settings, report, sleeps)
+    assert [r.status for r in second] == ["sent"] * 3
+    assert all(r.detail is not None and "adopted" in r.detail for r in second)
+    assert server.stats[POSTS] == 3  # looked up, not posted again
+    assert [len(u) for u in updates(workspace, report).values()] == [1, 1, 1]
+
+
 def test_a_crash_between_post_and_record_is_recovered_after_the_lease(
     store: Store, settings: Settings, report: Outgoing, workspace: Workspace, server: SandboxServer, sleeps: Sleeps
 ) -> None:
@@ -226,7 +243,8 @@ def test_dry_run_prints_each_status_update_and_posts_nothing(
     assert "Authorization: Bearer ***" in preview
     body = json.loads(preview.split("\n\n", 1)[1])
     assert body == {"data": {"parent": report.projects[0].gid, "status_type": "off_track",
-                             "title": "Daily status · 2026-11-25", "html_text": report.projects[0].asana_html}}
+                             "title": "Daily status · 2026-11-25", "text": "Website relaunch is red.\n• 56 open",
+                             "html_text": report.projects[0].asana_html}}
 
 
 def test_two_workers_delivering_the_same_report_post_each_update_once(

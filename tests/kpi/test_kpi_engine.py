@@ -1,4 +1,4 @@
-"""compute_project_kpis end to end and the JSON contract of design.md (the roll-up: tests/test_portfolio.py)."""
+"""compute_project_kpis end to end and the JSON contract of docs/kpis.md (the roll-up: tests/test_portfolio.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -90,12 +89,10 @@ def test_generated_workspace_has_the_variety_kpis_need() -> None:
     assert not ws.events.events, "generating emits no events"
 
 
-def test_a_hundred_thousand_tasks_generate_in_a_few_seconds() -> None:
-    started = time.perf_counter()
+def test_a_hundred_thousand_tasks_generate_with_every_project_full() -> None:
+    # How long this takes is measured by bench/bench_generate.py, not asserted here.
     ws = generate_workspace(projects=20, tasks_per_project=5000, subtask_ratio=0, today=TODAY)
-    elapsed = time.perf_counter() - started
     assert all(len(ws.member_index(p)) == 5000 for p in ws.projects)
-    assert elapsed < 15, elapsed  # ~1.5 s on a quiet machine; generous for loaded CI
 
 
 # ---------------------------------------------------------------------------- mutations and events

@@ -137,6 +137,11 @@ class AsanaClient:
                         f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})"
                     ) from exc
                 if not isinstance(result, dict):
+                    if not idempotent:  # it may have been applied: look it up, never repeat it blindly
+                        raise AsanaError(
+                            f"{endpoint}: Asana answered with a body that is not JSON; "
+                            "not retried because the request may have been applied"
+                        )
                     raise retry.Transient(f"{endpoint}: Asana answered with a body that is not JSON")
                 return result
             finally:

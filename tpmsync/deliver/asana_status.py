@@ -1,8 +1,9 @@
 """Asana project status updates: one `POST /status_updates` per project of the report.
 
 Each project gets `status_type` from its own verdict (green → on_track, amber → at_risk,
-red → off_track), the title "Daily status · 2026-11-25" (or "Weekly status · 2026-W48") and
-`ProjectLine.asana_html` as `html_text`. The ledger keeps one entry per project (its target is the
+red → off_track), the title "Daily status · 2026-11-25" (or "Weekly status · 2026-W48"),
+`ProjectLine.asana_html` as `html_text` and its plain-text form as `text` (which Asana's reference
+requires). The ledger keeps one entry per project (its target is the
 project gid), so a run that stops halfway posts only the missing ones next time.
 
 Status updates cannot be edited and a POST is never retried on a 5xx or a lost connection (the
@@ -16,6 +17,8 @@ the project then shows one update for the period, not two.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any, ClassVar
 
 from tpmsync.asana.client import AsanaAuthError, AsanaClient, AsanaError, AsanaNotFound
@@ -52,6 +55,18 @@ def html_body(html: str) -> str:
     return stripped if stripped.startswith("<body>") else f"<body>{stripped}</body>"
 
 
+_BREAK = re.compile(r"</?(?:h[12]|ul|ol)>|</li>|<hr/?>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(rich: str) -> str:
+    """The plain-text form of Asana rich text: a line per header, list item and rule, "• " for
+    an item, no tags, entities decoded."""
+    text = _BREAK.sub("\n", rich.replace("<li>", "\n• "))
+    lines = (html.unescape(_TAG.sub("", line)).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def delivery_error(exc: AsanaError) -> DeliveryError:
     """401/403/404 and other 4xx are permanent; 5xx, lost connections and exhausted retries are
     transient (the entry stays pending and `recover` looks before the next attempt)."""
@@ -84,6 +99,7 @@ class AsanaStatusChannel(Channel):
                 "parent": line.gid,
                 "status_type": status_type(line.health),
                 "title": title,
+                "text": plain_text(line.asana_html),
                 "html_text": html_body(line.asana_html),
             }
             prepared.append(

@@ -1,4 +1,4 @@
-"""Budget health by earned value management (0/100 rule), per design.md "Definitions".
+"""Budget health by earned value management (0/100 rule), as docs/kpis.md defines it.
 
 Each task of the set counts on its own (a parent and its subtasks are summed, not rolled up).
 A ratio whose divisor is 0 is None, and so is everything computed from a None.

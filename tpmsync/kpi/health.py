@@ -400,7 +400,7 @@ def _critical_path(
 ) -> Verdict | None:
     """Amber when the critical path adds up to more days than are left until the due date.
 
-    Only amber: task lengths are whole planned durations (design.md), so a long task already
+    Only amber: task lengths are whole planned durations (docs/kpis.md), so a long task already
     under way counts in full and the sum overstates what is left.
     """
     if due_on is None or due_on < as_of or counts.open == 0 or not t.critical_path_past_due_amber:

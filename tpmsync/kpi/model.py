@@ -568,7 +568,7 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class ProjectKpis:
-    """Every KPI of one project on one day.  `to_json()` is the design.md contract object.
+    """Every KPI of one project on one day.  `to_json()` is the JSON contract object (docs/kpis.md).
 
     `reasons` explain a non-green health; `notes` say why a KPI is null (no estimates, too little
     history) so a report can tell the reader instead of showing a blank.

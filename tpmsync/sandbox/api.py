@@ -290,6 +290,30 @@ def get_dependents(req: ApiRequest) -> ApiResponse:
     return _task_relation(req, req.ws.get_task(_gid(req)).dependent_gids)
 
 
+@route("GET", "/tasks/{gid}/stories")
+def get_task_stories(req: ApiRequest) -> ApiResponse:
+    """The task's stories, oldest first, compact unless ``opt_fields`` asks for more."""
+    index = req.ws.story_index(_gid(req))
+    return paginate(req, index, lambda number: req.ws.stories.get(str(number)))
+
+
+@route("GET", "/stories/{gid}")
+def get_story(req: ApiRequest) -> ApiResponse:
+    return data(req.ws, _find(req.ws.stories, _gid(req), "story"), req)
+
+
+@route("POST", "/sections/{gid}/addTask")
+def add_task_for_section(req: ApiRequest) -> ApiResponse:
+    """Move a task to this section of its project (``insert_before`` / ``insert_after`` are
+    accepted and ignored: the sandbox keeps no order within a section)."""
+    section = req.ws.get_section(_gid(req))
+    task = _body_data(req).get("task")
+    if not isinstance(task, str) or not task:
+        raise ApiError(400, "task: Missing input")
+    req.ws.move_to_section(_numeric("task", task), section.gid)
+    return ApiResponse(200, {"data": {}})
+
+
 @route("GET", "/custom_fields/{gid}")
 def get_custom_field(req: ApiRequest) -> ApiResponse:
     return data(req.ws, _find(req.ws.custom_fields, _gid(req), "custom_field"), req)
@@ -335,6 +359,8 @@ def get_status_update(req: ApiRequest) -> ApiResponse:
 
 @route("POST", "/status_updates")
 def create_status_update(req: ApiRequest) -> ApiResponse:
+    """Create a status update; like the reference's ``StatusUpdateRequest``, ``text``,
+    ``status_type`` and ``parent`` are required, ``title`` and ``html_text`` optional."""
     body = _body_data(req)
     fields: dict[str, Any] = {}
     for name in ("title", "text", "html_text"):
@@ -342,6 +368,8 @@ def create_status_update(req: ApiRequest) -> ApiResponse:
         if value is not None and not isinstance(value, str):
             raise ApiError(400, f"{name}: Not a string")
         fields[name] = value
+    if not fields["text"]:
+        raise ApiError(400, "text: Missing input")
     parent = body.get("parent")
     if not isinstance(parent, str) or not parent:
         raise ApiError(400, "parent: Missing input")

@@ -32,6 +32,8 @@ class Faults:
     ``latency_ms`` delays every request; ``error_rate`` answers that fraction with 429 or 500
     (half each); ``retry_after`` is the Retry-After header of 429s (default 0 for fast tests);
     `fail_next` and `garbage_next` queue faults for the next requests, before ``error_rate``.
+    `garbage_after_next` is the ambiguous one: the next requests to one route are *carried out*
+    and then answered with a 200 whose body is not JSON (a status update created, its answer lost).
     """
 
     def __init__(self, *, seed: int = 0) -> None:
@@ -41,6 +43,7 @@ class Faults:
         self._error_rate = 0.0
         self._retry_after = 0
         self._queued: deque[int | None] = deque()  # status, or None for garbage
+        self._garbage_after: Counter[str] = Counter()  # "METHOD /route/{template}" → requests left
 
     @property
     def latency_ms(self) -> float:
@@ -92,16 +95,37 @@ class Faults:
         with self._lock:
             self._queued.extend([None] * n)
 
+    def garbage_after_next(self, route: str, n: int = 1) -> None:
+        """The next ``n`` requests to ``route`` (``"POST /status_updates"``, as the stats name
+        routes) are carried out, then answered with a 200 whose body is not JSON."""
+        method, _, template = route.partition(" ")
+        if not method.isupper() or not template.startswith("/"):
+            raise ValueError(f"route must look like 'POST /status_updates', got {route!r}")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self._lock:
+            self._garbage_after[route] += n
+
+    def take_garbage_after(self, method: str, template: str) -> bool:
+        """Whether this request's answer, once carried out, is to be replaced by garbage."""
+        route = f"{method} {template}"
+        with self._lock:
+            if self._garbage_after[route] <= 0:
+                return False
+            self._garbage_after[route] -= 1
+            return True
+
     def clear(self) -> None:
         """No latency, no errors, nothing queued."""
         with self._lock:
             self._latency_ms = self._error_rate = 0.0
             self._retry_after = 0
             self._queued.clear()
+            self._garbage_after.clear()
 
     def configure(self, settings: dict[str, Any]) -> None:
         """Apply admin JSON: latency_ms, error_rate, retry_after, seed, clear (bool),
-        fail_next (n or {"n", "status"}), garbage_next (n)."""
+        fail_next (n or {"n", "status"}), garbage_next (n), garbage_after ({"route", "n"})."""
         if settings.get("clear"):
             self.clear()
         if "seed" in settings:
@@ -119,11 +143,17 @@ class Faults:
             self.fail_next(int(fail))
         if "garbage_next" in settings:
             self.garbage_next(int(settings["garbage_next"]))
+        after = settings.get("garbage_after")
+        if after is not None:
+            if not isinstance(after, dict):
+                raise ValueError('garbage_after must be {"route": "POST /status_updates", "n": 1}')
+            self.garbage_after_next(str(after.get("route", "")), int(after.get("n", 1)))
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"latency_ms": self._latency_ms, "error_rate": self._error_rate,
-                    "retry_after": self._retry_after, "queued": list(self._queued)}
+                    "retry_after": self._retry_after, "queued": list(self._queued),
+                    "garbage_after": {r: n for r, n in sorted(self._garbage_after.items()) if n > 0}}
 
     def decide(self) -> FaultDecision:
         """Consume the fault, if any, for one incoming API request."""

@@ -21,11 +21,12 @@ MAX_EVENTS_PER_PAGE = 100
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
-    """The ``resource`` / ``parent`` of an event: a named Asana resource at the time of the event."""
+    """The ``resource`` / ``parent`` of an event: a named Asana resource at the time of the event
+    (a story has no name)."""
 
     gid: str
     resource_type: str
-    name: str
+    name: str | None
     resource_subtype: str | None = None
 
 

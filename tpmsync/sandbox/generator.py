@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from tpmsync.sandbox.history import add_history, add_overload
 from tpmsync.sandbox.model import CustomField, CustomValue, Membership, Project, Task
 from tpmsync.sandbox.workspace import Workspace
 
@@ -36,6 +37,7 @@ MILESTONES = ("Beta release", "Launch", "Design sign-off", "Code freeze")
 ESTIMATES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 COLORS = ("light-green", "light-blue", "light-orange", "light-purple", "dark-teal", "dark-pink")
 RATE = 100.0  # currency per hour for generated cost budgets
+HISTORY_MAX_TASKS = 20_000  # generated workspaces up to this size get a story history by default
 
 
 @dataclass(slots=True)
@@ -123,6 +125,7 @@ def generate_workspace(
     teams: int = 2,
     with_dependencies: bool = True,
     now: Callable[[], datetime] | None = None,
+    history: bool | None = None,
 ) -> Workspace:
     """Build a sample workspace: ``teams`` teams, users, a portfolio holding about two thirds of
     the projects, custom fields ("Estimated hours" and "Actual hours" (numbers), "Priority"
@@ -133,6 +136,13 @@ def generate_workspace(
     milestones, ``actual_time_minutes`` on a few tasks, and a time or cost budget on every second
     project.  With ``with_dependencies``: dependencies within projects, a few across projects and
     two on tasks that belong to no project.  No events are recorded.
+
+    With ``history`` (`tpmsync.sandbox.history`; by default for workspaces of up to
+    `HISTORY_MAX_TASKS` member tasks, since it about doubles the generation time): one person is
+    overloaded across projects and owns critical-path work, and every task has the stories of how
+    it moved across its project's board ("Backlog", "In progress", "Review", "Done") and was
+    completed.  Both use their own random generators: the tasks' fields and all gids are the same
+    with or without them, except that assignees of some open tasks change.
 
     ``today`` (default: the clock's date) anchors all dates; ``now`` is the workspace clock.
     """
@@ -160,6 +170,9 @@ def generate_workspace(
         portfolio_size = max(1, math.ceil(projects * 2 / 3))
         ws.new_portfolio("Engineering portfolio", owner_gid=ws.me_gid, created_at=midnight - timedelta(days=120),
                          project_gids=list(ws.projects)[:portfolio_size])
+    if history or (history is None and projects * tasks_per_project <= HISTORY_MAX_TASKS):
+        add_overload(ws, seed=seed, today=ws.today, estimate_field=gen.fields.estimated.gid)
+        add_history(ws, seed=seed, today=ws.today)
     return ws
 
 

@@ -188,6 +188,31 @@ class Task:
         return tuple(m.project_gid for m in self.memberships)
 
 
+STORY_SUBTYPES = (
+    "section_changed", "marked_complete", "marked_incomplete", "added_to_project", "removed_from_project",
+    "assigned", "unassigned",
+)
+"""Story ``resource_subtype`` values the sandbox records (all system stories)."""
+
+
+@dataclass(slots=True, eq=False)
+class Story:
+    """A system story on a task (``GET /tasks/{gid}/stories``).  ``new_section_gid`` /
+    ``old_section_gid`` are set on ``section_changed``, ``project_gid`` on ``added_to_project`` /
+    ``removed_from_project``, ``assignee_gid`` on ``assigned``.  Its ``text`` is written when it is
+    rendered (`Workspace.story_text`), from the names of that moment."""
+
+    gid: str
+    task_gid: str
+    created_at: datetime
+    resource_subtype: str
+    created_by_gid: str | None = None
+    new_section_gid: str | None = None
+    old_section_gid: str | None = None
+    project_gid: str | None = None
+    assignee_gid: str | None = None
+
+
 @dataclass(slots=True, eq=False)
 class BudgetPart:
     """One of a budget's ``estimate`` / ``actual`` / ``total`` value objects."""

@@ -28,6 +28,7 @@ from tpmsync.sandbox.model import (
     Project,
     Section,
     StatusUpdate,
+    Story,
     Task,
     Team,
     User,
@@ -42,6 +43,9 @@ FieldTree = dict[str, "FieldTree"]
 Getter = Callable[[Workspace, Any], Any]
 PERMALINK = "https://app.asana.com/0/{}/{}"
 _PLAIN = frozenset({str, int, float, bool, dict, type(None)})
+ABSENT: Any = object()
+"""What a getter returns for a *conditional* field that does not apply to this record (a story's
+``new_section`` on a ``marked_complete`` story): the key is left out, as Asana does."""
 
 
 def parse_opt_fields(raw: str | None) -> FieldTree | None:
@@ -76,13 +80,15 @@ class _Spec:
     full: tuple[str, ...]
     getters: Mapping[str, Getter]
     compact_for: Callable[[Any], tuple[str, ...]] | None = None
+    full_for: Callable[[Any], tuple[str, ...]] | None = None
 
 
 def render(ws: Workspace, obj: object, fields: FieldTree | None, *, full: bool = False) -> dict[str, Any]:
     """One record as Asana JSON: selected by ``fields``, else compact (or ``full``)."""
     spec = _SPECS[type(obj)]
     if fields is None:
-        return _select(ws, obj, spec, dict.fromkeys(spec.full if full else _compact(spec, obj)))
+        names = (spec.full_for(obj) if spec.full_for is not None else spec.full) if full else _compact(spec, obj)
+        return _select(ws, obj, spec, dict.fromkeys(names))
     return _select(ws, obj, spec, fields)
 
 
@@ -104,6 +110,8 @@ def _select(ws: Workspace, obj: Any, spec: _Spec, tree: Mapping[str, FieldTree |
         getter = getters.get(name)
         if getter is not None:
             value = getter(ws, obj)
+            if value is ABSENT:
+                continue
             out[name] = value if type(value) in _PLAIN else _value(ws, value, sub)
     return out
 
@@ -139,7 +147,9 @@ def render_event(ws: Workspace, event: Event) -> dict[str, Any]:
 
 
 def _ref(ref: ResourceRef) -> dict[str, Any]:
-    out = {"gid": ref.gid, "resource_type": ref.resource_type, "name": ref.name}
+    out = {"gid": ref.gid, "resource_type": ref.resource_type}
+    if ref.name is not None:
+        out["name"] = ref.name
     if ref.resource_subtype is not None:
         out["resource_subtype"] = ref.resource_subtype
     return out
@@ -425,6 +435,40 @@ _STATUS_GETTERS: dict[str, Getter] = {
     "reaction_summary": lambda ws, s: [],
 }
 
+def _story_only(subtypes: tuple[str, ...], value: Callable[[Workspace, Story], Any]) -> Getter:
+    """A conditional story field: ``value`` on stories of these subtypes, else left out."""
+    return lambda ws, s: value(ws, s) if s.resource_subtype in subtypes else ABSENT
+
+
+_SECTION_STORY = ("section_changed",)
+_PROJECT_STORY = ("added_to_project", "removed_from_project")
+_STORY_GETTERS: dict[str, Getter] = {
+    "created_at": lambda ws, s: _ts(s.created_at),
+    "created_by": lambda ws, s: _user(ws, s.created_by_gid),
+    "resource_subtype": lambda ws, s: s.resource_subtype,
+    "text": lambda ws, s: ws.story_text(s),
+    "html_text": lambda ws, s: _html(ws.story_text(s)),
+    "type": lambda ws, s: "comment" if s.resource_subtype == "comment_added" else "system",
+    "is_pinned": lambda ws, s: False,
+    "is_editable": lambda ws, s: False,
+    "is_edited": lambda ws, s: False,
+    "hearted": lambda ws, s: False,
+    "hearts": lambda ws, s: [],
+    "num_hearts": lambda ws, s: 0,
+    "liked": lambda ws, s: False,
+    "likes": lambda ws, s: [],
+    "num_likes": lambda ws, s: 0,
+    "target": lambda ws, s: ws.tasks.get(s.task_gid),
+    "new_section": _story_only(_SECTION_STORY, lambda ws, s: ws.sections.get(s.new_section_gid or "")),
+    "old_section": _story_only(_SECTION_STORY, lambda ws, s: ws.sections.get(s.old_section_gid or "")
+                               if s.old_section_gid else ABSENT),
+    "project": _story_only(_PROJECT_STORY, lambda ws, s: ws.projects.get(s.project_gid or "")),
+    "assignee": _story_only(("assigned",), lambda ws, s: _user(ws, s.assignee_gid)),
+}
+_STORY_FULL = ("created_at", "created_by", "resource_subtype", "text", "type", "is_editable", "is_edited",
+               "hearted", "hearts", "num_hearts", "liked", "likes", "num_likes", "target", "new_section",
+               "old_section", "project", "assignee")
+
 _SPECS: dict[type, _Spec] = {
     User: _Spec("user", ("name",), ("name", "email", "photo", "workspaces"), {
         "name": lambda ws, u: u.name,
@@ -478,4 +522,5 @@ _SPECS: dict[type, _Spec] = {
     Budget: _Spec("budget", ("budget_type",), ("budget_type", "estimate", "actual", "total", "parent"),
                   _BUDGET_GETTERS),
     StatusUpdate: _Spec("status_update", ("title", "resource_subtype"), tuple(_STATUS_GETTERS), _STATUS_GETTERS),
+    Story: _Spec("story", ("created_at", "created_by", "resource_subtype", "text"), _STORY_FULL, _STORY_GETTERS),
 }

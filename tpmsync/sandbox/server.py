@@ -13,8 +13,11 @@ counted in `SandboxServer.stats` and subject to `SandboxServer.faults`.  Admin e
     POST /_sandbox/reset_stats
     GET  /_sandbox/faults         current fault settings
     POST /_sandbox/faults         {"latency_ms", "error_rate", "retry_after", "seed", "clear",
-                                   "fail_next": n | {"n", "status"}, "garbage_next": n}
+                                   "fail_next": n | {"n", "status"}, "garbage_next": n,
+                                   "garbage_after": {"route": "POST /status_updates", "n": n}}
     POST /_sandbox/mutate         {"op": "complete_task", "args": {"gid": "..."}} → {"data": ...}
+                                  ({"op": "move_to_section", "args": {"gid", "section_gid"}} moves
+                                  a task on its project's board)
     GET  /_sandbox/workspace      gids and names of the workspace, users, teams, projects, fields
 """
 
@@ -234,7 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, query: dict[str, str], raw_body: bytes) -> None:
         sandbox = self.sandbox
-        sandbox.stats.record(self.command, route_template(self.command, path), path, query)
+        template = route_template(self.command, path)
+        sandbox.stats.record(self.command, template, path, query)
         fault = sandbox.faults.decide()
         if fault.latency_s:
             time.sleep(fault.latency_s)
@@ -260,6 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = ApiResponse(500, error_body(500, "Server Error"))
+        if response.status < 400 and sandbox.faults.take_garbage_after(self.command, template):
+            self._send(200, GARBAGE_BODY, "text/html; charset=UTF-8")
+            return
         self._send_json(response.status, response.body, response.headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:

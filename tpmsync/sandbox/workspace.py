@@ -36,6 +36,7 @@ from tpmsync.sandbox.model import (
     Project,
     Section,
     StatusUpdate,
+    Story,
     Task,
     Team,
     User,
@@ -44,6 +45,8 @@ from tpmsync.sandbox.model import (
 __all__ = ["InvalidRequest", "NotFoundError", "Workspace"]
 
 FIRST_GID = 1_200_000_000_000_001
+FIRST_STORY_GID = 1_300_000_000_000_001
+"""Stories count from their own range, so a history of stories leaves every other gid as it was."""
 TASK_SUBTYPES = ("default_task", "milestone", "approval")
 TASK_FIELDS = frozenset(
     {"name", "notes", "due_on", "due_at", "start_on", "start_at", "assignee", "resource_subtype",
@@ -106,8 +109,9 @@ class Workspace:
 
     ``users``, ``teams``, ``projects``, ``sections``, ``portfolios``, ``custom_fields``,
     ``custom_field_settings``, ``tasks`` (live tasks only — deleted ones leave), ``budgets``,
-    ``status_updates``; ``deleted_task_gids`` remembers what was deleted; ``asana_workspace`` is
-    the one Asana workspace; ``me`` the user the API token belongs to; ``events`` the event log.
+    ``status_updates``, ``stories``; ``deleted_task_gids`` remembers what was deleted;
+    ``asana_workspace`` is the one Asana workspace; ``me`` the user the API token belongs to;
+    ``events`` the event log.
 
     ``now`` is the clock for every timestamp a mutation writes; ``today`` is the date the
     generator spreads dates around (default: the clock's date).
@@ -136,9 +140,12 @@ class Workspace:
         self.tasks: dict[str, Task] = {}
         self.budgets: dict[str, Budget] = {}
         self.status_updates: dict[str, StatusUpdate] = {}
+        self.stories: dict[str, Story] = {}
         self.deleted_task_gids: set[str] = set()
         self.events = EventLog()
         self._members: dict[str, list[int]] = {}
+        self._task_stories: dict[str, list[int]] = {}
+        self._next_story_gid = FIRST_STORY_GID
 
     # ------------------------------------------------------------------ building (no events)
 
@@ -275,6 +282,31 @@ class Workspace:
             task.memberships = (*task.memberships, Membership(project_gid, section_gid))
             bisect.insort(self._members[project_gid], int(task_gid))
 
+    def insert_story(
+        self,
+        task_gid: str,
+        resource_subtype: str,
+        created_at: datetime,
+        *,
+        created_by_gid: str | None = None,
+        new_section_gid: str | None = None,
+        old_section_gid: str | None = None,
+        project_gid: str | None = None,
+        assignee_gid: str | None = None,
+    ) -> Story:
+        """Record a system story on a task, without events or timestamps.  A task's stories are
+        kept in the order they are inserted, which must be the order of ``created_at``."""
+        with self.lock:
+            if task_gid not in self.tasks:
+                raise NotFoundError(f"task: Unknown object: {task_gid}")
+            number = self._next_story_gid
+            self._next_story_gid += 1
+            story = Story(str(number), task_gid, created_at, resource_subtype, created_by_gid,
+                          new_section_gid, old_section_gid, project_gid, assignee_gid)
+            self.stories[story.gid] = story
+            self._task_stories.setdefault(task_gid, []).append(number)
+            return story
+
     # ------------------------------------------------------------------ accessors
 
     @property
@@ -362,6 +394,16 @@ class Workspace:
         with self.lock:
             return self.get_task(task_gid).custom_values.get(self.get_custom_field(field).gid)
 
+    def stories_for(self, task_gid: str) -> list[Story]:
+        """The task's stories, oldest first."""
+        with self.lock:
+            return [self.stories[str(n)] for n in self.story_index(task_gid)]
+
+    def story_index(self, task_gid: str) -> list[int]:
+        """The task's story gids as sorted ints (the live index — read it under ``lock``)."""
+        self.get_task(task_gid)
+        return self._task_stories.get(task_gid, [])
+
     def budgets_for(self, parent_gid: str) -> list[Budget]:
         with self.lock:
             return [b for b in self.budgets.values() if b.parent_gid == parent_gid]
@@ -417,12 +459,18 @@ class Workspace:
         """Change task fields (see `add_task`); one ``changed`` event per field that changed."""
         with self.lock:
             task = self.get_task(gid)
+            was_completed, was_assignee = task.completed, task.assignee_gid
             changes = self._apply_task_fields(task, fields)
             if changes:
-                task.modified_at = self.now()
+                task.modified_at = now = self.now()
                 streams = self._task_streams(task)
                 for change in changes:
                     self._emit("changed", self._task_ref(task), None, change, streams)
+                if task.completed != was_completed:
+                    self._system_story(task, "marked_complete" if task.completed else "marked_incomplete", now)
+                if task.assignee_gid != was_assignee:
+                    self._system_story(task, "assigned" if task.assignee_gid else "unassigned", now,
+                                       assignee_gid=task.assignee_gid)
             return task
 
     def complete_task(self, gid: str, completed: bool = True) -> Task:
@@ -447,6 +495,8 @@ class Workspace:
             for doomed_gid in doomed:
                 victim = self.tasks.pop(doomed_gid)
                 self.deleted_task_gids.add(doomed_gid)
+                for story_number in self._task_stories.pop(doomed_gid, []):
+                    del self.stories[str(story_number)]
                 for membership in victim.memberships:
                     self._members[membership.project_gid].remove(int(doomed_gid))
                 for other_gid in (*victim.dependency_gids, *victim.dependent_gids):
@@ -463,20 +513,56 @@ class Workspace:
             project = self.get_project(project_gid)
             section = self._section_in(project, section_gid)
             if project_gid in task.project_gids:
-                if section_gid is not None:
-                    task.memberships = tuple(
-                        Membership(project_gid, section) if m.project_gid == project_gid else m
-                        for m in task.memberships
-                    )
-                    task.modified_at = self.now()
-                    self._emit("changed", self._task_ref(task), None,
-                               {"field": "memberships", "action": "changed"}, self._task_streams(task))
+                if section is not None and section_gid is not None:
+                    self.move_to_section(gid, section)
                 return task
             task.memberships = (*task.memberships, Membership(project_gid, section))
             bisect.insort(self._members[project_gid], int(gid))
-            task.modified_at = self.now()
+            task.modified_at = now = self.now()
             self._emit("added", self._task_ref(task), self._project_ref(project), None,
                        self._task_streams(task))
+            self._system_story(task, "added_to_project", now, project_gid=project_gid)
+            return task
+
+    def move_to_section(self, gid: str, section_gid: str) -> Task:
+        """Move a task to another section of one of its projects (what Asana's
+        ``POST /sections/{section_gid}/addTask`` does); a no-op when it is already there.
+
+        Records a ``section_changed`` story (``old_section`` → ``new_section``) at the clock's
+        time, and emits on the streams that see the task: ``removed`` with the old section as
+        parent, ``added`` with the new section as parent (both only on the task's and that
+        project's streams, since the sections belong to that project), then ``added`` for the
+        new story with the task as parent (on every stream of the task, as other story events).
+
+        ``modified_at`` does not change.  The reference disagrees with itself here: the task's
+        ``modified_at`` lists "moving to a new container (project, portfolio, etc)" under what
+        does *not* change it but "story is created on a task" under what does, and
+        ``modified_since`` counts changed associations.  The sandbox takes the stricter reading
+        (as Asana is observed to behave for section moves), so a client that relies on
+        ``modified_since`` misses section moves and must follow the events stream.
+        """
+        with self.lock:
+            task = self.get_task(gid)
+            section = self.get_section(section_gid)
+            project_gid = section.project_gid
+            current = next((m for m in task.memberships if m.project_gid == project_gid), None)
+            if current is None:
+                raise InvalidRequest(f"task {gid} is not in project {project_gid}, the project of section "
+                                     f"{section_gid}")
+            if current.section_gid == section_gid:
+                return task
+            task.memberships = tuple(Membership(project_gid, section_gid) if m is current else m
+                                     for m in task.memberships)
+            now = self.now()
+            streams = frozenset({gid, project_gid})
+            if current.section_gid is not None:
+                old = self.sections[current.section_gid]
+                self._emit("removed", self._task_ref(task), self._section_ref(old), None, streams)
+            self._emit("added", self._task_ref(task), self._section_ref(section), None, streams)
+            story = self.insert_story(gid, "section_changed", now, created_by_gid=self.me_gid or None,
+                                      new_section_gid=section_gid, old_section_gid=current.section_gid)
+            self._emit("added", ResourceRef(story.gid, "story", None, story.resource_subtype),
+                       self._task_ref(task), None, self._task_streams(task))
             return task
 
     def remove_from_project(self, gid: str, project_gid: str) -> Task:
@@ -490,8 +576,9 @@ class Workspace:
             streams = self._task_streams(task)
             task.memberships = tuple(m for m in task.memberships if m.project_gid != project_gid)
             self._members[project_gid].remove(int(gid))
-            task.modified_at = self.now()
+            task.modified_at = now = self.now()
             self._emit("removed", self._task_ref(task), self._project_ref(project), None, streams)
+            self._system_story(task, "removed_from_project", now, project_gid=project_gid)
             return task
 
     def move_task(self, gid: str, from_project: str, to_project: str, section_gid: str | None = None) -> Task:
@@ -729,6 +816,37 @@ class Workspace:
             streams.update(current.project_gids)
             current = self.tasks.get(current.parent_gid) if current.parent_gid else None
         return frozenset(streams)
+
+    def _system_story(self, task: Task, subtype: str, at: datetime, **refs: str | None) -> None:
+        """Record the story a mutation leaves on a task.  Asana also announces every new story
+        with an ``added`` event (resource: the story, parent: the task); the sandbox sends that
+        event only for section moves (`move_to_section`), so the streams of its older mutations
+        stay as they were."""
+        self.insert_story(task.gid, subtype, at, created_by_gid=self.me_gid or None, **refs)
+
+    def story_text(self, story: Story) -> str:
+        """The human-readable text Asana writes for a system story (without the creator's name)."""
+        subtype = story.resource_subtype
+        if subtype == "section_changed":
+            new = self.sections.get(story.new_section_gid or "")
+            old = self.sections.get(story.old_section_gid or "")
+            project = self.projects.get(new.project_gid) if new is not None else None
+            where = f" in {project.name}" if project is not None else ""
+            if old is None:
+                return f'moved this task to "{new.name if new else ""}"{where}'
+            return f'moved this task from "{old.name}" to "{new.name if new else ""}"{where}'
+        if subtype in ("added_to_project", "removed_from_project"):
+            project = self.projects.get(story.project_gid or "")
+            name = project.name if project is not None else ""
+            return f"added to {name}" if subtype == "added_to_project" else f"removed from {name}"
+        if subtype == "assigned":
+            user = self.users.get(story.assignee_gid or "")
+            return f"assigned to {user.name if user else 'someone'}"
+        return {"marked_complete": "marked this task complete", "marked_incomplete": "marked incomplete",
+                "unassigned": "unassigned"}.get(subtype, subtype.replace("_", " "))
+
+    def _section_ref(self, section: Section) -> ResourceRef:
+        return ResourceRef(section.gid, "section", section.name)
 
     def _task_ref(self, task: Task) -> ResourceRef:
         return ResourceRef(task.gid, "task", task.name, task.resource_subtype)
