@@ -1,0 +1,672 @@
+"""Flow metrics: how work moves through a project's board (design.md "Flow metrics").
+
+Pure: typed inputs in, typed results out, no I/O.  A task's history is a list of `FlowEvent`s
+(Asana stories: `section_changed`, `marked_complete`, `marked_incomplete`) with naive-UTC
+timestamps, as the store keeps them; every date is taken in `FlowSettings.timezone`.
+
+- started_on (per project): the date of the earliest `section_changed` event that moved the task
+  into a started section of THAT project; for a task in a started section on as_of with no such
+  event, its created date.
+- lead time = completed_on − created_on + 1; cycle time = completed_on − started_on + 1 (only
+  where started_on ≤ completed_on); both over the tasks completed on as_of − window_days + 1 …
+  as_of.  p50/p85/p95 are nearest-rank; fewer than `MIN_VALUES` values give None and a reason.
+- wip: open tasks in a started section of the project on as_of; age = as_of − started_on + 1;
+  aging: WIP tasks older than the cycle-time p85 (None when that p85 is None).
+
+`compute_flow` gives the KPIs of one day; `daily_flow` gives, for every day of a window, the
+count per section and completed (cumulative flow) and the completions of the day (throughput).
+Choices are written down in docs/kpis.md, "Flow".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+JsonObject = dict[str, Any]
+
+DEFAULT_STARTED_SECTIONS = ("In progress", "Doing", "In review", "Review", "QA", "Testing")
+DEFAULT_WINDOW_DAYS = 42
+MIN_VALUES = 5
+"""Fewer lead or cycle times than this give no percentiles (None and a reason)."""
+
+_UTC = ZoneInfo("UTC")
+
+
+class StoryKind(StrEnum):
+    SECTION_CHANGED = "section_changed"
+    MARKED_COMPLETE = "marked_complete"
+    MARKED_INCOMPLETE = "marked_incomplete"
+
+
+class FlowEvent(NamedTuple):
+    """One story of a task.  `at` is naive UTC.
+
+    For `section_changed`: `project_gid` is the project the sections belong to (None when the
+    store could not tell), `section_gid`/`section_name` the section moved into and
+    `old_section_gid`/`old_section_name` the one moved out of.  Completion stories carry only
+    `kind` and `at`.
+    """
+
+    at: datetime
+    kind: StoryKind
+    project_gid: str | None = None
+    section_gid: str | None = None
+    section_name: str | None = None
+    old_section_gid: str | None = None
+    old_section_name: str | None = None
+
+
+class SectionRef(NamedTuple):
+    gid: str
+    name: str
+
+
+class Membership(NamedTuple):
+    """The section a task is in within one project now (section None: not in any section)."""
+
+    project_gid: str
+    section_gid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTask:
+    """One task of a project's set as flow sees it.  Timestamps are naive UTC.
+
+    `memberships` are the task's project memberships now (a subtask has none); `events` its
+    stories in any order.
+    """
+
+    gid: str
+    name: str
+    created_at: datetime
+    completed: bool = False
+    completed_at: datetime | None = None
+    memberships: Sequence[Membership] = ()
+    events: Sequence[FlowEvent] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowProject:
+    """A project's sections (board order) and its task set (members plus subtasks, not deleted)."""
+
+    gid: str
+    name: str
+    sections: Sequence[SectionRef]
+    tasks: Sequence[FlowTask]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSettings:
+    """`[flow]`: started section names (case-insensitive), per-project overrides keyed by project
+    gid or exact name, the window, and the time zone dates are taken in (`[kpi] timezone`)."""
+
+    started_sections: Sequence[str] = DEFAULT_STARTED_SECTIONS
+    project_started_sections: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    window_days: int = DEFAULT_WINDOW_DAYS
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.window_days < 1:
+            raise ValueError(f"flow.window_days must be at least 1, got {self.window_days}")
+        ZoneInfo(self.timezone)  # raises for an unknown zone
+
+    def started_names(self, project_gid: str, project_name: str) -> frozenset[str]:
+        """The casefolded started section names for a project (its override, else the default)."""
+        names = self.project_started_sections.get(project_gid)
+        if names is None:
+            names = self.project_started_sections.get(project_name, self.started_sections)
+        return frozenset(name.strip().casefold() for name in names)
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Nearest-rank p50/p85/p95 of `n` values in days; all None (and `reason`) when n < 5."""
+
+    p50: int | None
+    p85: int | None
+    p95: int | None
+    n: int
+    reason: str | None = None
+
+    def to_json(self) -> JsonObject:
+        return {"p50": self.p50, "p85": self.p85, "p95": self.p95, "n": self.n, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Percentiles:
+        return cls(p50=data["p50"], p85=data["p85"], p95=data["p95"], n=data["n"], reason=data.get("reason"))
+
+
+class WipItem(NamedTuple):
+    """An open task in a started section on as_of, `age_days` = as_of − started_on + 1."""
+
+    gid: str
+    name: str
+    section: str
+    started_on: date
+    age_days: int
+
+    def to_json(self) -> JsonObject:
+        return {
+            "gid": self.gid,
+            "name": self.name,
+            "section": self.section,
+            "started_on": self.started_on.isoformat(),
+            "age_days": self.age_days,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WipItem:
+        return cls(data["gid"], data["name"], data["section"], date.fromisoformat(data["started_on"]), data["age_days"])
+
+
+class CompletedItem(NamedTuple):
+    """A task completed in the window, with its lead time and cycle time (None: never started)."""
+
+    gid: str
+    name: str
+    completed_on: date
+    lead_days: int
+    cycle_days: int | None
+
+    def to_json(self) -> JsonObject:
+        return {
+            "gid": self.gid,
+            "name": self.name,
+            "completed_on": self.completed_on.isoformat(),
+            "lead_days": self.lead_days,
+            "cycle_days": self.cycle_days,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CompletedItem:
+        return cls(
+            data["gid"], data["name"], date.fromisoformat(data["completed_on"]), data["lead_days"], data["cycle_days"]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FlowKpis:
+    """Flow of one project on `as_of`.  `to_json()` is the design.md `flow` object plus extra keys.
+
+    `aging_tasks` are the aging WIP tasks, oldest first; `wip_tasks` every WIP task, oldest
+    first (the aging chart); `completed` the tasks completed in the window, latest first (the
+    cycle-time scatterplot).
+    """
+
+    as_of: date
+    window_start: date
+    started_sections: tuple[str, ...]
+    wip: int
+    aging: int | None
+    lead_time: Percentiles
+    cycle_time: Percentiles
+    aging_tasks: tuple[WipItem, ...]
+    wip_tasks: tuple[WipItem, ...]
+    completed: tuple[CompletedItem, ...]
+
+    def to_json(self, max_items: int | None = None) -> JsonObject:
+        """`max_items` caps the lists (not the counts); None keeps them whole."""
+
+        def cap(items: Sequence[Any]) -> list[JsonObject]:
+            return [item.to_json() for item in (items if max_items is None else items[:max_items])]
+
+        return {
+            "wip": self.wip,
+            "aging": self.aging,
+            "lead_time": self.lead_time.to_json(),
+            "cycle_time": self.cycle_time.to_json(),
+            "aging_tasks": cap(self.aging_tasks),
+            "as_of": self.as_of.isoformat(),
+            "window": {"start": self.window_start.isoformat(), "end": self.as_of.isoformat()},
+            "started_sections": list(self.started_sections),
+            "wip_tasks": cap(self.wip_tasks),
+            "completed_tasks": cap(self.completed),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FlowKpis:
+        return cls(
+            as_of=date.fromisoformat(data["as_of"]),
+            window_start=date.fromisoformat(data["window"]["start"]),
+            started_sections=tuple(data["started_sections"]),
+            wip=data["wip"],
+            aging=data["aging"],
+            lead_time=Percentiles.from_json(data["lead_time"]),
+            cycle_time=Percentiles.from_json(data["cycle_time"]),
+            aging_tasks=tuple(WipItem.from_json(item) for item in data["aging_tasks"]),
+            wip_tasks=tuple(WipItem.from_json(item) for item in data["wip_tasks"]),
+            completed=tuple(CompletedItem.from_json(item) for item in data["completed_tasks"]),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+# --------------------------------------------------------------------------------------------
+
+
+class _Clock:
+    """Naive-UTC timestamps → dates in the configured zone, and the end of a day as naive UTC."""
+
+    __slots__ = ("zone",)
+
+    def __init__(self, zone: str) -> None:
+        self.zone = ZoneInfo(zone)
+
+    def day(self, value: datetime) -> date:
+        return value.replace(tzinfo=_UTC).astimezone(self.zone).date()
+
+    def end_of(self, day: date) -> datetime:
+        """The first instant after `day` in the zone, as naive UTC (events before it are on or before `day`)."""
+        local = datetime.combine(day + timedelta(days=1), time(), tzinfo=self.zone)
+        return local.astimezone(_UTC).replace(tzinfo=None)
+
+
+def nearest_rank(values: Sequence[int], percent: float) -> int:
+    """The nearest-rank percentile of sorted `values`: the value at rank ⌈percent/100 · n⌉."""
+    rank = max(1, math.ceil(percent / 100 * len(values)))
+    return values[rank - 1]
+
+
+def percentiles(values: Iterable[int], what: str) -> Percentiles:
+    ordered = sorted(values)
+    n = len(ordered)
+    if n < MIN_VALUES:
+        return Percentiles(
+            None, None, None, n, f"only {n} {what} value{'' if n == 1 else 's'} in the window; {MIN_VALUES} needed"
+        )
+    return Percentiles(nearest_rank(ordered, 50), nearest_rank(ordered, 85), nearest_rank(ordered, 95), n)
+
+
+# --------------------------------------------------------------------------------------------
+# One task in one project
+# --------------------------------------------------------------------------------------------
+
+
+def _started_gids(project: FlowProject, names: frozenset[str]) -> frozenset[str]:
+    return frozenset(s.gid for s in project.sections if s.name.strip().casefold() in names)
+
+
+class _Board:
+    """A project's sections and which of them are started."""
+
+    __slots__ = ("gid", "known", "names", "section_names", "started_gids")
+
+    def __init__(self, project: FlowProject, names: frozenset[str]) -> None:
+        self.gid = project.gid
+        self.names = names
+        self.started_gids = _started_gids(project, names)
+        self.known = frozenset(s.gid for s in project.sections)
+        self.section_names = {s.gid: s.name for s in project.sections}
+
+    def is_started(self, gid: str | None, name: str | None) -> bool:
+        """A section counts by its current name while it exists in the project, else by the name a story recorded."""
+        if gid is not None and gid in self.known:
+            return gid in self.started_gids
+        return name is not None and name.strip().casefold() in self.names
+
+    def label(self, gid: str | None, name: str | None) -> str:
+        return self.section_names.get(gid or "", name or "")
+
+
+class _Moves(NamedTuple):
+    """A task's section moves in one project, read against a cutoff (exclusive).
+
+    `first_start`: the earliest move into a started section before the cutoff; `section`: the
+    (gid, name) it was in at the cutoff; `initial`: the (gid, name) it was in before its first move.
+    """
+
+    first_start: datetime | None
+    section: tuple[str | None, str | None]
+    initial: tuple[str | None, str | None]
+
+
+def _current_section(task: FlowTask, project_gid: str) -> str | None:
+    for membership in task.memberships:
+        if membership.project_gid == project_gid:
+            return membership.section_gid
+    return None
+
+
+def _moves(task: FlowTask, board: _Board, cutoff: datetime) -> _Moves:
+    """One pass over the task's stories: see `_Moves`.
+
+    The section at the cutoff is the one the latest earlier move went into; without one, the one
+    the first later move left; without any move, the section the task is in now.
+    """
+    project_gid = board.gid
+    first_start: datetime | None = None
+    earliest: FlowEvent | None = None
+    latest: FlowEvent | None = None
+    first_after: FlowEvent | None = None
+    for event in task.events:
+        if event.kind is not StoryKind.SECTION_CHANGED or event.project_gid != project_gid:
+            continue
+        at = event.at
+        if at >= cutoff:
+            if first_after is None or at < first_after.at:
+                first_after = event
+            continue
+        if latest is None or at >= latest.at:
+            latest = event
+        if earliest is None or at < earliest.at:
+            earliest = event
+        if (first_start is None or at < first_start) and board.is_started(event.section_gid, event.section_name):
+            first_start = at
+    if latest is not None:
+        section = (latest.section_gid, latest.section_name)
+    elif first_after is not None:
+        section = (first_after.old_section_gid, first_after.old_section_name)
+    else:
+        section = (_current_section(task, project_gid), None)
+    initial = section if earliest is None else (earliest.old_section_gid, earliest.old_section_name)
+    return _Moves(first_start, section, initial)
+
+
+def _completed_on(task: FlowTask, clock: _Clock, cutoff: datetime) -> date | None:
+    """The completion date of the task as it stood at `cutoff`, or None when it was open then.
+
+    Completion stories before the cutoff decide when there are any (the latest wins: a
+    `marked_incomplete` reopens, a `marked_complete` completes on its date unless `completed_at`
+    is a later time before the cutoff); otherwise `completed_at` when it is before the cutoff.
+    """
+    latest: FlowEvent | None = None
+    for event in task.events:
+        if event.kind is StoryKind.SECTION_CHANGED or event.at >= cutoff:
+            continue
+        if latest is None or event.at >= latest.at:
+            latest = event
+    completed_at = task.completed_at
+    if latest is not None:
+        if latest.kind is StoryKind.MARKED_INCOMPLETE:
+            return None
+        if completed_at is not None and latest.at <= completed_at < cutoff:
+            return clock.day(completed_at)
+        return clock.day(latest.at)
+    if task.completed and completed_at is not None and completed_at < cutoff:
+        return clock.day(completed_at)
+    return None
+
+
+def _has_completion_events(task: FlowTask) -> bool:
+    return any(event.kind is not StoryKind.SECTION_CHANGED for event in task.events)
+
+
+def _started_on(task: FlowTask, board: _Board, moves: _Moves, clock: _Clock) -> date | None:
+    """design.md's started_on, with the created date also for a task created in a started section
+    that left it without a story into one (docs/kpis.md, "Flow")."""
+    if moves.first_start is not None:
+        return clock.day(moves.first_start)
+    if board.is_started(*moves.section) or board.is_started(*moves.initial):
+        return clock.day(task.created_at)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The KPIs of one day
+# --------------------------------------------------------------------------------------------
+
+
+def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | None = None) -> FlowKpis | None:
+    """Flow KPIs of a project on `as_of`, or None when none of its sections is a started section.
+
+    Tasks created after as_of are left out; events after as_of are not seen (a past day is
+    measured as it stood then).
+    """
+    settings = settings or FlowSettings()
+    names = settings.started_names(project.gid, project.name)
+    if not _started_gids(project, names):
+        return None
+    board = _Board(project, names)
+    clock = _Clock(settings.timezone)
+    cutoff = clock.end_of(as_of)
+    window_start = as_of - timedelta(days=settings.window_days - 1)
+
+    wip: list[WipItem] = []
+    done: list[CompletedItem] = []
+    for task in project.tasks:
+        if task.created_at >= cutoff:
+            continue
+        if task.events and _has_completion_events(task):
+            completed_on = _completed_on(task, clock, cutoff)
+        elif task.completed and task.completed_at is not None and task.completed_at < cutoff:
+            completed_on = clock.day(task.completed_at)
+        else:
+            completed_on = None
+        if completed_on is not None and completed_on < window_start:
+            continue
+        moves = _moves(task, board, cutoff)
+        started_on = _started_on(task, board, moves, clock)
+        if completed_on is None:
+            if started_on is not None and board.is_started(*moves.section):
+                age = (as_of - started_on).days + 1
+                wip.append(WipItem(task.gid, task.name, board.label(*moves.section), started_on, age))
+            continue
+        lead = (completed_on - clock.day(task.created_at)).days + 1
+        cycle = None if started_on is None or started_on > completed_on else (completed_on - started_on).days + 1
+        done.append(CompletedItem(task.gid, task.name, completed_on, lead, cycle))
+
+    lead_time = percentiles((item.lead_days for item in done), "lead time")
+    cycle_time = percentiles((item.cycle_days for item in done if item.cycle_days is not None), "cycle time")
+    wip.sort(key=lambda item: (-item.age_days, item.name.casefold(), item.gid))
+    done.sort(key=lambda item: (item.completed_on, item.name.casefold(), item.gid), reverse=True)
+    p85 = cycle_time.p85
+    aging_tasks = () if p85 is None else tuple(item for item in wip if item.age_days > p85)
+    return FlowKpis(
+        as_of=as_of,
+        window_start=window_start,
+        started_sections=tuple(s.name for s in project.sections if s.gid in board.started_gids),
+        wip=len(wip),
+        aging=None if p85 is None else len(aging_tasks),
+        lead_time=lead_time,
+        cycle_time=cycle_time,
+        aging_tasks=aging_tasks,
+        wip_tasks=tuple(wip),
+        completed=tuple(done),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Every day of a window: cumulative flow and throughput
+# --------------------------------------------------------------------------------------------
+
+_COMPLETED = -1
+_NO_SECTION = -2
+
+
+class FlowDay(NamedTuple):
+    """One day at its end: open tasks per section (in `FlowHistory.sections` order), open tasks in
+    no section of the project (subtasks), tasks completed so far, and tasks completed that day."""
+
+    day: date
+    sections: tuple[int, ...]
+    no_section: int
+    completed: int
+    throughput: int
+
+    def to_json(self) -> JsonObject:
+        return {
+            "day": self.day.isoformat(),
+            "sections": list(self.sections),
+            "no_section": self.no_section,
+            "completed": self.completed,
+            "throughput": self.throughput,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FlowDay:
+        return cls(
+            date.fromisoformat(data["day"]),
+            tuple(data["sections"]),
+            data["no_section"],
+            data["completed"],
+            data["throughput"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FlowHistory:
+    """The cumulative flow diagram and the throughput run chart of one project.
+
+    `sections` are the columns: the project's sections in board order, then sections that only
+    stories still name (deleted since); `started[i]` says whether column i is a started section.
+    """
+
+    sections: tuple[SectionRef, ...]
+    started: tuple[bool, ...]
+    days: tuple[FlowDay, ...]
+
+    def to_json(self) -> JsonObject:
+        return {
+            "sections": [
+                {"gid": ref.gid, "name": ref.name, "started": flag}
+                for ref, flag in zip(self.sections, self.started, strict=True)
+            ],
+            "days": [day.to_json() for day in self.days],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FlowHistory:
+        return cls(
+            sections=tuple(SectionRef(item["gid"], item["name"]) for item in data["sections"]),
+            started=tuple(bool(item["started"]) for item in data["sections"]),
+            days=tuple(FlowDay.from_json(item) for item in data["days"]),
+        )
+
+
+class _Columns:
+    """Column numbers of sections, by gid, adding sections only stories name."""
+
+    def __init__(self, project: FlowProject) -> None:
+        self.refs: list[SectionRef] = list(project.sections)
+        self.index = {s.gid: i for i, s in enumerate(self.refs)}
+
+    def of(self, gid: str | None, name: str | None) -> int:
+        if gid is None:
+            return _NO_SECTION
+        found = self.index.get(gid)
+        if found is None:
+            found = self.index[gid] = len(self.refs)
+            self.refs.append(SectionRef(gid, name or ""))
+        return found
+
+
+def _timeline(task: FlowTask, board: _Board, columns: _Columns, clock: _Clock) -> list[tuple[date, int]]:
+    """(day, column at the end of that day) from the task's created day on, one entry per change."""
+    project_gid = board.gid
+    changes: list[tuple[datetime, int, FlowEvent | None]] = []
+    completion_events = False
+    for event in task.events:
+        if event.kind is StoryKind.SECTION_CHANGED:
+            if event.project_gid == project_gid:
+                changes.append((event.at, 0, event))
+        else:
+            completion_events = True
+            changes.append((event.at, 1, event))
+    if not completion_events and task.completed and task.completed_at is not None:
+        changes.append((task.completed_at, 1, FlowEvent(task.completed_at, StoryKind.MARKED_COMPLETE)))
+    changes.sort(key=lambda change: (change[0], change[1]))
+
+    moves = [event for _, kind, event in changes if kind == 0 and event is not None]
+    if moves:
+        section = columns.of(moves[0].old_section_gid, moves[0].old_section_name)
+    else:
+        section = columns.of(_current_section(task, project_gid), None)
+    completions = [event for _, kind, event in changes if kind == 1 and event is not None]
+    completed = bool(completions) and completions[0].kind is StoryKind.MARKED_INCOMPLETE
+
+    created = clock.day(task.created_at)
+    timeline = [(created, _COMPLETED if completed else section)]
+    for at, _, change in changes:
+        assert change is not None
+        if change.kind is StoryKind.SECTION_CHANGED:
+            section = columns.of(change.section_gid, change.section_name)
+        else:
+            completed = change.kind is StoryKind.MARKED_COMPLETE
+        day = max(created, clock.day(at))
+        state = _COMPLETED if completed else section
+        if timeline[-1][0] == day:
+            timeline[-1] = (day, state)
+        else:
+            timeline.append((day, state))
+    return timeline
+
+
+def daily_flow(project: FlowProject, start: date, end: date, settings: FlowSettings | None = None) -> FlowHistory:
+    """Per day start … end (both included), the count per section and completed, and throughput.
+
+    A task counts from its created day on, in the state it had at the end of each day (its
+    stories replayed; without stories, its section now and its completion date).  Throughput
+    of a day: tasks that went from open to completed that day (a task reopened and completed
+    again counts again).
+    """
+    if end < start:
+        raise ValueError(f"daily_flow: end {end} is before start {start}")
+    settings = settings or FlowSettings()
+    board = _Board(project, settings.started_names(project.gid, project.name))
+    columns = _Columns(project)
+    clock = _Clock(settings.timezone)
+    length = (end - start).days + 1
+    # difference arrays: +1 on the day a task enters a column, −1 on the day it leaves
+    diffs: dict[int, list[int]] = {}
+    throughput = [0] * length
+
+    def add(column: int, first: int, last: int) -> None:
+        """The task is in `column` on days first … last − 1 (offsets from start)."""
+        first = max(first, 0)
+        last = min(last, length)
+        if first >= last:
+            return
+        row = diffs.get(column)
+        if row is None:
+            row = diffs[column] = [0] * (length + 1)
+        row[first] += 1
+        row[last] -= 1
+
+    for task in project.tasks:
+        timeline = _timeline(task, board, columns, clock)
+        previous = None
+        for i, (day, column) in enumerate(timeline):
+            offset = (day - start).days
+            following = (timeline[i + 1][0] - start).days if i + 1 < len(timeline) else length
+            add(column, offset, following)
+            if column == _COMPLETED and previous != _COMPLETED and 0 <= offset < length:
+                throughput[offset] += 1
+            previous = column
+
+    def running(column: int) -> list[int]:
+        row = diffs.get(column)
+        if row is None:
+            return [0] * length
+        out: list[int] = []
+        total = 0
+        for change in row[:length]:
+            total += change
+            out.append(total)
+        return out
+
+    per_section = [running(i) for i in range(len(columns.refs))]
+    no_section = running(_NO_SECTION)
+    completed = running(_COMPLETED)
+    days = tuple(
+        FlowDay(
+            start + timedelta(days=n),
+            tuple(counts[n] for counts in per_section),
+            no_section[n],
+            completed[n],
+            throughput[n],
+        )
+        for n in range(length)
+    )
+    refs = tuple(columns.refs)
+    return FlowHistory(sections=refs, started=tuple(board.is_started(s.gid, s.name) for s in refs), days=days)
