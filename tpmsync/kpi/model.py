@@ -561,7 +561,7 @@ class DataQuality:
 # Verdicts and the project / portfolio results
 # --------------------------------------------------------------------------------------------
 
-Area = Literal["deadline", "forecast", "budget", "dependencies"]
+Area = Literal["deadline", "forecast", "budget", "dependencies", "flow"]
 AREAS: tuple[Area, ...] = ("deadline", "forecast", "budget", "dependencies")
 
 
