@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,10 +21,12 @@ from tpmsync.kpi.flow import (
     SectionRef,
     StoryKind,
     WipItem,
+    _Clock,
     compute_flow,
     daily_flow,
     nearest_rank,
     percentiles,
+    sort_events,
 )
 
 AS_OF = date(2026, 11, 25)
@@ -325,3 +329,23 @@ def test_daily_flow_replays_moves_back_out_reopening_and_deleted_sections() -> N
     assert [s.name for s in history.sections] == ["Backlog", "In progress", "review", "Done", "Blocked"]
     rows = [(d.sections, d.no_section, d.completed, d.throughput) for d in history.days]
     assert rows == [((0, 1, 0, 0, 1), 0, 1, 1), ((1, 0, 1, 0, 1), 0, 0, 0)]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "UTC"])
+def test_the_day_of_a_timestamp_matches_zoneinfo_across_dst_changes(zone: str) -> None:
+    """Every 15 minutes from Oct 23 to Nov 3, 2026 (Berlin leaves DST on Oct 25, New York on Nov 1;
+    Kolkata is +05:30, Chatham +13:45)."""
+    clock = _Clock(zone)
+    start = datetime(2026, 10, 23)
+    for quarter in range(12 * 24 * 4):
+        value = start + timedelta(minutes=15 * quarter, seconds=quarter % 60)
+        expected = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone)).date()
+        assert clock.day(value) == expected, value
+
+
+def test_events_in_any_order_give_the_same_flow_once_sorted() -> None:
+    tasks = [replace(t, events=sort_events(reversed(t.events))) for t in board_tasks()]
+    assert all(t.events == u.events for t, u in zip(tasks, board_tasks(), strict=True))
+    assert compute_flow(FlowProject(P1, "Website", BOARD, tasks), AS_OF) == compute_flow(
+        FlowProject(P1, "Website", BOARD, board_tasks()), AS_OF
+    )

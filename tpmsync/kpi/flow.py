@@ -21,10 +21,12 @@ Choices are written down in docs/kpis.md, "Flow".
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -79,7 +81,8 @@ class FlowTask:
     """One task of a project's set as flow sees it.  Timestamps are naive UTC.
 
     `memberships` are the task's project memberships now (a subtask has none); `events` its
-    stories in any order.
+    stories **oldest first** (as `store.stories.load_stories` returns them; `sort_events` puts
+    a list in that order).
     """
 
     gid: str
@@ -255,16 +258,45 @@ class FlowKpis:
 # --------------------------------------------------------------------------------------------
 
 
-class _Clock:
-    """Naive-UTC timestamps → dates in the configured zone, and the end of a day as naive UTC."""
+def sort_events(events: Iterable[FlowEvent]) -> tuple[FlowEvent, ...]:
+    """Stories oldest first, the order `FlowTask.events` must have."""
+    return tuple(sorted(events, key=_at))
 
-    __slots__ = ("zone",)
+
+class _Clock:
+    """Naive-UTC timestamps → dates in the configured zone, and the end of a day as naive UTC.
+
+    `day()` is called once or twice per task, so it avoids a time-zone conversion per call: for
+    each UTC calendar day it remembers the local date at its start and, when a local midnight
+    falls inside it, that instant and the local date after it (DST changes included, as
+    zoneinfo knows them).  In UTC the date is the timestamp's own date.
+    """
+
+    __slots__ = ("_days", "utc", "zone")
 
     def __init__(self, zone: str) -> None:
         self.zone = ZoneInfo(zone)
+        self.utc = zone == "UTC"
+        self._days: dict[date, tuple[date, datetime | None, date]] = {}
+
+    def _utc_day(self, utc_day: date) -> tuple[date, datetime | None, date]:
+        begin = datetime.combine(utc_day, time(), tzinfo=_UTC)
+        first = begin.astimezone(self.zone).date()
+        last = (begin + timedelta(days=1, microseconds=-1)).astimezone(self.zone).date()
+        if first == last:
+            return first, None, first
+        midnight = datetime.combine(last, time(), tzinfo=self.zone).astimezone(_UTC).replace(tzinfo=None)
+        return first, midnight, last
 
     def day(self, value: datetime) -> date:
-        return value.replace(tzinfo=_UTC).astimezone(self.zone).date()
+        utc_day = value.date()
+        if self.utc:
+            return utc_day
+        known = self._days.get(utc_day)
+        if known is None:
+            known = self._days[utc_day] = self._utc_day(utc_day)
+        first, switch, last = known
+        return first if switch is None or value < switch else last
 
     def end_of(self, day: date) -> datetime:
         """The first instant after `day` in the zone, as naive UTC (events before it are on or before `day`)."""
@@ -319,18 +351,6 @@ class _Board:
         return self.section_names.get(gid or "", name or "")
 
 
-class _Moves(NamedTuple):
-    """A task's section moves in one project, read against a cutoff (exclusive).
-
-    `first_start`: the earliest move into a started section before the cutoff; `section`: the
-    (gid, name) it was in at the cutoff; `initial`: the (gid, name) it was in before its first move.
-    """
-
-    first_start: datetime | None
-    section: tuple[str | None, str | None]
-    initial: tuple[str | None, str | None]
-
-
 def _current_section(task: FlowTask, project_gid: str) -> str | None:
     for membership in task.memberships:
         if membership.project_gid == project_gid:
@@ -338,57 +358,90 @@ def _current_section(task: FlowTask, project_gid: str) -> str | None:
     return None
 
 
-def _moves(task: FlowTask, board: _Board, cutoff: datetime) -> _Moves:
-    """One pass over the task's stories: see `_Moves`.
+_SECTION_CHANGED = StoryKind.SECTION_CHANGED
+_at = itemgetter(0)
+_MARKED_INCOMPLETE = StoryKind.MARKED_INCOMPLETE
+
+
+class _Scan(NamedTuple):
+    """What one pass over a task's stories, read against a cutoff (exclusive), tells.
+
+    `first_start`: the earliest move into a started section of the project; `section`: the
+    (gid, name) it was in at the cutoff; `initial`: the (gid, name) before its first move;
+    `completion`: the latest completion story before the cutoff (None without one).
+    """
+
+    first_start: datetime | None
+    section: tuple[str | None, str | None]
+    initial: tuple[str | None, str | None]
+    completion: FlowEvent | None
+
+
+def _scan(task: FlowTask, board: _Board, cutoff: datetime) -> _Scan:
+    """What the task's stories (oldest first) say, read against `cutoff` (see `_Scan`).
 
     The section at the cutoff is the one the latest earlier move went into; without one, the one
-    the first later move left; without any move, the section the task is in now.
+    the first later move left; without any move, the section the task is in now.  The stories
+    being in time order, each question reads only as far as its answer: the cutoff is found by
+    bisection, the latest move and completion backwards from it, the first start forwards.
     """
+    events = task.events
     project_gid = board.gid
-    first_start: datetime | None = None
-    earliest: FlowEvent | None = None
+    before = len(events)
+    if before and events[-1][0] >= cutoff:
+        before = bisect_left(events, cutoff, key=_at)
+    # backwards from the cutoff: the latest move in this project and the latest completion story
     latest: FlowEvent | None = None
-    first_after: FlowEvent | None = None
-    for event in task.events:
-        if event.kind is not StoryKind.SECTION_CHANGED or event.project_gid != project_gid:
-            continue
-        at = event.at
-        if at >= cutoff:
-            if first_after is None or at < first_after.at:
-                first_after = event
-            continue
-        if latest is None or at >= latest.at:
+    completion: FlowEvent | None = None
+    for i in range(before - 1, -1, -1):
+        event = events[i]
+        if event[1] is not _SECTION_CHANGED:
+            if completion is None:
+                completion = event
+                if latest is not None:
+                    break
+        elif latest is None and event[2] == project_gid:
             latest = event
-        if earliest is None or at < earliest.at:
-            earliest = event
-        if (first_start is None or at < first_start) and board.is_started(event.section_gid, event.section_name):
-            first_start = at
+            if completion is not None:
+                break
+    # forwards: the first move in this project (the section before it is the initial one) and
+    # the first move into a started section
+    earliest: FlowEvent | None = None
+    first_start: datetime | None = None
     if latest is not None:
-        section = (latest.section_gid, latest.section_name)
-    elif first_after is not None:
-        section = (first_after.old_section_gid, first_after.old_section_name)
+        for i in range(before):
+            event = events[i]
+            if event[1] is not _SECTION_CHANGED or event[2] != project_gid:
+                continue
+            if earliest is None:
+                earliest = event
+            if board.is_started(event[3], event[4]):
+                first_start = event[0]
+                break
+        section: tuple[str | None, str | None] = (latest.section_gid, latest.section_name)
     else:
-        section = (_current_section(task, project_gid), None)
+        following = next(
+            (event for event in events[before:] if event[1] is _SECTION_CHANGED and event[2] == project_gid), None
+        )
+        if following is not None:
+            section = (following.old_section_gid, following.old_section_name)
+        else:
+            section = (_current_section(task, project_gid), None)
     initial = section if earliest is None else (earliest.old_section_gid, earliest.old_section_name)
-    return _Moves(first_start, section, initial)
+    return _Scan(first_start, section, initial, completion)
 
 
-def _completed_on(task: FlowTask, clock: _Clock, cutoff: datetime) -> date | None:
+def _completed_on(task: FlowTask, scan: _Scan, clock: _Clock, cutoff: datetime) -> date | None:
     """The completion date of the task as it stood at `cutoff`, or None when it was open then.
 
-    Completion stories before the cutoff decide when there are any (the latest wins: a
+    The latest completion story before the cutoff decides when there is one (a
     `marked_incomplete` reopens, a `marked_complete` completes on its date unless `completed_at`
-    is a later time before the cutoff); otherwise `completed_at` when it is before the cutoff.
+    is a later time before the cutoff); without one, `completed_at` when it is before the cutoff.
     """
-    latest: FlowEvent | None = None
-    for event in task.events:
-        if event.kind is StoryKind.SECTION_CHANGED or event.at >= cutoff:
-            continue
-        if latest is None or event.at >= latest.at:
-            latest = event
     completed_at = task.completed_at
+    latest = scan.completion
     if latest is not None:
-        if latest.kind is StoryKind.MARKED_INCOMPLETE:
+        if latest.kind is _MARKED_INCOMPLETE:
             return None
         if completed_at is not None and latest.at <= completed_at < cutoff:
             return clock.day(completed_at)
@@ -398,16 +451,12 @@ def _completed_on(task: FlowTask, clock: _Clock, cutoff: datetime) -> date | Non
     return None
 
 
-def _has_completion_events(task: FlowTask) -> bool:
-    return any(event.kind is not StoryKind.SECTION_CHANGED for event in task.events)
-
-
-def _started_on(task: FlowTask, board: _Board, moves: _Moves, clock: _Clock) -> date | None:
+def _started_on(task: FlowTask, board: _Board, scan: _Scan, clock: _Clock) -> date | None:
     """design.md's started_on, with the created date also for a task created in a started section
     that left it without a story into one (docs/kpis.md, "Flow")."""
-    if moves.first_start is not None:
-        return clock.day(moves.first_start)
-    if board.is_started(*moves.section) or board.is_started(*moves.initial):
+    if scan.first_start is not None:
+        return clock.day(scan.first_start)
+    if board.is_started(*scan.section) or board.is_started(*scan.initial):
         return clock.day(task.created_at)
     return None
 
@@ -437,20 +486,15 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
     for task in project.tasks:
         if task.created_at >= cutoff:
             continue
-        if task.events and _has_completion_events(task):
-            completed_on = _completed_on(task, clock, cutoff)
-        elif task.completed and task.completed_at is not None and task.completed_at < cutoff:
-            completed_on = clock.day(task.completed_at)
-        else:
-            completed_on = None
+        scan = _scan(task, board, cutoff)
+        completed_on = _completed_on(task, scan, clock, cutoff)
         if completed_on is not None and completed_on < window_start:
             continue
-        moves = _moves(task, board, cutoff)
-        started_on = _started_on(task, board, moves, clock)
+        started_on = _started_on(task, board, scan, clock)
         if completed_on is None:
-            if started_on is not None and board.is_started(*moves.section):
+            if started_on is not None and board.is_started(*scan.section):
                 age = (as_of - started_on).days + 1
-                wip.append(WipItem(task.gid, task.name, board.label(*moves.section), started_on, age))
+                wip.append(WipItem(task.gid, task.name, board.label(*scan.section), started_on, age))
             continue
         lead = (completed_on - clock.day(task.created_at)).days + 1
         cycle = None if started_on is None or started_on > completed_on else (completed_on - started_on).days + 1
