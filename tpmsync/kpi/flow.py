@@ -46,6 +46,11 @@ class StoryKind(StrEnum):
     MARKED_INCOMPLETE = "marked_incomplete"
 
 
+_SECTION_CHANGED = StoryKind.SECTION_CHANGED
+_MARKED_COMPLETE = StoryKind.MARKED_COMPLETE
+_at = itemgetter(0)
+
+
 class FlowEvent(NamedTuple):
     """One story of a task.  `at` is naive UTC.
 
@@ -82,7 +87,8 @@ class FlowTask:
 
     `memberships` are the task's project memberships now (a subtask has none); `events` its
     stories **oldest first** (as `store.stories.load_stories` returns them; `sort_events` puts
-    a list in that order).
+    a list in that order).  `moves` and `completions` are the same stories split by kind, made
+    once here so that `compute_flow` reads only the few it needs.
     """
 
     gid: str
@@ -92,6 +98,16 @@ class FlowTask:
     completed_at: datetime | None = None
     memberships: Sequence[Membership] = ()
     events: Sequence[FlowEvent] = ()
+    moves: tuple[FlowEvent, ...] = field(init=False, repr=False, compare=False)
+    completions: tuple[FlowEvent, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        moves = tuple(event for event in self.events if event[1] is _SECTION_CHANGED)
+        completions = () if len(moves) == len(self.events) else tuple(
+            event for event in self.events if event[1] is not _SECTION_CHANGED
+        )
+        object.__setattr__(self, "moves", moves)
+        object.__setattr__(self, "completions", completions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,19 +348,20 @@ def _started_gids(project: FlowProject, names: frozenset[str]) -> frozenset[str]
 class _Board:
     """A project's sections and which of them are started."""
 
-    __slots__ = ("gid", "known", "names", "section_names", "started_gids")
+    __slots__ = ("gid", "names", "section_names", "started_gids", "state")
 
     def __init__(self, project: FlowProject, names: frozenset[str]) -> None:
         self.gid = project.gid
         self.names = names
         self.started_gids = _started_gids(project, names)
-        self.known = frozenset(s.gid for s in project.sections)
+        self.state = {s.gid: s.gid in self.started_gids for s in project.sections}
         self.section_names = {s.gid: s.name for s in project.sections}
 
     def is_started(self, gid: str | None, name: str | None) -> bool:
         """A section counts by its current name while it exists in the project, else by the name a story recorded."""
-        if gid is not None and gid in self.known:
-            return gid in self.started_gids
+        known = self.state.get(gid) if gid is not None else None
+        if known is not None:
+            return known
         return name is not None and name.strip().casefold() in self.names
 
     def label(self, gid: str | None, name: str | None) -> str:
@@ -358,107 +375,50 @@ def _current_section(task: FlowTask, project_gid: str) -> str | None:
     return None
 
 
-_SECTION_CHANGED = StoryKind.SECTION_CHANGED
-_at = itemgetter(0)
-_MARKED_INCOMPLETE = StoryKind.MARKED_INCOMPLETE
 
 
-class _Scan(NamedTuple):
-    """What one pass over a task's stories, read against a cutoff (exclusive), tells.
-
-    `first_start`: the earliest move into a started section of the project; `section`: the
-    (gid, name) it was in at the cutoff; `initial`: the (gid, name) before its first move;
-    `completion`: the latest completion story before the cutoff (None without one).
-    """
-
-    first_start: datetime | None
-    section: tuple[str | None, str | None]
-    initial: tuple[str | None, str | None]
-    completion: FlowEvent | None
+def _before(events: Sequence[FlowEvent], cutoff: datetime) -> int:
+    """How many of `events` (oldest first) are before `cutoff`."""
+    if not events or events[-1][0] < cutoff:
+        return len(events)
+    return bisect_left(events, cutoff, key=_at)
 
 
-def _scan(task: FlowTask, board: _Board, cutoff: datetime) -> _Scan:
-    """What the task's stories (oldest first) say, read against `cutoff` (see `_Scan`).
-
-    The section at the cutoff is the one the latest earlier move went into; without one, the one
-    the first later move left; without any move, the section the task is in now.  The stories
-    being in time order, each question reads only as far as its answer: the cutoff is found by
-    bisection, the latest move and completion backwards from it, the first start forwards.
-    """
-    events = task.events
-    project_gid = board.gid
-    before = len(events)
-    if before and events[-1][0] >= cutoff:
-        before = bisect_left(events, cutoff, key=_at)
-    # backwards from the cutoff: the latest move in this project and the latest completion story
-    latest: FlowEvent | None = None
-    completion: FlowEvent | None = None
+def _latest_move(moves: Sequence[FlowEvent], before: int, project_gid: str) -> FlowEvent | None:
+    """The latest move in the project among `moves[:before]`, read backwards."""
     for i in range(before - 1, -1, -1):
-        event = events[i]
-        if event[1] is not _SECTION_CHANGED:
-            if completion is None:
-                completion = event
-                if latest is not None:
-                    break
-        elif latest is None and event[2] == project_gid:
-            latest = event
-            if completion is not None:
-                break
-    # forwards: the first move in this project (the section before it is the initial one) and
-    # the first move into a started section
-    earliest: FlowEvent | None = None
-    first_start: datetime | None = None
-    if latest is not None:
-        for i in range(before):
-            event = events[i]
-            if event[1] is not _SECTION_CHANGED or event[2] != project_gid:
-                continue
-            if earliest is None:
-                earliest = event
-            if board.is_started(event[3], event[4]):
-                first_start = event[0]
-                break
-        section: tuple[str | None, str | None] = (latest.section_gid, latest.section_name)
-    else:
-        following = next(
-            (event for event in events[before:] if event[1] is _SECTION_CHANGED and event[2] == project_gid), None
-        )
-        if following is not None:
-            section = (following.old_section_gid, following.old_section_name)
-        else:
-            section = (_current_section(task, project_gid), None)
-    initial = section if earliest is None else (earliest.old_section_gid, earliest.old_section_name)
-    return _Scan(first_start, section, initial, completion)
-
-
-def _completed_on(task: FlowTask, scan: _Scan, clock: _Clock, cutoff: datetime) -> date | None:
-    """The completion date of the task as it stood at `cutoff`, or None when it was open then.
-
-    The latest completion story before the cutoff decides when there is one (a
-    `marked_incomplete` reopens, a `marked_complete` completes on its date unless `completed_at`
-    is a later time before the cutoff); without one, `completed_at` when it is before the cutoff.
-    """
-    completed_at = task.completed_at
-    latest = scan.completion
-    if latest is not None:
-        if latest.kind is _MARKED_INCOMPLETE:
-            return None
-        if completed_at is not None and latest.at <= completed_at < cutoff:
-            return clock.day(completed_at)
-        return clock.day(latest.at)
-    if task.completed and completed_at is not None and completed_at < cutoff:
-        return clock.day(completed_at)
+        if moves[i][2] == project_gid:
+            return moves[i]
     return None
 
 
-def _started_on(task: FlowTask, board: _Board, scan: _Scan, clock: _Clock) -> date | None:
-    """design.md's started_on, with the created date also for a task created in a started section
-    that left it without a story into one (docs/kpis.md, "Flow")."""
-    if scan.first_start is not None:
-        return clock.day(scan.first_start)
-    if board.is_started(*scan.section) or board.is_started(*scan.initial):
-        return clock.day(task.created_at)
-    return None
+def _first_moves(moves: Sequence[FlowEvent], before: int, board: _Board) -> tuple[FlowEvent | None, datetime | None]:
+    """(first move in the project, time of the first move into a started section) among `moves[:before]`."""
+    project_gid = board.gid
+    first: FlowEvent | None = None
+    for i in range(before):
+        event = moves[i]
+        if event[2] != project_gid:
+            continue
+        if first is None:
+            first = event
+        if board.is_started(event[3], event[4]):
+            return first, event[0]
+    return first, None
+
+
+def _section_before_move(
+    moves: Sequence[FlowEvent], start: int, task: FlowTask, project_gid: str
+) -> tuple[str | None, str | None]:
+    """The section the first move in the project at or after `start` left; without one, the task's section now."""
+    for i in range(start, len(moves)):
+        event = moves[i]
+        if event[2] == project_gid:
+            return event[5], event[6]
+    for membership in task.memberships:
+        if membership.project_gid == project_gid:
+            return membership.section_gid, None
+    return None, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,6 +436,8 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
     names = settings.started_names(project.gid, project.name)
     if not _started_gids(project, names):
         return None
+    # See docs/kpis.md "Flow" for the rules below; each task's stories are read only as far as
+    # each answer needs: the cutoff by bisection, its state backwards, its first start forwards.
     board = _Board(project, names)
     clock = _Clock(settings.timezone)
     cutoff = clock.end_of(as_of)
@@ -483,20 +445,54 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
 
     wip: list[WipItem] = []
     done: list[CompletedItem] = []
+    project_gid = project.gid
+    is_started = board.is_started
+    day = clock.day
     for task in project.tasks:
-        if task.created_at >= cutoff:
+        created_at = task.created_at
+        if created_at >= cutoff:
             continue
-        scan = _scan(task, board, cutoff)
-        completed_on = _completed_on(task, scan, clock, cutoff)
+        # completed on as_of? The latest completion story before the cutoff decides (a reopening
+        # undoes it; completed_at wins when it is a later time before the cutoff), else completed_at.
+        completions = task.completions
+        seen = _before(completions, cutoff)
+        completed_at = task.completed_at
+        completed_on: date | None = None
+        if seen:
+            completion = completions[seen - 1]
+            if completion[1] is _MARKED_COMPLETE:
+                later = completed_at is not None and completion[0] <= completed_at < cutoff
+                completed_on = day(completed_at if later and completed_at is not None else completion[0])
+        elif task.completed and completed_at is not None and completed_at < cutoff:
+            completed_on = day(completed_at)
         if completed_on is not None and completed_on < window_start:
             continue
-        started_on = _started_on(task, board, scan, clock)
+
+        # the section on as_of, the one before the first move, and the first start
+        moves = task.moves
+        before = _before(moves, cutoff)  # the moves before the cutoff are moves[:before]
+        latest_move = _latest_move(moves, before, project_gid)
+        if latest_move is not None:
+            section: tuple[str | None, str | None] = (latest_move[3], latest_move[4])
+            first_move, first_start = _first_moves(moves, before, board)
+            initial = section if first_move is None else (first_move[5], first_move[6])
+        else:
+            section = _section_before_move(moves, before, task, project_gid)
+            initial, first_start = section, None
+        section_started = is_started(*section)
+        if first_start is not None:
+            started_on: date | None = day(first_start)
+        elif section_started or is_started(*initial):
+            started_on = day(created_at)  # in a started section since its creation
+        else:
+            started_on = None
+
         if completed_on is None:
-            if started_on is not None and board.is_started(*scan.section):
+            if section_started and started_on is not None:
                 age = (as_of - started_on).days + 1
-                wip.append(WipItem(task.gid, task.name, board.label(*scan.section), started_on, age))
+                wip.append(WipItem(task.gid, task.name, board.label(*section), started_on, age))
             continue
-        lead = (completed_on - clock.day(task.created_at)).days + 1
+        lead = (completed_on - day(created_at)).days + 1
         cycle = None if started_on is None or started_on > completed_on else (completed_on - started_on).days + 1
         done.append(CompletedItem(task.gid, task.name, completed_on, lead, cycle))
 
