@@ -455,7 +455,7 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
         # completed on as_of? The latest completion story before the cutoff decides (a reopening
         # undoes it; completed_at wins when it is a later time before the cutoff), else completed_at.
         completions = task.completions
-        seen = _before(completions, cutoff)
+        seen = len(completions) if not completions or completions[-1][0] < cutoff else _before(completions, cutoff)
         completed_at = task.completed_at
         completed_on: date | None = None
         if seen:
@@ -470,8 +470,12 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
 
         # the section on as_of, the one before the first move, and the first start
         moves = task.moves
-        before = _before(moves, cutoff)  # the moves before the cutoff are moves[:before]
-        latest_move = _latest_move(moves, before, project_gid)
+        # the moves before the cutoff are moves[:before]; the latest one is mostly this project's
+        before = len(moves) if not moves or moves[-1][0] < cutoff else _before(moves, cutoff)
+        if before and moves[before - 1][2] == project_gid:
+            latest_move: FlowEvent | None = moves[before - 1]
+        else:
+            latest_move = _latest_move(moves, before, project_gid)
         if latest_move is not None:
             section: tuple[str | None, str | None] = (latest_move[3], latest_move[4])
             first_move, first_start = _first_moves(moves, before, board)

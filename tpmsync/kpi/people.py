@@ -109,12 +109,12 @@ def compute_people(
     names: dict[str, str] = {}
     for tasks in task_sets:
         for task in tasks:
-            if task.gid in seen:
+            # a task is open or completed, assigned or not, in every set alike: only open,
+            # assigned tasks need the once-only check
+            assignee = task.assignee_gid
+            if assignee is None or task.completed or task.gid in seen:
                 continue
             seen.add(task.gid)
-            assignee = task.assignee_gid
-            if assignee is None or task.completed:
-                continue
             by_person.setdefault(assignee, []).append(task)
             if task.assignee_name and assignee not in names:
                 names[assignee] = task.assignee_name
