@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -395,6 +395,7 @@ def _latest_move(moves: Sequence[FlowEvent], before: int, project_gid: str) -> F
 def _first_moves(moves: Sequence[FlowEvent], before: int, board: _Board) -> tuple[FlowEvent | None, datetime | None]:
     """(first move in the project, time of the first move into a started section) among `moves[:before]`."""
     project_gid = board.gid
+    is_started = board.is_started
     first: FlowEvent | None = None
     for i in range(before):
         event = moves[i]
@@ -402,7 +403,7 @@ def _first_moves(moves: Sequence[FlowEvent], before: int, board: _Board) -> tupl
             continue
         if first is None:
             first = event
-        if board.is_started(event[3], event[4]):
+        if is_started(event[3], event[4]):
             return first, event[0]
     return first, None
 
@@ -447,7 +448,7 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
     done: list[CompletedItem] = []
     project_gid = project.gid
     is_started = board.is_started
-    day = clock.day
+    day: Callable[[datetime], date] = datetime.date if clock.utc else clock.day
     for task in project.tasks:
         created_at = task.created_at
         if created_at >= cutoff:
