@@ -354,14 +354,20 @@ class _Board:
         self.gid = project.gid
         self.names = names
         self.started_gids = _started_gids(project, names)
-        self.state = {s.gid: s.gid in self.started_gids for s in project.sections}
+        self.state: dict[str | None, bool] = {s.gid: s.gid in self.started_gids for s in project.sections}
         self.section_names = {s.gid: s.name for s in project.sections}
 
     def is_started(self, gid: str | None, name: str | None) -> bool:
-        """A section counts by its current name while it exists in the project, else by the name a story recorded."""
-        known = self.state.get(gid) if gid is not None else None
+        """A section counts by its current name while it exists in the project, else by the name a story recorded.
+
+        Hot loops look `state.get(gid)` up themselves and call `started_by_name` only when it is None.
+        """
+        known = self.state.get(gid)
         if known is not None:
             return known
+        return self.started_by_name(name)
+
+    def started_by_name(self, name: str | None) -> bool:
         return name is not None and name.strip().casefold() in self.names
 
     def label(self, gid: str | None, name: str | None) -> str:
@@ -395,7 +401,7 @@ def _latest_move(moves: Sequence[FlowEvent], before: int, project_gid: str) -> F
 def _first_moves(moves: Sequence[FlowEvent], before: int, board: _Board) -> tuple[FlowEvent | None, datetime | None]:
     """(first move in the project, time of the first move into a started section) among `moves[:before]`."""
     project_gid = board.gid
-    is_started = board.is_started
+    state = board.state
     first: FlowEvent | None = None
     for i in range(before):
         event = moves[i]
@@ -403,7 +409,8 @@ def _first_moves(moves: Sequence[FlowEvent], before: int, board: _Board) -> tupl
             continue
         if first is None:
             first = event
-        if is_started(event[3], event[4]):
+        started = state.get(event[3])
+        if started or (started is None and board.started_by_name(event[4])):
             return first, event[0]
     return first, None
 
@@ -448,6 +455,7 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
     done: list[CompletedItem] = []
     project_gid = project.gid
     is_started = board.is_started
+    state = board.state
     day: Callable[[datetime], date] = datetime.date if clock.utc else clock.day
     for task in project.tasks:
         created_at = task.created_at
@@ -484,7 +492,9 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
         else:
             section = _section_before_move(moves, before, task, project_gid)
             initial, first_start = section, None
-        section_started = is_started(*section)
+        section_started = state.get(section[0])
+        if section_started is None:
+            section_started = board.started_by_name(section[1])
         if first_start is not None:
             started_on: date | None = day(first_start)
         elif section_started or is_started(*initial):
