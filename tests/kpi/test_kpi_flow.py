@@ -141,6 +141,8 @@ def test_hand_worked_board() -> None:
         "d7": (5, None),
         "sub": (9, None),
     }
+    # latest first; same day by name
+    assert [item.gid for item in flow.completed] == ["d4", "d7", "d3", "sub", "d2", "d1", "d5"]
     assert (flow.lead_time.p50, flow.lead_time.p85, flow.lead_time.p95, flow.lead_time.n) == (10, 26, 41, 7)
     assert (flow.cycle_time.p50, flow.cycle_time.p85, flow.cycle_time.p95, flow.cycle_time.n) == (8, 10, 10, 5)
     assert flow.wip == 4

@@ -381,8 +381,6 @@ def _current_section(task: FlowTask, project_gid: str) -> str | None:
     return None
 
 
-
-
 def _before(events: Sequence[FlowEvent], cutoff: datetime) -> int:
     """How many of `events` (oldest first) are before `cutoff`."""
     if not events or events[-1][0] < cutoff:
@@ -423,10 +421,7 @@ def _section_before_move(
         event = moves[i]
         if event[2] == project_gid:
             return event[5], event[6]
-    for membership in task.memberships:
-        if membership.project_gid == project_gid:
-            return membership.section_gid, None
-    return None, None
+    return _current_section(task, project_gid), None
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,7 +509,7 @@ def compute_flow(project: FlowProject, as_of: date, settings: FlowSettings | Non
     lead_time = percentiles((item.lead_days for item in done), "lead time")
     cycle_time = percentiles((item.cycle_days for item in done if item.cycle_days is not None), "cycle time")
     wip.sort(key=lambda item: (-item.age_days, item.name.casefold(), item.gid))
-    done.sort(key=lambda item: (item.completed_on, item.name.casefold(), item.gid), reverse=True)
+    done.sort(key=lambda item: (-item.completed_on.toordinal(), item.name.casefold(), item.gid))
     p85 = cycle_time.p85
     aging_tasks = () if p85 is None else tuple(item for item in wip if item.age_days > p85)
     return FlowKpis(
