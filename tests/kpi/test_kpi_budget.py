@@ -74,13 +74,14 @@ def test_no_estimate_anywhere_means_no_budget(as_of: date) -> None:
 def test_hand_worked_project(as_of: date, day: Callable[[int], date]) -> None:
     """Rate 100 EUR/h.
 
-    | task   | est | act        | done | start..due       | share | PV   | EV   | AC    |
-    | parent | 10  | 12         | yes  | ..day(-2)        | 1     | 1000 | 1000 | 1200  |
-    | child  | 4   | (90 min)   | no   | day(-4)..day(5)  | 0.5   | 200  | 0    | 150   |
-    | todo   | 6   | -          | no   | day(1)..day(4)   | 0     | 0    | 0    | 0     |
-    | undated| 8   | 2          | no   | -                | 0     | 0    | 0    | 200   |
-    | noest  | -   | 3          | yes  | ..day(-1)        | -     | -    | -    | 300   |
-    BAC 2800, PV 1200, EV 1000, AC 1850.
+    | task   | est | act        | done | start..due       | share | PV   | EV   | EV_sch | AC   | AC_unpl |
+    | parent | 10  | 12         | yes  | ..day(-2)        | 1     | 1000 | 1000 | 1000   | 1200 |         |
+    | child  | 4   | (90 min)   | no   | day(-4)..day(5)  | 0.5   | 200  | 0    | 0      | 150  |         |
+    | todo   | 6   | -          | no   | day(1)..day(4)   | 0     | 0    | 0    | 0      | 0    |         |
+    | undated| 8   | 2          | no   | -                | 0     | 0    | 0    | 0      | 200  |         |
+    | noest  | -   | 3          | yes  | ..day(-1)        | -     | -    | -    | -      | -    | 300     |
+    BAC 2800, PV 1200, EV 1000, EV_scheduled 1000, AC 1550 (noest's 300 is unplanned, not AC),
+    bac_unscheduled 800 (undated is open and has no due date).
     """
     tasks = [
         TaskInput("parent", "Parent", completed=True, estimate_hours=10, actual_hours=12, due=day(-2)),
@@ -97,18 +98,74 @@ def test_hand_worked_project(as_of: date, day: Callable[[int], date]) -> None:
     assert budget.bac == pytest.approx(2800)
     assert budget.pv == pytest.approx(1200)
     assert budget.ev == pytest.approx(1000)
-    assert budget.ac == pytest.approx(1850)
-    assert budget.cv == pytest.approx(-850)
+    assert budget.ev_scheduled == pytest.approx(1000)
+    assert budget.ac == pytest.approx(1550)
+    assert budget.ac_unplanned == pytest.approx(300)
+    assert budget.bac_unscheduled == pytest.approx(800)
+    assert budget.cv == pytest.approx(-550)
     assert budget.sv == pytest.approx(-200)
-    assert budget.cpi == pytest.approx(1000 / 1850)
+    assert budget.cpi == pytest.approx(1000 / 1550)
     assert budget.spi == pytest.approx(1000 / 1200)
-    assert budget.eac == pytest.approx(2800 / (1000 / 1850))
-    assert budget.eac2 == pytest.approx(1850 + 1800)
-    assert budget.etc == pytest.approx(2800 * 1.85 - 1850)
-    assert budget.vac == pytest.approx(2800 - 5180)
-    assert budget.tcpi == pytest.approx(1800 / 950)
+    assert budget.eac == pytest.approx(2800 * 1.55)  # BAC / CPI = 2800 / (1000 / 1550) = 4340
+    assert budget.eac2 == pytest.approx(1550 + 1800)
+    assert budget.etc == pytest.approx(4340 - 1550)
+    assert budget.vac == pytest.approx(2800 - 4340)
+    assert budget.tcpi == pytest.approx(1800 / 1250)  # (BAC − EV) / (BAC − AC)
     assert (budget.tasks_estimated, budget.tasks_unestimated) == (4, 1)
     assert (budget.tasks_with_actual, budget.actuals_from_time_tracking) == (4, 1)
+
+
+def test_one_baseline_unestimated_actuals_and_undated_work_stay_outside_the_ratios(
+    as_of: date, day: Callable[[int], date]
+) -> None:
+    """docs/kpis.md "EVM" (issue 9 item 6). Hours (no rate).
+
+    | task | est | act | done | due      | PV | EV | EV_scheduled | AC | ac_unplanned | bac_unscheduled |
+    | a    | 10  | 10  | yes  | day(-1)  | 10 | 10 | 10           | 10 |              |                 |
+    | b    | 10  | 10  | yes  | -        | 0  | 10 | 0 (no due)   | 10 |              |                 |
+    | c    | 20  | -   | no   | day(-1)  | 20 | 0  | 0            | 0  |              |                 |
+    | d    | -   | 5   | yes  | day(-1)  | -  | -  | -            | -  | 5            |                 |
+    | e    | 6   | -   | no   | -        | 0  | 0  | 0            | 0  |              | 6               |
+    BAC 46, PV 30, EV 20, EV_scheduled 10, AC 20.
+    New rules: CPI = 20/20 = 1, SPI = 10/30 = 1/3, SV = 10 − 30 = −20, EAC = 46/1 = 46, VAC 0.
+    The old rules gave CPI = 20/25 = 0.8 (d's actuals inside AC) and SPI = 20/30 = 2/3 (b earned
+    schedule it was never planned for).
+    """
+    tasks = [
+        TaskInput("a", "A", completed=True, due=day(-1), estimate_hours=10, actual_hours=10),
+        TaskInput("b", "B", completed=True, estimate_hours=10, actual_hours=10),
+        TaskInput("c", "C", due=day(-1), estimate_hours=20),
+        TaskInput("d", "D", completed=True, due=day(-1), actual_hours=5),
+        TaskInput("e", "E", estimate_hours=6),
+    ]
+    budget = compute_budget(tasks, as_of, rate=None, currency=None)
+    assert budget is not None
+    assert (budget.bac, budget.pv, budget.ev, budget.ev_scheduled, budget.ac) == (46, 30, 20, 10, 20)
+    assert budget.cpi == 1.0
+    assert budget.spi == pytest.approx(1 / 3)
+    assert budget.sv == -20
+    assert (budget.eac, budget.vac) == (46, 0)
+    assert (budget.ac_unplanned, budget.bac_unscheduled) == (5, 6)
+    data = budget.to_json()
+    assert (data["ac_unplanned"], data["bac_unscheduled"], data["ev_scheduled"]) == (5, 6, 10)
+
+
+def test_unestimated_actuals_alone_leave_ac_zero_and_cpi_null(as_of: date, day: Callable[[int], date]) -> None:
+    tasks = [
+        TaskInput("est", "Estimated", completed=True, due=day(-1), estimate_hours=4),
+        TaskInput("spent", "Spent", actual_time_minutes=600),
+    ]
+    budget = compute_budget(tasks, as_of, rate=50.0, currency="EUR")
+    assert budget is not None
+    assert (budget.ac, budget.ac_unplanned) == (0, 500)  # 10 h x 50
+    assert (budget.cpi, budget.eac, budget.vac) == (None, None, None)
+    assert budget.spi == 1.0  # EV_scheduled 200 / PV 200
+
+
+def test_derive_without_ev_scheduled_takes_ev() -> None:
+    assert derive(bac=100, pv=50, ev=40, ac=45).ev_scheduled == 40
+    evm = derive(bac=100, pv=50, ev=40, ac=45, ev_scheduled=25)
+    assert (evm.spi, evm.sv, evm.cpi) == (0.5, -25, 40 / 45)
 
 
 def test_without_a_rate_the_numbers_are_hours(as_of: date, day: Callable[[int], date]) -> None:

@@ -108,13 +108,16 @@ def test_project_json_values(project: Factory, as_of: date, day: Callable[[int],
     assert [m["state"] for m in deadline["milestones"]] == ["upcoming"]
 
     budget = data["budget"]
-    # BAC = (10·4 + 8 + 16) h · 120 = 7680; EV = 40 h · 120 = 4800; AC = (50 + 2) h · 120 = 6240
-    # PV = (40 + 8) h · 120 = 5760 (build has not started)
-    assert (budget["bac"], budget["ev"], budget["ac"], budget["pv"]) == (7680.0, 4800.0, 6240.0, 5760.0)
-    assert budget["cpi"] == round(4800 / 6240, 3)
+    # BAC = (10·4 + 8 + 16) h · 120 = 7680; EV = 40 h · 120 = 4800; AC = 50 h · 120 = 6000 over the
+    # estimated tasks; the unestimated subtask's 2 h are ac_unplanned = 240.
+    # PV = (40 + 8) h · 120 = 5760 (build has not started); every done task has a due date, so
+    # EV_scheduled = EV = 4800.
+    assert (budget["bac"], budget["ev"], budget["ac"], budget["pv"]) == (7680.0, 4800.0, 6000.0, 5760.0)
+    assert (budget["ac_unplanned"], budget["bac_unscheduled"]) == (240.0, 0.0)
+    assert budget["cpi"] == 0.8
     assert budget["spi"] == round(4800 / 5760, 3)
-    assert budget["eac"] == round(7680 / (4800 / 6240), 2)
-    assert budget["vac"] == round(7680 - 7680 / (4800 / 6240), 2)
+    assert budget["eac"] == 9600.0  # 7680 / 0.8
+    assert budget["vac"] == -1920.0
     assert budget["unit"] == "EUR"
     assert data["asana_budget"] == {
         "budget_type": "time",

@@ -1,7 +1,11 @@
 """Budget health by earned value management (0/100 rule), as docs/kpis.md defines it.
 
 Each task of the set counts on its own (a parent and its subtasks are summed, not rolled up).
-A ratio whose divisor is 0 is None, and so is everything computed from a None.
+EV, PV and AC measure one baseline, the tasks that have an estimate; SPI compares like with
+like (only completed tasks with an estimate and a due date earn schedule). Actuals on
+unestimated work (`ac_unplanned`) and estimates of open undated work (`bac_unscheduled`) are
+reported beside, never inside the ratios. A ratio whose divisor is 0 is None, and so is
+everything computed from a None.
 """
 
 from __future__ import annotations
@@ -61,32 +65,49 @@ def compute_budget(
     from_tracking = 0
     bac_hours = 0.0
     ev_hours = 0.0
+    ev_scheduled_hours = 0.0
     pv_hours = 0.0
     ac_hours = 0.0
+    ac_unplanned_hours = 0.0
+    bac_unscheduled_hours = 0.0
     for task in tasks:
-        estimate = task.estimate_hours
-        if estimate is not None:
-            estimated += 1
-            bac_hours += estimate
-            if task.completed:
-                ev_hours += estimate
-            pv_hours += estimate * planned_share(task, as_of)
         actual = actual_hours(task)
         if actual is not None:
             with_actual += 1
             if task.actual_hours is None:
                 from_tracking += 1
+        estimate = task.estimate_hours
+        if estimate is None:
+            if actual is not None:
+                ac_unplanned_hours += actual
+            continue
+        estimated += 1
+        bac_hours += estimate
+        if actual is not None:
             ac_hours += actual
+        if task.completed:
+            ev_hours += estimate
+            if task.due is not None:
+                ev_scheduled_hours += estimate
+        elif task.due is None:
+            bac_unscheduled_hours += estimate
+        pv_hours += estimate * planned_share(task, as_of)
     if estimated == 0:
         return None
 
     derived = derive(
-        bac=bac_hours * money_rate, pv=pv_hours * money_rate, ev=ev_hours * money_rate, ac=ac_hours * money_rate
+        bac=bac_hours * money_rate,
+        pv=pv_hours * money_rate,
+        ev=ev_hours * money_rate,
+        ac=ac_hours * money_rate,
+        ev_scheduled=ev_scheduled_hours * money_rate,
     )
     return BudgetKpis(
         unit=unit,
         rate=money_rate,
         **{item.name: getattr(derived, item.name) for item in fields(Evm)},
+        ac_unplanned=ac_unplanned_hours * money_rate,
+        bac_unscheduled=bac_unscheduled_hours * money_rate,
         tasks_estimated=estimated,
         tasks_unestimated=len(tasks) - estimated,
         tasks_with_actual=with_actual,
@@ -94,18 +115,24 @@ def compute_budget(
     )
 
 
-def derive(*, bac: float, pv: float, ev: float, ac: float) -> Evm:
-    """CV, SV, CPI, SPI, EAC = BAC/CPI, EAC2 = AC + (BAC − EV), ETC = EAC − AC, VAC, TCPI."""
+def derive(*, bac: float, pv: float, ev: float, ac: float, ev_scheduled: float | None = None) -> Evm:
+    """CV, SV, CPI, SPI, EAC = BAC/CPI, EAC2 = AC + (BAC − EV), ETC = EAC − AC, VAC, TCPI.
+
+    `ev_scheduled` is the EV of tasks that have a due date (the part that can earn schedule);
+    SPI = EV_scheduled / PV and SV = EV_scheduled − PV. Left out, it is `ev` (every task dated).
+    """
+    earned_on_schedule = ev if ev_scheduled is None else ev_scheduled
     cpi = _div(ev, ac)
-    spi = _div(ev, pv)
+    spi = _div(earned_on_schedule, pv)
     eac = _div(bac, cpi)
     return Evm(
         bac=bac,
         pv=pv,
         ev=ev,
         ac=ac,
+        ev_scheduled=earned_on_schedule,
         cv=ev - ac,
-        sv=ev - pv,
+        sv=earned_on_schedule - pv,
         cpi=cpi,
         spi=spi,
         eac=eac,

@@ -12,6 +12,7 @@ from dataclasses import Field, dataclass, fields, replace
 from datetime import date
 from typing import Any
 
+from tpmsync.kpi.flow import FlowKpis
 from tpmsync.kpi.model import (
     Area,
     BudgetKpis,
@@ -61,6 +62,8 @@ class Thresholds:
     conflicts_amber: int = 1
     cycles_amber: int = 1
     critical_path_past_due_amber: bool = True
+    aging_share_red: float = 0.50
+    aging_share_amber: float = 0.25
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, float | int | bool]) -> Thresholds:
@@ -108,6 +111,11 @@ class Thresholds:
                 )
         if self.on_time_rate_amber > 1 or self.probability_amber > 1:
             raise ValueError("kpi.thresholds.on_time_rate_amber and probability_amber must not be above 1")
+        if self.aging_share_red < self.aging_share_amber:
+            raise ValueError(
+                f"kpi.thresholds.aging_share_red ({self.aging_share_red}) must not be below "
+                f"aging_share_amber ({self.aging_share_amber})"
+            )
         if self.stalled_share_red < self.stalled_share_amber:
             raise ValueError(
                 f"kpi.thresholds.stalled_share_red ({self.stalled_share_red}) must not be below "
@@ -435,6 +443,35 @@ def _project_due(counts: TaskCounts, due_on: date | None, as_of: date) -> Verdic
 
 
 # --------------------------------------------------------------------------------------------
+# Flow
+# --------------------------------------------------------------------------------------------
+
+
+def flow_verdict(flow: FlowKpis | None, t: Thresholds) -> Verdict | None:
+    """Amber/red when the share of work in progress that is aging (older than the cycle-time p85)
+    reaches `aging_share_amber`/`aging_share_red`; None without flow, percentiles or WIP."""
+    if flow is None or flow.aging is None or flow.wip == 0 or flow.cycle_time.p85 is None:
+        return None
+    aging = flow.aging_tasks
+    share = len(aging) / flow.wip
+    health = Health.GREEN
+    if aging and share >= t.aging_share_red:
+        health = Health.RED
+    elif aging and share >= t.aging_share_amber:
+        health = Health.AMBER
+    p85 = flow.cycle_time.p85
+
+    def reason() -> str:
+        parts = [f"'{item.name}' in {item.section} for {item.age_days} days" for item in aging[:NAMES_SHOWN]]
+        return (
+            f"{len(aging)} of {flow.wip} tasks in progress are aging: {_names(parts, len(aging))}; "
+            f"85 % of tasks finish within {p85} days"
+        )
+
+    return _verdict("aging", "flow", health, reason)
+
+
+# --------------------------------------------------------------------------------------------
 # All together
 # --------------------------------------------------------------------------------------------
 
@@ -450,6 +487,7 @@ def evaluate(
     dependencies: DependencyKpis,
     thresholds: Thresholds,
     stalled_days: int,
+    flow: FlowKpis | None = None,
 ) -> tuple[Verdict, ...]:
     """One verdict per KPI that could be computed, in a fixed order."""
     verdicts: list[Verdict | None] = [
@@ -466,6 +504,7 @@ def evaluate(
         _conflicts(dependencies, as_of, thresholds),
         _cycles(dependencies, thresholds),
         _critical_path(dependencies, counts, due_on, as_of, thresholds),
+        flow_verdict(flow, thresholds),
     ]
     return tuple(v for v in verdicts if v is not None)
 

@@ -301,14 +301,16 @@ class Forecast:
 class Evm:
     """The four base values of earned value and everything derived from them.
 
-    `eac` is the contract EAC, BAC/CPI; `eac2` is AC + (BAC − EV).  Ratios whose divisor is 0,
-    and everything computed from them, are None.
+    `ev_scheduled` is the EV of completed tasks with a due date: SPI = EV_scheduled / PV and
+    SV = EV_scheduled − PV.  `eac` is the contract EAC, BAC/CPI; `eac2` is AC + (BAC − EV).
+    Ratios whose divisor is 0, and everything computed from them, are None.
     """
 
     bac: float
     pv: float
     ev: float
     ac: float
+    ev_scheduled: float
     cv: float
     sv: float
     cpi: float | None
@@ -322,10 +324,17 @@ class Evm:
 
 @dataclass(frozen=True, slots=True)
 class BudgetKpis(Evm):
-    """Earned value (0/100 rule), in `unit` (the currency, or "hours" when no rate is set)."""
+    """Earned value (0/100 rule), in `unit` (the currency, or "hours" when no rate is set).
+
+    EV, PV and AC cover the tasks with an estimate.  Beside them, never inside a ratio:
+    `ac_unplanned` (actuals on tasks without an estimate) and `bac_unscheduled` (estimates of
+    open tasks without a due date).
+    """
 
     unit: str
     rate: float
+    ac_unplanned: float
+    bac_unscheduled: float
     tasks_estimated: int
     tasks_unestimated: int
     tasks_with_actual: int
@@ -346,6 +355,9 @@ class BudgetKpis(Evm):
             "eac2": round_money(self.eac2),
             "etc": round_money(self.etc),
             "tcpi": round_ratio(self.tcpi),
+            "ev_scheduled": round_money(self.ev_scheduled),
+            "ac_unplanned": round_money(self.ac_unplanned),
+            "bac_unscheduled": round_money(self.bac_unscheduled),
             "unit": self.unit,
             "rate": self.rate,
             "tasks_estimated": self.tasks_estimated,
@@ -549,7 +561,7 @@ class DataQuality:
 # Verdicts and the project / portfolio results
 # --------------------------------------------------------------------------------------------
 
-Area = Literal["deadline", "forecast", "budget", "dependencies"]
+Area = Literal["deadline", "forecast", "budget", "dependencies", "flow"]
 AREAS: tuple[Area, ...] = ("deadline", "forecast", "budget", "dependencies")
 
 

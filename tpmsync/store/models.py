@@ -165,6 +165,37 @@ class TaskHistory(Base):
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class TaskStory(Base):
+    """A story of a task that flow metrics read: a section move or a completion change.
+
+    `kind` is section_changed | marked_complete | marked_incomplete; `project_gid` is the project
+    the moved-between sections belong to (None when sync could not tell); `created_at` is naive
+    UTC. Names are kept as the story recorded them, so a section deleted since still has one.
+    """
+
+    __tablename__ = "task_stories"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    project_gid: Mapped[str | None] = mapped_column(Gid)
+    new_section_gid: Mapped[str | None] = mapped_column(Gid)
+    new_section_name: Mapped[str | None] = mapped_column(Text)
+    old_section_gid: Mapped[str | None] = mapped_column(Gid)
+    old_section_name: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_task_stories_task", "task_gid", "created_at"),)
+
+
+class TaskStorySync(Base):
+    """When a task's stories were last read, and the task's `modified_at` then: stories are read
+    again only for a task whose `modified_at` differs (or whose marker was dropped)."""
+
+    __tablename__ = "task_story_sync"
+    task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"), primary_key=True)
+    task_modified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    synced_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ProjectBudget(Base):
     """A budget from Asana's Budgets API, in its own unit (hours or currency)."""
 
