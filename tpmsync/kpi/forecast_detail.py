@@ -229,7 +229,11 @@ class TaskLink:
             "gid": self.gid,
             "name": self.name,
             "project": self.project_gid,
-            "assignee": None if self.assignee_gid is None else {"gid": self.assignee_gid, "name": self.assignee_name},
+            "assignee": (
+                None
+                if self.assignee_gid is None and self.assignee_name is None
+                else {"gid": self.assignee_gid, "name": self.assignee_name}
+            ),
             "due": _iso(self.due),
         }
 
