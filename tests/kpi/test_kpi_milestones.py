@@ -229,7 +229,7 @@ def test_numpy_and_plain_python_agree_on_finish_days_and_deciders(seed: int, cou
     network = build_network(tasks, {t.gid: t for t in tasks})
     n = len(network.tasks)
     durations = np.random.default_rng(seed).integers(1, 4, (n, width)).astype(np.int16)
-    block = _propagate(_levels(network), durations, np.empty((n, width), np.int32), np.empty(n * width + 1, np.int32))
+    block = _propagate(_levels(network), durations, np.empty((n, width), np.int32), np.empty((n, width), np.int32))
     finish, decider = propagate_python(network, durations.tolist())
     deciders = block.deciders()
     for node in range(n):

@@ -272,19 +272,18 @@ def _levels(network: Network) -> list[_Level]:
 
 
 class _Block(NamedTuple):
-    """One block of `width` trials.
+    """One block of trials.
 
     `keys[node]` is finish · 2^bits + (2^bits − 1 − node), so that the highest key of a set of
-    predecessors names the latest to finish and, on ties, the lowest-numbered.  `decider` is
-    flat: the cell node · width + trial holds the cell of the predecessor that decided that
-    node's finish in that trial, or the sink n · width (the last cell, which holds itself)
-    when none did — so a deciding path is walked by one `take` per step for every trial.
+    predecessors names the latest to finish and, on ties, the lowest-numbered.
+    `decider[node]` is the key of the predecessor that decided the node's finish in each trial,
+    0 when none did: storing the key costs one copy per cell, and only the cells a deciding
+    path visits are ever decoded.
     """
 
     keys: npt.NDArray[Any]
     decider: npt.NDArray[Any]
     bits: int
-    width: int
 
     def finish(self, node: int) -> IntArray:
         finish: IntArray = (self.keys[node] >> self.bits).astype(np.int64)
@@ -292,37 +291,42 @@ class _Block(NamedTuple):
 
     def deciders(self) -> IntArray:
         """The deciding predecessor of every node in every trial (−1: none), n × width."""
-        n = len(self.keys)
-        cells = self.decider[: n * self.width].astype(np.int64).reshape(n, self.width)
-        return np.where(cells == n * self.width, -1, cells // self.width)
+        mask = (1 << self.bits) - 1
+        found: IntArray = mask - (self.decider & mask).astype(np.int64)
+        return np.where(self.decider == 0, -1, found)
 
     def on_path(self, roots: Sequence[int]) -> IntArray:
         """Per root, how many trials of the block each node lies on its deciding path in.
 
         The root itself is not counted.  The paths of every root and trial are walked
-        together; a path that has ended stays in the sink, whose count is dropped.
+        together, one step per loop; paths that end drop out.
         """
-        n = len(self.keys)
-        width = self.width
-        sink = n * width
+        n, width = self.decider.shape
+        mask = (1 << self.bits) - 1
+        flat = self.decider.ravel()
         count = len(roots)
-        offsets = (np.arange(count, dtype=np.int64) * (n + 1))[:, None]
-        cells = self.decider.take(np.array(roots, np.int64)[:, None] * width + np.arange(width))
-        totals = np.zeros(count * (n + 1), np.int64)
+        owner = np.repeat(np.arange(count, dtype=np.int64) * n, width)
+        trial = np.tile(np.arange(width, dtype=np.int64), count)
+        chosen = flat.take(np.repeat(np.array(roots, np.int64) * width, width) + trial)
+        totals = np.zeros(count * n, np.int64)
         visited: list[IntArray] = []
-        steps = 0
         while True:
-            visited.append(cells // width + offsets)
-            cells = self.decider.take(cells)
-            steps += 1
-            if steps % 16 == 0:
-                totals += np.bincount(np.concatenate(visited, axis=None), minlength=count * (n + 1))
+            going = chosen != 0
+            if not going.all():
+                chosen, trial, owner = chosen[going], trial[going], owner[going]
+            if chosen.size == 0:
+                break
+            node = mask - (chosen & mask).astype(np.int64)
+            visited.append(owner + node)
+            if len(visited) == 32:
+                totals += np.bincount(np.concatenate(visited), minlength=count * n)
                 visited.clear()
-                if (cells == sink).all():
-                    break
+            node *= width
+            node += trial
+            chosen = flat.take(node)
         if visited:
-            totals += np.bincount(np.concatenate(visited, axis=None), minlength=count * (n + 1))
-        return totals.reshape(count, n + 1)[:, :n]
+            totals += np.bincount(np.concatenate(visited), minlength=count * n)
+        return totals.reshape(count, n)
 
 
 def _propagate(
@@ -330,49 +334,39 @@ def _propagate(
 ) -> _Block:
     """Finish days and deciding predecessors of every node for one block of trials.
 
-    `durations` holds every node's drawn durations (a row per node); `keys` (same shape) and
-    `decider` (flat, one cell more) are reused buffers — fresh pages cost more than the work.
-    `keys` are int32, or int64 when the longest possible path does not fit 31 bits beside the
-    node number.  Nodes of a level are contiguous, so each level works on slices.
+    `durations` holds every node's drawn durations (a row per node); `keys` and `decider` are
+    reused buffers of the same shape — fresh pages cost more than the work.  They are int32, or
+    int64 when the longest possible path does not fit 31 bits beside the node number.  Nodes of
+    a level are contiguous, so each level works on slices.
     """
-    n, width = durations.shape
+    n = len(durations)
     bits = max(1, n.bit_length())
     dtype = keys.dtype
     mask = (1 << bits) - 1
-    sink = n * width
-    decider[sink] = sink
-    trial = np.arange(width, dtype=decider.dtype)
-
-    def cells(best: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        found: npt.NDArray[Any] = (mask - (best & mask)).astype(decider.dtype)
-        found *= width
-        found += trial
-        return found
-
     for level in levels:
         first, last = level.first, level.last
         finish = keys[first:last]
-        chosen = decider[first * width : last * width].reshape(last - first, width)
+        chosen = decider[first:last]
         finish[...] = durations[first:last]
-        chosen[level.free] = sink
+        chosen[level.free] = 0
         for group in level.after:
             best = group.best(keys)
             if group.span is not None:
-                chosen[group.span] = cells(best)
+                chosen[group.span] = best
                 best >>= bits
                 finish[group.span] += best
             else:
-                chosen[group.local] = cells(best)
+                chosen[group.local] = best
                 finish[group.local] += best >> bits
         for group in level.within:
             best = group.best(keys)
             own = finish[group.local]
             later = (best >> bits) > own
             finish[group.local] = np.where(later, best >> bits, own)
-            chosen[group.local] = np.where(later, cells(best), chosen[group.local])
+            chosen[group.local] = np.where(later, best, chosen[group.local])
         finish <<= bits
         finish |= (mask - np.arange(first, last, dtype=dtype))[:, None]
-    return _Block(keys, decider, bits, width)
+    return _Block(keys, decider, bits)
 
 
 def _longest(levels: list[_Level], durations: IntArray) -> int:
@@ -450,15 +444,18 @@ def _classes(
         assert project is not None
         if task.is_milestone:
             key = ("", "fixed", planned)
-            values: tuple[int, ...] = (planned,)
         elif history.basis == CYCLE_TIME:
             key = (project, CYCLE_TIME, 0)
-            values = history.cycle_times
         else:
             key = (project, SPAN_RATIO, planned)
-            values = tuple(max(1, math.ceil(planned * ratio)) for ratio in history.span_ratios)
+        if key not in tables:
+            if key[1] == CYCLE_TIME:
+                tables[key] = history.cycle_times
+            elif key[1] == SPAN_RATIO:
+                tables[key] = tuple(max(1, math.ceil(planned * ratio)) for ratio in history.span_ratios)
+            else:
+                tables[key] = (planned,)
         classes.setdefault(key, []).append(node)
-        tables[key] = values
     order = sorted(classes)
     longest = np.zeros(len(network.tasks), np.int64)
     for key in order:
@@ -568,11 +565,11 @@ def forecast_milestones(
         small = all(table.max(initial=0) < 1 << 15 for table in durations.tables)
         drawn = np.empty((n, block), np.int16 if small else np.int32)
         keys = np.empty((n, block), np.int64 if wide else np.int32)
-        decider = np.empty(n * block + 1, np.int32 if n * block < 1 << 31 else np.int64)
+        decider = np.empty_like(keys)
         for begin in range(0, trials, block):
             width = min(block, trials - begin)
             if width < block:
-                drawn, keys, decider = drawn[:, :width].copy(), keys[:, :width].copy(), decider[: n * width + 1]
+                drawn, keys, decider = drawn[:, :width].copy(), keys[:, :width].copy(), decider[:, :width].copy()
             result = _propagate(levels, _draw(durations, drawn, rng), keys, decider)
             counted = result.on_path(scheduled)
             for row, root in enumerate(scheduled):
