@@ -118,6 +118,19 @@ def test_thin_history_and_cycles_refuse_with_a_reason() -> None:
     assert by_gid["n"].p85 is None and by_gid["n"].reason is not None and "cycle" in by_gid["n"].reason
 
 
+def test_long_and_many_cycle_times_and_dates_past_the_horizon() -> None:
+    tasks = [task("a"), task("b", "a"), milestone("m", "b")]
+    many = {"p1": DurationHistory(cycle_times=tuple(range(1, 301)))}  # 300 values: drawn by index
+    (result,) = forecast_milestones("p1", "P", tasks, {}, many, AS_OF, trials=2000).milestones
+    assert result.p50 is not None and result.p85 is not None
+    assert day(250) <= result.p50 <= day(350) < result.p85 <= day(601)  # two draws of 1…300, plus the milestone
+    long = {"p1": DurationHistory(cycle_times=(2000, 2100, 2200, 2300, 2400))}  # beyond a byte: 16-bit draws
+    (beyond,) = forecast_milestones("p1", "P", tasks, {}, long, AS_OF, trials=100).milestones
+    assert (beyond.p50, beyond.p85) == (None, None)
+    assert beyond.reason == "p50 and p85 beyond the simulation horizon of 3653 days"
+    assert beyond.criticality[0].share == 1.0
+
+
 def test_span_ratios_come_from_recently_completed_tasks_with_a_start_and_a_due_date() -> None:
     def done(gid: str, start: int, due: int, completed: int) -> TaskInput:
         return TaskInput(gid, gid, completed=True, start=day(start), due=day(due), completed_on=day(completed))

@@ -25,7 +25,8 @@ whole duration is drawn even when it has started (the store does not know how fa
 is), which is also what makes a network whose every drawn duration equals the planned span
 give exactly the critical-path date: as_of + the length of the longest chain ending at the
 milestone.  A trial's finish day is its longest path; p50/p85 are nearest-rank over the
-trials, `probability_on_time` the share finishing on or before the milestone's due date.
+trials (None past the 10-year horizon of the throughput forecast, with a reason),
+`probability_on_time` the share finishing on or before the milestone's due date.
 
 `criticality` of a task: the share of trials in which it lies on the path that decides the
 milestone's date, traced back from the milestone through the predecessor that finished last
@@ -54,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tpmsync.kpi.dependencies import task_days
-from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, nearest_rank
+from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, HORIZON_DAYS, nearest_rank
 from tpmsync.kpi.forecast_detail import Criticality, MilestoneForecast, TaskLink, UnblockItem
 from tpmsync.kpi.model import TaskInput
 
@@ -482,13 +483,14 @@ def _draw_small(table: npt.NDArray[np.int32], size: int, rng: np.random.Generato
     usable = (256 // k) * k
     translation = bytes(int(table[b % k]) if b < usable else _REJECT for b in range(256))
     reject = bytes([_REJECT])
-    drawn = b""
-    while len(drawn) < size:
-        missing = size - len(drawn)
+    pieces: list[bytes] = []
+    missing = size
+    while missing > 0:
         words = (missing + missing * (256 - usable) // usable) // 8 + 8
-        raw = rng.bit_generator.random_raw(words).tobytes()
-        drawn += raw.translate(translation).replace(reject, b"")
-    return np.frombuffer(drawn, np.uint8, count=size)
+        piece = rng.bit_generator.random_raw(words).tobytes().translate(translation).replace(reject, b"")
+        pieces.append(piece)
+        missing -= len(piece)
+    return np.frombuffer(pieces[0] if len(pieces) == 1 else b"".join(pieces), np.uint8, count=size)
 
 
 def _draw(durations: _Durations, drawn: npt.NDArray[Any], rng: np.random.Generator) -> npt.NDArray[Any]:
@@ -562,8 +564,8 @@ def forecast_milestones(
         rng = np.random.default_rng(seed)
         block = max(1, min(trials, BLOCK_CELLS // max(n, 1)))
         scheduled = [root for root in roots if network.level[root] >= 0]
-        small = all(table.max(initial=0) < 1 << 15 for table in durations.tables)
-        drawn = np.empty((n, block), np.int16 if small else np.int32)
+        longest = max(int(table.max(initial=0)) for table in durations.tables)
+        drawn = np.empty((n, block), np.uint8 if longest < _REJECT else np.int16 if longest < 1 << 15 else np.int32)
         keys = np.empty((n, block), np.int64 if wide else np.int32)
         decider = np.empty_like(keys)
         for begin in range(0, trials, block):
@@ -595,8 +597,13 @@ def forecast_milestones(
             continue
         days = np.sort(np.concatenate(finishes[root]))
         ordered = days.tolist()
-        p50 = as_of + timedelta(days=nearest_rank(ordered, 50))
-        p85 = as_of + timedelta(days=nearest_rank(ordered, 85))
+        p50_days, p85_days = nearest_rank(ordered, 50), nearest_rank(ordered, 85)
+        p50 = None if p50_days > HORIZON_DAYS else as_of + timedelta(days=p50_days)
+        p85 = None if p85_days > HORIZON_DAYS else as_of + timedelta(days=p85_days)
+        beyond = None
+        if p85 is None:
+            which = "p85" if p50 is not None else "p50 and p85"
+            beyond = f"{which} beyond the simulation horizon of {HORIZON_DAYS} days"
         probability = None
         if task.due is not None:
             probability = int(np.searchsorted(days, (task.due - as_of).days, side="right")) / trials
@@ -624,7 +631,7 @@ def forecast_milestones(
                 p85,
                 probability,
                 basis,
-                None,
+                beyond,
                 trials,
                 predecessors,
                 len(on_path),
