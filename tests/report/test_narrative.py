@@ -75,16 +75,16 @@ def test_the_status_names_the_slipped_milestone_the_blocker_its_owner_and_the_sp
         "+3 pace (throughput 22, was 30)."
     ) in status.text
     assert (
-        "- Milestone “Beta launch” (https://app.asana.com/0/1100/1210) slipped: p85 2026-12-13 → 2026-12-17."
+        "- Milestone “Beta launch” <https://app.asana.com/0/1100/1210> slipped: p85 2026-12-13 → 2026-12-17."
     ) in status.text
     assert (
-        "“Beta launch” (https://app.asana.com/0/1100/1210): p85 2026-12-17, due 2026-12-12, <5 % likely" in status.text
+        "“Beta launch” <https://app.asana.com/0/1100/1210>: p85 2026-12-17, due 2026-12-12, <5 % likely" in status.text
     )
     assert "- Bo Chen is at 1.4× capacity with 2 tasks overdue." in status.text
     assert (
-        "- Ana Silva: finish “API schema” (https://app.asana.com/0/1100/1205) by 2026-12-06 — it decides milestone "
-        "“Beta launch” (https://app.asana.com/0/1100/1210) in 82 % of trials; first clear “Vendor contract” "
-        "(https://app.asana.com/0/1300/1207) (Bo Chen, due 2026-11-29)."
+        "- Ana Silva: finish “API schema” <https://app.asana.com/0/1100/1205> by 2026-12-06 — it decides milestone "
+        "“Beta launch” <https://app.asana.com/0/1100/1210> in 82 % of trials; first clear “Vendor contract” "
+        "<https://app.asana.com/0/1300/1207> (Bo Chen, due 2026-11-29)."
     ) in status.text
     assert [title for title, _ in status.sections] == ["What changed", "Risks", "Asks"]
     assert status.text.index("What changed") < status.text.index("Risks") < status.text.index("Asks")
@@ -173,7 +173,7 @@ def assert_nothing_invented(facts: StatusFacts, text: str) -> None:
     names = set()
     for key, value in values:
         if key in NAME_KEYS and isinstance(value, str):
-            names |= {clean(value, NAME_LIMIT), clean(value, REASON_LIMIT).rstrip("."), *clean_note(value).split("\n")}
+            names |= {clean(value, NAME_LIMIT), clean(value, REASON_LIMIT), *clean_note(value).split("\n")}
     for name in sorted((n for n in names if n), key=len, reverse=True):
         # Whole names only: never the inside of a word, a number or a date.
         rest = re.sub(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-])", " ", rest)

@@ -265,6 +265,11 @@ def _signed(count: int) -> str:
     return f"+{count}" if count >= 0 else f"−{-count}"
 
 
+def _sentence(text: str) -> str:
+    """`text` ending in one full stop (none after an ellipsis)."""
+    return text if text.endswith(("…", ".", "!", "?")) else text + "."
+
+
 def _more(count: int) -> list[Segment]:
     return [(f"… and {count} more.", None)]
 
@@ -287,9 +292,7 @@ class WrittenStatus:
 
 def _headline(facts: StatusFacts) -> list[Segment]:
     words = f"{clean(facts.project_name, NAME_LIMIT)} is {facts.health.upper()}"
-    if facts.reasons:
-        words += f": {clean(facts.reasons[0], REASON_LIMIT).rstrip('.')}"
-    words += "."
+    words = _sentence(words + (f": {clean(facts.reasons[0], REASON_LIMIT)}" if facts.reasons else ""))
     if facts.p85 is not None:
         words += f" Finish forecast (p85) {facts.p85.isoformat()}"
         if facts.due is not None and facts.probability_on_time is not None:
@@ -346,8 +349,8 @@ def _risks(facts: StatusFacts) -> list[list[Segment]]:
     for risk in facts.milestones_at_risk[:ITEM_LIMIT]:
         line: list[Segment] = [("Milestone ", None), _task(risk.name, risk.project_gid, risk.gid)]
         if risk.p85 is None:
-            why = clean(risk.reason, REASON_LIMIT).rstrip(".") if risk.reason else "no forecast"
-            line.append((f": no date ({why}).", None))
+            why = clean(risk.reason, REASON_LIMIT) if risk.reason else "no forecast"
+            line.append((f": no date — {_sentence(why)}", None))
         else:
             words = f": p85 {risk.p85.isoformat()}"
             if risk.due is not None and risk.probability_on_time is not None:
@@ -357,7 +360,7 @@ def _risks(facts: StatusFacts) -> list[list[Segment]]:
     if len(facts.milestones_at_risk) > ITEM_LIMIT:
         lines.append(_more(len(facts.milestones_at_risk) - ITEM_LIMIT))
     for reason in facts.reasons[1 : 1 + ITEM_LIMIT]:
-        lines.append([(clean(reason, REASON_LIMIT).rstrip(".") + ".", None)])
+        lines.append([(_sentence(clean(reason, REASON_LIMIT)), None)])
     if len(facts.reasons) > 1 + ITEM_LIMIT:
         lines.append(_more(len(facts.reasons) - 1 - ITEM_LIMIT))
     for owner in facts.overloaded[:ITEM_LIMIT]:
@@ -405,7 +408,7 @@ def _asks(facts: StatusFacts) -> list[list[Segment]]:
 
 
 def _plain(segments: Sequence[Segment]) -> str:
-    return "".join(text if url is None else f"{text} ({url})" for text, url in segments)
+    return "".join(text if url is None else f"{text} <{url}>" for text, url in segments)
 
 
 def _marked(segments: Sequence[Segment]) -> str:
