@@ -242,3 +242,34 @@ def test_the_forecast_detail_round_trips_through_json_at_full_precision() -> Non
     assert data["calibration"] == {"judged": 9, "held": 7}
     empty = ForecastDetail(None, Calibration(0, 0), (), None, ())
     assert ForecastDetail.from_json(json.loads(json.dumps(empty.to_json()))) == empty
+
+
+# ---- one call for a project ----------------------------------------------------------------
+
+
+def test_one_call_composes_every_part_with_the_settings_trials_and_seed() -> None:
+    from tpmsync.kpi import KpiSettings, ProjectInput
+    from tpmsync.kpi.milestones import DurationHistory
+    from tpmsync.kpi.outlook import compute_forecast_detail
+
+    vendor = TaskInput("v1", "Vendor", project_gid="p2")
+    tasks = [
+        *history([1] * 42),
+        TaskInput("a", "Build", dependency_gids=("v1",), assignee_name="Ana"),
+        TaskInput("m", "Launch", due=day(30), dependency_gids=("a",), is_milestone=True),
+    ]
+    project = ProjectInput("p1", "Web", tasks, due_on=day(30), outside_tasks=[vendor])
+    settings = KpiSettings(forecast_trials=300, forecast_seed=5)
+    histories = {"p1": DurationHistory(span_ratios=(1.0,) * 5)}
+    before = forecast_state([*tasks[:-1], TaskInput("x", "Gone")], day(-7))
+    records = [ForecastRecord(day(-20), 2, day(-10))]
+    detail = compute_forecast_detail(
+        project, AS_OF, histories=histories, before=before, records=records, settings=settings
+    )
+    assert detail.how_many == compute_how_many(tasks, AS_OF, day(30), trials=300, seed=5)
+    (launch,) = detail.milestones
+    assert (launch.p85, launch.trials, launch.predecessors) == (day(3), 300, 2)  # vendor 1 + build 1 + launch 1
+    assert [item.task.gid for item in detail.unblock_first] == ["v1", "a"]
+    assert detail.moved is not None and (detail.moved.tasks_added, detail.moved.tasks_removed) == (1, 1)
+    assert detail.calibration == Calibration(judged=1, held=1)
+    assert compute_forecast_detail(project, AS_OF, settings=settings).moved is None
