@@ -30,17 +30,21 @@ trials (None past the 10-year horizon of the throughput forecast, with a reason)
 
 `criticality` of a task: the share of trials in which it lies on the path that decides the
 milestone's date, traced back from the milestone through the predecessor that finished last
-(ties: the lower node number, nodes being numbered by (due, name, gid); a parent whose last
-subtask finishes after its own work passes the decision to that subtask).  A milestone whose
+(ties: the lower node number, nodes being numbered by (level, number of dependencies, due,
+name, gid); a parent whose last subtask finishes after its own work passes the decision to
+that subtask).  A milestone whose
 predecessors form a dependency cycle is refused.
 
 How it stays fast: nodes are grouped into levels (a node's level is one more than its deepest
-predecessor's) and every level is computed for a block of trials at once with numpy.  Each
-node's finish day and number share one integer key (finish · 2^b + (2^b − 1 − node)), so one
-`maximum.reduceat` over the keys of a level's predecessors gives both the latest finish and,
-on ties, the lowest-numbered predecessor that set it.  Trials run in blocks of at most
-`BLOCK_CELLS` / nodes, which bounds memory; `propagate_python` is the same computation in plain
-Python (tests compare the two, the benchmark times both).
+predecessor's), each level a contiguous run of node numbers, and every level is computed for a
+block of trials at once with numpy.  Each node's finish day and number share one integer key
+(finish · 2^b + (2^b − 1 − node)), so the maximum of its predecessors' keys gives both the latest
+finish and, on ties, the lowest-numbered predecessor that set it; that key is stored as the
+node's decider and decoded only along the paths walked for criticality.  Durations are drawn
+from raw random bytes through `bytes.translate`.  Trials run in blocks of at most `BLOCK_CELLS`
+/ nodes, which bounds memory (buffers are reused: fresh pages cost more than the work);
+`propagate_python` is the same propagation in plain Python (tests compare the two, the
+benchmark times both).
 """
 
 from __future__ import annotations
