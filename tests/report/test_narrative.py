@@ -101,6 +101,9 @@ def test_the_note_comes_first_and_empty_sections_say_so() -> None:
     assert "- No earlier report to compare with." in status.text
     assert "- None known." in status.text
     assert "- Nothing to unblock." in status.text
+    orphan = replace(example().unblock_first[0], task=TaskLink("9", "Docs", "1", None, None, None), blocked_by=())
+    asks = write_status(replace(bare, unblock_first=(orphan,))).text.split("Asks\n", 1)[1]
+    assert asks.startswith("- No owner: finish “Docs” <https://app.asana.com/0/1/9> by 2026-12-12 — it decides")
 
 
 def test_likelihoods_are_never_shown_as_certain() -> None:
@@ -142,7 +145,7 @@ VOCABULARY = {
     "day", "days", "later", "earlier", "did", "not", "move", "since", "scope", "removed", "progress", "pace",
     "throughput", "was", "Milestone", "slipped", "No", "report", "to", "compare", "with", "What", "changed",
     "Risks", "Asks", "date", "at", "capacity", "overdue", "and", "more", "None", "known", "finish", "by", "it",
-    "decides", "milestone", "in", "trials", "first", "clear", "nobody", "Nothing", "unblock",
+    "decides", "milestone", "in", "trials", "first", "clear", "owner", "Nothing", "unblock",
 }
 """Every word of the wording: the writer's templates and nothing else."""
 LIKELIHOOD_BOUNDS = {"5", "95"}

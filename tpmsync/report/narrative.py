@@ -249,8 +249,8 @@ def _task(name: str, project_gid: str | None, gid: str) -> Segment:
     return (f"“{clean(name, NAME_LIMIT)}”", task_url(project_gid, gid))
 
 
-def _person(name: str | None) -> str:
-    return clean(name, NAME_LIMIT) if name else "nobody"
+def _person(name: str | None, nobody: str = "no owner") -> str:
+    return clean(name, NAME_LIMIT) if name else nobody
 
 
 def _days(count: int) -> str:
@@ -380,7 +380,7 @@ def _asks(facts: StatusFacts) -> list[list[Segment]]:
         task = item.task
         by = task.due or item.milestone_due
         line: list[Segment] = [
-            (f"{_person(task.assignee_name)}: finish ", None),
+            (f"{_person(task.assignee_name, 'No owner')}: finish ", None),
             _task(task.name, task.project_gid, task.gid),
             (f" by {by.isoformat()}" if by is not None else "", None),
             (" — it decides milestone ", None),
