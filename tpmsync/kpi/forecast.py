@@ -70,13 +70,37 @@ def simulate_finish_days(
     `samples` are daily counts (at most 255 of them, at least one positive); `force_lookup`
     takes the index path even for small counts (used to test that both paths agree).
     """
+    finish_days, _ = simulate_trials(
+        samples, remaining, trials=trials, seed=seed, horizon=horizon, force_lookup=force_lookup
+    )
+    return finish_days
+
+
+def simulate_trials(
+    samples: Sequence[int],
+    remaining: int,
+    *,
+    trials: int,
+    seed: int,
+    horizon: int = HORIZON_DAYS,
+    by_day: int | None = None,
+    force_lookup: bool = False,
+) -> tuple[list[int], list[int]]:
+    """The trials of `simulate_finish_days`, and how many tasks each has done by day `by_day`.
+
+    Returns (finish days, done-by counts), each sorted ascending; the counts are capped at
+    `remaining` and empty when `by_day` is None.  The draws are the same whether or not
+    `by_day` is given, so trial i's count reaches `remaining` exactly when it finishes by `by_day`.
+    """
     n = len(samples)
     if not 0 < n <= 255:
         raise ValueError("between 1 and 255 throughput samples are needed")
     if any(count < 0 for count in samples) or not any(samples):
         raise ValueError("throughput samples must be ≥ 0 with at least one positive")
+    if by_day is not None and by_day > horizon:
+        raise ValueError(f"by_day {by_day} lies beyond the horizon of {horizon} days")
     if remaining <= 0:
-        return [0] * trials
+        return [0] * trials, ([] if by_day is None else [0] * trials)
     usable = (256 // n) * n
     direct = not force_lookup and max(samples) < _REJECT
     if direct:
@@ -102,15 +126,21 @@ def simulate_finish_days(
             return list(map(lookup, raw))
 
     beyond = horizon + 1
+    by = horizon + 2 if by_day is None else by_day
     results: list[int] = []
     append = results.append
+    counts: list[int] = []
+    count = counts.append
     for _ in range(trials):
         days = 0
         done = 0
+        done_by = 0 if by <= 0 else -1
         while True:
             chunk = draw()
             total = sum(chunk)
             if done + total < remaining:
+                if done_by < 0 and days + len(chunk) >= by:
+                    done_by = done + sum(chunk[: by - days])
                 days += len(chunk)
                 done += total
                 if days > horizon:
@@ -118,10 +148,16 @@ def simulate_finish_days(
                     break
                 continue
             finish = days + bisect_left(list(accumulate(chunk, initial=done)), remaining)
+            if done_by < 0:
+                done_by = remaining if finish <= by else done + sum(chunk[: by - days])
             append(finish if finish <= horizon else beyond)
             break
+        count(done_by)
     results.sort()
-    return results
+    if by_day is None:
+        return results, []
+    counts.sort()
+    return results, counts
 
 
 def nearest_rank(sorted_values: Sequence[int], percent: int) -> int:
