@@ -37,7 +37,7 @@ from tpmsync.deliver.base import (
     report_url_template,
     shown_url,
 )
-from tpmsync.deliver.outgoing import Outgoing
+from tpmsync.deliver.outgoing import Outgoing, compact_json
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class ChatWebhookChannel(HttpChannel):
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
                 },
-                body=json_body(message),
+                body=compact_json(message),
                 payload=message,
             )
         ]

@@ -20,6 +20,7 @@ WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
 
 def render_rich(report: Report) -> RenderableType:
     """The whole report as one rich renderable (print it with a rich Console)."""
+    report = w.clean_report(report)
     year = report.as_of.year
     parts: list[RenderableType] = [
         Text(report.title, style="bold"),
@@ -34,6 +35,7 @@ def render_rich(report: Report) -> RenderableType:
         if report.kind == "daily" and project.health == "green" and not project.changes.count:
             continue
         parts += [Text(""), _project(report, project, year)]
+    parts += [Text(""), Text("How to read this:", style="bold"), _bullets(Text(line) for line in w.legend_lines())]
     parts += [Text(""), Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
     return Group(*parts)
 
@@ -70,7 +72,7 @@ def _table(report: Report) -> Table:
     table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
     table.add_column("Project", min_width=16, max_width=28)
     table.add_column("Verdict", no_wrap=True)
-    for name in ("Open", "Overdue", "Blocked", "p85", "On time?"):
+    for name in ("Open", "Overdue", "Blocked", "p85", w.CHANCE):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("Changed", min_width=20, ratio=1)
     for p in report.projects:
@@ -84,7 +86,7 @@ def _table(report: Report) -> Table:
             f"{p.headline.overdue:,}",
             f"{p.headline.blocked:,}",
             w.day(p.forecast.p85, year),
-            w.percent(p.forecast.probability_on_time),
+            w.chance(p.forecast.probability_on_time) if p.forecast.due_on else w.DASH,
             w.changes_summary(p.changes),
         )
     return table
