@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 MIN_NAME, MAX_NAME = 14, 40
-MIN_REASON = 18
+MIN_REASON = 24  # "12 red, 30 amber, 8 green" fits
 
 
 def _date(value: str | None, year: int) -> str:

@@ -178,7 +178,7 @@ def one_line(text: str, limit: int = 200) -> str:
 # ----------------------------------------------------------------------------------------------
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>|~])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d*)([#+=.)-])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d+[.)]|[#+=-])(?=[\s#=-]|$)")
 _URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(/)(/)")
 
 
@@ -194,7 +194,8 @@ def markdown_escape(text: str) -> str:
     """Backslash-escape every character Markdown (CommonMark, GFM tables) could read as markup,
     so `[x](y)` is no link, `<script>` no HTML, `|` no cell border and no line starts a heading
     or a list."""
-    return _MARKDOWN_LINE_START.sub(r"\1\2\\\3", _MARKDOWN.sub(r"\\\1", text))
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}", escaped)
 
 
 def html_escape(text: str) -> str:
