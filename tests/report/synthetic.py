@@ -50,7 +50,8 @@ def plain_names(what: str, index: int) -> str:
     return f"{words.capitalize()} {index}"
 
 
-def _tasks(namer: Namer, project: int, what: str, total: int, *, completed: bool = False) -> TaskList:
+def _tasks(namer: Namer, project: int, what: str, total: int, *, completed: bool = False, items: int = MAX_ITEMS
+           ) -> TaskList:
     items = tuple(
         TaskRef(
             gid=f"{1300000000000000 + project * 1000 + i}",
@@ -61,12 +62,12 @@ def _tasks(namer: Namer, project: int, what: str, total: int, *, completed: bool
             completed_on=AS_OF - timedelta(days=i % 5) if completed else None,
             milestone=what == "milestone",
         )
-        for i in range(min(total, MAX_ITEMS))
+        for i in range(min(total, items))
     )
     return TaskList(items=items, total=total)
 
 
-def _project(index: int, namer: Namer, weeks: list[date]) -> ProjectReport:
+def _project(index: int, namer: Namer, weeks: list[date], items: int) -> ProjectReport:
     health = HEALTHS[index % len(HEALTHS)]
     gid = f"{1200000000000000 + index}"
     task_name = namer("task", index * 1000)
@@ -81,7 +82,7 @@ def _project(index: int, namer: Namer, weeks: list[date]) -> ProjectReport:
         )[: 2 + index % 3]
     slips = tuple(
         Slip(task=t, previous_due=AS_OF - timedelta(days=2), current_due=AS_OF + timedelta(days=5), days=7)
-        for t in _tasks(namer, index, "slip", MAX_ITEMS).items
+        for t in _tasks(namer, index, "slip", MAX_ITEMS, items=items).items
     )
     return ProjectReport(
         gid=gid,
@@ -95,15 +96,15 @@ def _project(index: int, namer: Namer, weeks: list[date]) -> ProjectReport:
             since=AS_OF - timedelta(days=7),
             basis="snapshot",
             health_before="green" if health == "red" else None,
-            newly_blocked=_tasks(namer, index, "blocked", 22),
-            newly_overdue=_tasks(namer, index, "overdue", 31),
+            newly_blocked=_tasks(namer, index, "blocked", 22, items=items),
+            newly_overdue=_tasks(namer, index, "overdue", 31, items=items),
             slipped=SlipList(items=slips, total=40),
-            completed=_tasks(namer, index, "done", 64, completed=True),
-            milestones_reached=_tasks(namer, index, "milestone", 2, completed=True),
+            completed=_tasks(namer, index, "done", 64, completed=True, items=items),
+            milestones_reached=_tasks(namer, index, "milestone", 2, completed=True, items=items),
         ),
-        upcoming=Upcoming(days=14, milestones=_tasks(namer, index, "milestone", 3),
-                          due=_tasks(namer, index, "due", 58)),
-        critical_path=CriticalPath(days=34, tasks=_tasks(namer, index, "path", 12)),
+        upcoming=Upcoming(days=14, milestones=_tasks(namer, index, "milestone", 3, items=items),
+                          due=_tasks(namer, index, "due", 58, items=items)),
+        critical_path=CriticalPath(days=34, tasks=_tasks(namer, index, "path", 12, items=items)),
         budget=Budget(unit="EUR", bac=250_000, pv=120_000, ev=110_000, ac=105_000, cpi=1.05, spi=0.92,
                       eac=238_000, vac=12_000, tasks_estimated=800, tasks_unestimated=200),
         asana_budget=None,
@@ -111,7 +112,7 @@ def _project(index: int, namer: Namer, weeks: list[date]) -> ProjectReport:
                           p95=AS_OF + timedelta(days=50), due_on=AS_OF + timedelta(days=35),
                           probability_on_time=0.62, remaining=420, reason=None),
         data_quality=(QualityWarning(kind="no_due", count=40, text="40 open tasks have no due date",
-                                     examples=_tasks(namer, index, "nodue", 40)),),
+                                     examples=_tasks(namer, index, "nodue", 40, items=items)),),
         trend=tuple(TrendCell(iso_week(w), HEALTHS[(index + i) % len(HEALTHS)]) for i, w in enumerate(weeks)),
         burnup=Burnup(source="snapshots", points=tuple(
             BurnupPoint(day=AS_OF - timedelta(days=7 * (8 - i)), completed=500 + 10 * i, total=950 + 6 * i)
@@ -120,9 +121,10 @@ def _project(index: int, namer: Namer, weeks: list[date]) -> ProjectReport:
     )
 
 
-def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names) -> Report:
+def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS) -> Report:
+    """`items`: tasks kept per list (the totals stay those of a busy project)."""
     weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * (7 - i)) for i in range(8)]
-    reports = tuple(_project(i, namer, weeks) for i in range(projects))
+    reports = tuple(_project(i, namer, weeks, items) for i in range(projects))
     rank = {"red": 0, "amber": 1, "green": 2}
     worst = min((p.health for p in reports), key=rank.__getitem__, default="green")
     portfolio = PortfolioSummary(

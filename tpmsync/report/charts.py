@@ -64,10 +64,15 @@ def render_charts(report: Report, *, burnups: bool | None = None) -> dict[str, b
     images: dict[str, bytes] = {}
     _draw(images, TREND_NAME, "the verdict trend", lambda: trend_png(report))
     if burnups if burnups is not None else report.kind == "weekly":
-        for project in worst_first(report.projects)[:MAX_BURNUPS]:
+        for project in burnup_projects(report):
             _draw(images, burnup_name(project.gid), f"the burn-up of {project.name}",
                   partial(burnup_png, project, report.as_of))
     return images
+
+
+def burnup_projects(report: Report) -> list[ProjectReport]:
+    """The projects whose burn-up is drawn: the worst `MAX_BURNUPS` (red, then amber, then green)."""
+    return worst_first(report.projects)[:MAX_BURNUPS]
 
 
 def _draw(images: dict[str, bytes], name: str, what: str, draw: Callable[[], bytes | None]) -> None:

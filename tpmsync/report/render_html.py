@@ -116,20 +116,29 @@ def render_email_html(
                                **helpers)
 
     ordered = wording.worst_first(report.projects)
-    skeleton = len(page([], [], len(ordered)).encode()) + 400  # room for the "… and N more" line
-    used = skeleton
+    rows_of = [Markup(rows.overview_row(p, year)) for p in ordered]
+    used = len(page([], [], len(ordered)).encode()) + 400  # room for the "… and N more" line
+    lines_size = sum(len(row.encode()) for row in rows_of)
+    if used + lines_size > limit:  # even one line each is too much: as many lines as fit, worst first
+        kept: list[Markup] = []
+        for row in rows_of:
+            used += len(row.encode())
+            if used > limit:
+                break
+            kept.append(row)
+        return page([], kept, len(ordered) - len(kept))
+    # every project has its line; the red and amber ones, worst first, are upgraded to their full
+    # section while the sections fit
+    used += lines_size
     full: list[Markup] = []
     lines: list[Markup] = []
-    for index, project in enumerate(ordered):
-        if project.health != "green" and not lines:
-            piece = Markup(sections.project_section(project, report, EMAIL_ITEMS))
-            if used + len(piece.encode()) <= limit:
-                full.append(piece)
-                used += len(piece.encode())
+    for project, row in zip(ordered, rows_of, strict=True):
+        if project.health != "green" and not lines:  # the worst first: once one is a line, the rest are
+            section = Markup(sections.project_section(project, report, EMAIL_ITEMS))
+            grows = len(section.encode()) - len(row.encode())
+            if used + grows <= limit:
+                full.append(section)
+                used += grows
                 continue
-        piece = Markup(rows.overview_row(project, year))
-        if used + len(piece.encode()) > limit:
-            return page(full, lines, len(ordered) - index)
-        lines.append(piece)
-        used += len(piece.encode())
+        lines.append(row)
     return page(full, lines, 0)

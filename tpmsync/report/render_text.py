@@ -11,6 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from tpmsync import words
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
 
@@ -48,6 +49,12 @@ def render_text(report: Report, width: int = 100) -> str:
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
+def _link(url: str | None) -> str:
+    """A rich style linking to `url` (http(s) only, nothing that could end the style early)."""
+    target = words.safe_url(url)
+    return f"link {target}" if target else ""
+
+
 def _verdict(health: str | None) -> Text:
     if health is None:
         return Text(w.DASH, style="dim")
@@ -80,7 +87,7 @@ def _table(report: Report) -> Table:
         if was := w.verdict_change(p.changes, p.health):
             verdict.append(f" ({was})", style="dim")
         table.add_row(
-            Text(p.name, style=f"link {p.url}" if p.url else ""),
+            Text(p.name, style=_link(p.url)),
             verdict,
             f"{p.headline.open:,}",
             f"{p.headline.overdue:,}",
@@ -102,12 +109,12 @@ def _trend_table(report: Report) -> Table:
         *((p.name, (c.health for c in p.trend)) for p in report.projects),
     ]
     for name, healths in rows:
-        table.add_row(name, *(_symbol(h) for h in healths))
+        table.add_row(Text(name), *(_symbol(h) for h in healths))
     return table
 
 
 def _task(task: TaskRef, year: int, *, completed: bool = False) -> Text:
-    text = Text(task.name, style=f"link {task.url}" if task.url else "")
+    text = Text(task.name, style=_link(task.url))
     detail = w.task_detail(task, year, completed=completed)
     if detail:
         text.append(f" {detail}", style="dim")
@@ -151,7 +158,7 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     limit = DAILY_ITEMS if daily else WEEKLY_ITEMS
     title = _verdict(p.health)
     title.append("  ")
-    title.append(p.name, style=f"bold link {p.url}" if p.url else "bold")
+    title.append(p.name, style=f"bold {_link(p.url)}".strip())
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
     body: list[RenderableType] = [Text(w.headline(p.headline, p.forecast, year))]
@@ -195,5 +202,5 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
             trend.append(" ")
         body.append(trend)
     if p.url:
-        body.append(Text(p.url, style=f"dim link {p.url}"))
+        body.append(Text(p.url, style=f"dim {_link(p.url)}".strip()))
     return Group(title, Padding(Group(*body), (0, 0, 0, 2)))
