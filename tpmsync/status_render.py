@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.table import Table
 
-MIN_NAME, MAX_NAME = 14, 40
+MIN_NAME, MAX_NAME = 18, 40
 MIN_REASON = 24  # "12 red, 30 amber, 8 green" fits
 
 
@@ -107,7 +107,8 @@ def choose_columns(document: dict[str, Any], width: int) -> tuple[list[str], dic
         if used([*chosen, key]) + min(names, MIN_NAME) + min(reasons, MIN_REASON) <= width:
             chosen.append(key)
     room = width - used(chosen)
-    name_width = max(1, min(names, MAX_NAME, max(MIN_NAME, room - min(reasons, max(MIN_REASON, room // 2)))))
+    # the name first (it says which project), up to its own width; the reason takes the rest
+    name_width = max(1, min(names, MAX_NAME, max(MIN_NAME, room - min(reasons, MIN_REASON))))
     reason_width = max(1, room - name_width)
     ordered = [k for k in ORDER if k in chosen]
     return ordered, natural, name_width, reason_width
