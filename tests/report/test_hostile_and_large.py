@@ -372,3 +372,12 @@ def test_webhook_413_is_one_line_and_detail_full_sends_the_whole_report(sqlite_s
     assert full == out.data
     assert refused.status == "failed" and refused.error is not None
     assert "\n" not in refused.error and "too large (413)" in refused.error and 'drop detail = "full"' in refused.error
+
+
+def test_slack_shows_formatting_characters_in_names_as_typed_not_as_formatting() -> None:
+    namer = lambda what, i: "*Launch* _beta_ ~old~ `x` <!here>" if what == "project" else "t"  # noqa: E731
+    message = slack_message(chat_outgoing(make_report(1, kind="daily", namer=namer, items=1)))
+    project = message["blocks"][3]["text"]["text"]
+    name = project.split("|", 1)[1].split(">*", 1)[0]
+    assert name == "∗Launch∗ ˍbetaˍ ∼old∼ ˋxˋ &lt;!here&gt;"
+    assert "<!here>" not in json.dumps(message)
