@@ -44,12 +44,8 @@ def timed(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(samples), result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200, 1000])
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-
+def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
+    """(channel, seconds, bytes) for a weekly report of `size` projects."""
     from synthetic import make_report
 
     from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
@@ -60,36 +56,44 @@ def main() -> None:
     from tpmsync.report.render_asana import render_asana
     from tpmsync.report.render_html import render_email_html
 
+    report = wording.clean_report(make_report(size, kind="weekly"))
+    year = report.as_of.year
+    lines = tuple(
+        ProjectLine(gid=p.gid, name=p.name, health=p.health, reasons=p.reasons, url=p.url,
+                    headline=wording.headline(p.headline, p.forecast, year), asana_html="")
+        for p in report.projects
+    )
+    data = report.to_json()
+    outgoing = Outgoing(kind=report.kind, period=report.period, scope=report.scope,
+                        subject=wording.subject(report), health=report.health, projects=lines, text="",
+                        markdown="", html="", html_inline="", data=data)
+    url = "https://wiki.example.com/reports/weekly"
+    rows: list[tuple[str, float, int]] = []
+    seconds, html = timed(lambda: render_email_html(report, {}, attachment="tpmsync-weekly.html"), runs)
+    rows.append(("email HTML", seconds, len(html.encode())))
+    seconds, body = timed(lambda: compact_json(teams_message(outgoing, url)), runs)
+    rows.append(("Teams", seconds, len(body.encode())))
+    seconds, body = timed(lambda: compact_json(slack_message(outgoing, url)), runs)
+    rows.append(("Slack", seconds, len(body.encode())))
+    seconds, body = timed(lambda: compact_json(summary_body(data)), runs)
+    rows.append(("webhook (summary)", seconds, len(body.encode())))
+    seconds, body = timed(lambda: compact_json(data), runs)
+    rows.append(('webhook (detail="full")', seconds, len(body.encode())))
+    seconds, updates = timed(lambda: [render_asana(report, p) for p in report.projects], runs)
+    rows.append(("Asana update (largest)", seconds, max(len(u.encode()) for u in updates)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200, 1000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
     print(f"# {platform.node()} · {platform.processor() or platform.machine()} · Python {platform.python_version()}"
           f" · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · median of {args.runs}")
     print(f"{'projects':>8}  {'channel':<22} {'bytes':>12} {'build s':>9}")
     for size in args.sizes:
-        report = wording.clean_report(make_report(size, kind="weekly"))
-        year = report.as_of.year
-        lines = tuple(
-            ProjectLine(gid=p.gid, name=p.name, health=p.health, reasons=p.reasons, url=p.url,
-                        headline=wording.headline(p.headline, p.forecast, year), asana_html="")
-            for p in report.projects
-        )
-        data = report.to_json()
-        outgoing = Outgoing(kind=report.kind, period=report.period, scope=report.scope,
-                            subject=wording.subject(report), health=report.health, projects=lines, text="",
-                            markdown="", html="", html_inline="", data=data)
-        url = "https://wiki.example.com/reports/weekly"
-        rows: list[tuple[str, float, int]] = []
-        seconds, html = timed(lambda: render_email_html(report, {}, attachment="tpmsync-weekly.html"), args.runs)
-        rows.append(("email HTML", seconds, len(html.encode())))
-        seconds, body = timed(lambda: compact_json(teams_message(outgoing, url)), args.runs)
-        rows.append(("Teams", seconds, len(body.encode())))
-        seconds, body = timed(lambda: compact_json(slack_message(outgoing, url)), args.runs)
-        rows.append(("Slack", seconds, len(body.encode())))
-        seconds, body = timed(lambda: compact_json(summary_body(data)), args.runs)
-        rows.append(("webhook (summary)", seconds, len(body.encode())))
-        seconds, body = timed(lambda: compact_json(data), args.runs)
-        rows.append(('webhook (detail="full")', seconds, len(body.encode())))
-        seconds, updates = timed(lambda: [render_asana(report, p) for p in report.projects], args.runs)
-        rows.append(("Asana update (largest)", seconds, max(len(u.encode()) for u in updates)))
-        for channel, seconds, size_bytes in rows:
+        for channel, seconds, size_bytes in measure(size, args.runs):
             print(f"{size:>8,}  {channel:<22} {size_bytes:>12,} {seconds:>9.3f}")
 
 
