@@ -9,10 +9,7 @@ are always shown, and from about 120 columns every column is.
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +44,14 @@ def top_reason(project: dict[str, Any], limit: int = 64) -> str:
         "reasons"] else ""
 
 
-@dataclass(frozen=True)
 class Column:
-    header: str
-    cell: Callable[[dict[str, Any], int], str]
-    justify: str = "right"
+    """A number column: its header and how a project's cell reads (the project, the as-of year)."""
+
+    __slots__ = ("cell", "header")
+
+    def __init__(self, header: str, cell: Callable[[dict[str, Any], int], str]) -> None:
+        self.header = header
+        self.cell = cell
 
 
 COLUMNS: dict[str, Column] = {
@@ -213,6 +213,8 @@ def render_markdown(document: dict[str, Any]) -> str:
 
 
 def _wrap(text: str, width: int, indent: str, hanging: str) -> Iterator[str]:
+    import textwrap
+
     yield from textwrap.wrap(text, width=max(20, width), initial_indent=indent, subsequent_indent=hanging,
                              break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
 
@@ -228,6 +230,8 @@ def render_detail(project: dict[str, Any], width: int | None = None) -> str:
     """Plain text in `width` columns (the terminal's by default): verdict and reasons, then the
     overdue, blocked and critical-path tasks with links on their own lines."""
     if width is None:
+        import shutil
+
         width = shutil.get_terminal_size((100, 24)).columns
     deadline, deps = project["deadline"], project["dependencies"]
     out = list(_wrap(f"{words.clean(project['name'])} — {project['health'].upper()}", width, "", "  "))

@@ -112,7 +112,7 @@ def health_counts(healths: list[str] | tuple[str, ...], separator: str = ", ") -
 # ----------------------------------------------------------------------------------------------
 
 # ESC [ … final byte (CSI), ESC ] … BEL or ST (OSC), ESC P/X/^/_ … ST, and two-byte ESC sequences.
-_ESCAPE_SEQUENCE = re.compile(
+_ESCAPE_SEQUENCE = (  # patterns are compiled on first use (re caches them): `status` imports this
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
@@ -124,7 +124,7 @@ _BIDI_AND_INVISIBLE = frozenset(
     "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
     "\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\ufeff\u00ad\u180e"
 )
-_SPACE = re.compile(r"\s+")
+_SPACE = r"\s+"
 
 
 def _visible(char: str) -> bool:
@@ -141,10 +141,10 @@ def clean(text: str | None, limit: int = NAME_LIMIT) -> str:
         return text  # the usual name: nothing to remove
     if len(text) > limit * 8 + 64:  # a huge value: only its beginning can be shown anyway
         text = text[: limit * 8 + 64]
-    text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _SPACE.sub(" ", text)  # before the filter: tab, CR and LF are controls but separate words
+    text = re.sub(_ESCAPE_SEQUENCE, "", text)
+    text = re.sub(_SPACE, " ", text)  # before the filter: tab, CR and LF are controls but separate words
     text = "".join(c for c in text if _visible(c))
-    return shorten(_SPACE.sub(" ", text).strip(), limit)
+    return shorten(re.sub(_SPACE, " ", text).strip(), limit)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -177,9 +177,9 @@ def one_line(text: str, limit: int = 200) -> str:
 # Escaping, one helper per target (apply to text that is already clean and shortened)
 # ----------------------------------------------------------------------------------------------
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d+[.)]|[#+=-])(?=[\s#=-]|$)")
-_URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(/)(/)")
+_MARKDOWN = r"([\\`*_\[\]<>|~])"
+_MARKDOWN_LINE_START = r"^(\s*)(\d+[.)]|[#+=-])(?=[\s#=-]|$)"
+_URL_SCHEME = r"(?i)\b([a-z][a-z0-9+.-]*):(/)(/)"
 
 
 def rich_escape(text: str) -> str:
@@ -194,8 +194,8 @@ def markdown_escape(text: str) -> str:
     """Backslash-escape every character Markdown (CommonMark, GFM tables) could read as markup,
     so `[x](y)` is no link, `<script>` no HTML, `|` no cell border and no line starts a heading
     or a list."""
-    escaped = _MARKDOWN.sub(r"\\\1", text)
-    return _MARKDOWN_LINE_START.sub(lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}", escaped)
+    escaped = re.sub(_MARKDOWN, r"\\\1", text)
+    return re.sub(_MARKDOWN_LINE_START, lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}", escaped)
 
 
 def html_escape(text: str) -> str:
@@ -220,7 +220,7 @@ def safe_url(url: str | None) -> str | None:
 
 def defang_urls(text: str) -> str:
     """`https://x` as `https:∕∕x`: a URL in a name is shown, never made a link by a chat tool."""
-    return _URL_SCHEME.sub(lambda m: f"{m.group(1)}:\u2215\u2215", text)
+    return re.sub(_URL_SCHEME, lambda m: f"{m.group(1)}:\u2215\u2215", text)
 
 
 # Slack mrkdwn has no backslash escape: &, < and > are entities; the characters that would start
