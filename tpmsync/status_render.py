@@ -1,160 +1,251 @@
-"""Rendering of the status document: a rich table, Markdown for pasting, and the detail view."""
+"""Rendering of the status document: a rich table sized to the terminal, Markdown for pasting, and
+the detail view.
+
+Names are untrusted: every one goes through `words.clean` and reaches rich as a `Text` (never read
+as markup) and Markdown escaped. The table chooses its columns by priority for the width it is
+given: every project is one line (the name cut with … when needed), the verdict and the top reason
+are always shown, and from about 120 columns every column is.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
-SYMBOLS = {"green": "●", "amber": "▲", "red": "■"}
+from tpmsync import words
 
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.table import Table
 
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _forecast(project: dict[str, Any]) -> str:
-    forecast = project["deadline"].get("forecast")
-    if not forecast:
-        return "—"
-    text = f"{forecast['p85']}"
-    if forecast.get("probability_on_time") is not None:
-        text += f" ({_percent(forecast['probability_on_time'])} by {forecast['due_on']})"
-    return text
+MIN_NAME, MAX_NAME = 18, 40
+MIN_REASON = 24  # "12 red, 30 amber, 8 green" fits
 
 
-def _row(project: dict[str, Any]) -> list[str]:
-    budget = project.get("budget") or {}
-    deadline, deps = project["deadline"], project["dependencies"]
-    return [
-        project["name"],
-        project["health"],
-        str(project["tasks"]["open"]),
-        str(deadline["overdue"]),
-        str(deadline["due_soon"]),
-        str(deps["blocked"]),
-        _percent(deadline["on_time_rate"]),
-        _ratio(budget.get("spi")),
-        _ratio(budget.get("cpi")),
-        _forecast(project),
-        project["reasons"][0] if project["reasons"] else "",
-    ]
+def _date(value: str | None, year: int) -> str:
+    """ "Jan 26" (with the year when it is not `year`); a dash for none."""
+    if not value:
+        return words.DASH
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return words.clean(value, 12)
+    text = f"{day:%b} {day.day}"
+    return text if day.year == year else f"{text} {day.year}"
 
 
-HEADERS = [
-    "Project",
-    "Health",
-    "Open",
-    "Overdue",
-    "Due soon",
-    "Blocked",
-    "On time",
-    "SPI",
-    "CPI",
-    "Forecast p85",
-    "Top reason",
-]
+def _forecast(project: dict[str, Any]) -> dict[str, Any]:
+    return project["deadline"].get("forecast") or {}
 
 
-def headline(reason: str, limit: int = 64) -> str:
-    """The first clause of a reason, for a table cell; `--detail` and JSON keep the whole text."""
-    short = reason.split(": ", 1)[0].split("; ", 1)[0]
-    if len(short) <= limit:
-        return short
-    return short[: limit - 1].rsplit(" ", 1)[0] + "…"
+def top_reason(project: dict[str, Any], limit: int = 64) -> str:
+    return words.first_clause(words.clean(project["reasons"][0], words.REASON_LIMIT), limit) if project[
+        "reasons"] else ""
 
 
-TABLE_COLUMNS = ["Project", "Health", "Open", "Overdue", "Blocked", "SPI", "CPI", "p85", "On time?", "Top reason"]
+class Column:
+    """A number column: its header and how a project's cell reads (the project, the as-of year)."""
+
+    __slots__ = ("cell", "header")
+
+    def __init__(self, header: str, cell: Callable[[dict[str, Any], int], str]) -> None:
+        self.header = header
+        self.cell = cell
 
 
-def _table_cells(project: dict[str, Any]) -> list[str]:
-    full = dict(zip(HEADERS, _row(project), strict=True))
-    forecast = project["deadline"].get("forecast") or {}
-    chance = forecast.get("probability_on_time")
-    full["p85"] = forecast.get("p85") or "—"
-    full["On time?"] = _percent(chance) if chance is not None else "—"
-    full["Top reason"] = headline(full["Top reason"])
-    return [full[h] for h in TABLE_COLUMNS]
+COLUMNS: dict[str, Column] = {
+    "Open": Column("Open", lambda p, y: f"{p['tasks']['open']:,}"),
+    "Overdue": Column("Overdue", lambda p, y: f"{p['deadline']['overdue']:,}"),
+    "Blocked": Column("Blocked", lambda p, y: f"{p['dependencies']['blocked']:,}"),
+    "p85": Column(words.P85, lambda p, y: _date(_forecast(p).get("p85"), y)),
+    "Chance": Column(words.CHANCE, lambda p, y: words.chance(_forecast(p).get("probability_on_time"))
+                     if _forecast(p).get("due_on") else words.DASH),
+    "SPI": Column("SPI", lambda p, y: words.ratio((p.get("budget") or {}).get("spi"))),
+    "CPI": Column("CPI", lambda p, y: words.ratio((p.get("budget") or {}).get("cpi"))),
+    "Done": Column(words.DONE_ON_TIME, lambda p, y: words.percent(p["deadline"]["on_time_rate"])),
+    "Soon": Column("Due soon", lambda p, y: f"{p['deadline']['due_soon']:,}"),
+}
+PRIORITY = ("Overdue", "Open", "Blocked", "p85", "Chance", "SPI", "CPI", "Done", "Soon")
+ORDER = ("Open", "Overdue", "Soon", "Blocked", "Done", "SPI", "CPI", "p85", "Chance")
 
 
-def render_table(document: dict[str, Any]) -> Any:
-    """A rich Table: one row per project, then the portfolio. Numbers never wrap; the reason does.
+def _header_width(header: str) -> int:
+    """Long headers go on two lines ("Chance / by due"): the wider of the two."""
+    return max(len(part) for part in _header(header).split("\n"))
 
-    "On time?" is the forecast's chance of finishing by the project's due date.
-    """
+
+def _header(header: str) -> str:
+    """A header over seven characters on two lines, split at the space nearest its middle."""
+    spaces = [i for i, c in enumerate(header) if c == " "]
+    if len(header) <= 8 or not spaces:
+        return header
+    cut = min(spaces, key=lambda i: abs(i - len(header) / 2))
+    return f"{header[:cut]}\n{header[cut + 1:]}"
+
+
+def choose_columns(document: dict[str, Any], width: int) -> tuple[list[str], dict[str, int], int, int]:
+    """The number columns that fit in `width` (by priority), their widths, and the widths left for
+    the project name and the top reason."""
+    year = date.fromisoformat(document["as_of"]).year
+    projects = document["projects"]
+    natural = {
+        key: max([_header_width(col.header), *(len(col.cell(p, year)) for p in projects)])
+        for key, col in COLUMNS.items()
+    }
+    natural["Open"] = max(natural["Open"], len(f"{document['portfolio']['open']:,}"))
+    health = max(len("Health"), len("■ amber"))
+    names = max([len("Project"), len(f"Portfolio ({document['portfolio']['projects']})"),
+                 *(len(words.clean(p["name"])) for p in projects)])
+    reasons = max([len("Top reason"), *(len(top_reason(p)) for p in projects)])
+
+    def used(keys: list[str]) -> int:  # the columns plus one space between each two
+        return health + sum(natural[k] for k in keys) + len(keys) + 2
+
+    chosen: list[str] = []
+    for key in PRIORITY:
+        if used([*chosen, key]) + min(names, MIN_NAME) + min(reasons, MIN_REASON) <= width:
+            chosen.append(key)
+    room = width - used(chosen)
+    # the name first (it says which project), up to its own width; the reason takes the rest
+    name_width = max(1, min(names, MAX_NAME, max(MIN_NAME, room - min(reasons, MIN_REASON))))
+    reason_width = max(1, room - name_width)
+    ordered = [k for k in ORDER if k in chosen]
+    return ordered, natural, name_width, reason_width
+
+
+def table_for_width(document: dict[str, Any], width: int) -> Table:
+    """The status table in at most `width` columns: one line per project."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Status as of {document['as_of']}", title_justify="left", box=box.SIMPLE_HEAD, expand=True)
-    for header in TABLE_COLUMNS:
-        if header == "Project":
-            table.add_column(header, max_width=26, overflow="fold")
-        elif header == "Top reason":
-            table.add_column(header, ratio=1, overflow="fold")
-        else:
-            table.add_column(header, no_wrap=True, justify="left" if header == "Health" else "right")
+    year = date.fromisoformat(document["as_of"]).year
+    keys, natural, name_width, reason_width = choose_columns(document, width)
+    hidden = [COLUMNS[k].header for k in PRIORITY if k not in keys]
+    caption = None
+    if hidden:
+        caption = f"Not shown at {width} columns: {', '.join(hidden)} (widen the terminal or use --detail)"
+    table = Table(
+        title=f"Status as of {words.clean(document['as_of'], 20)}",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 0),
+        collapse_padding=True,
+    )
+    table.add_column("Project", width=name_width, no_wrap=True, overflow="ellipsis")
+    table.add_column("Health", no_wrap=True)
+    for key in keys:
+        table.add_column(_header(COLUMNS[key].header), justify="right", no_wrap=True, min_width=natural[key])
+    table.add_column("Top reason", width=reason_width, no_wrap=True, overflow="ellipsis")
+
+    def verdict(health: str) -> Text:
+        return Text(f"{words.SYMBOLS.get(health, '?')} {health}", style=f"bold {words.RICH_COLOURS.get(health, '')}")
+
     for project in document["projects"]:
-        cells: list[Any] = _table_cells(project)
-        health = project["health"]
-        cells[1] = Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}")
-        table.add_row(*cells)
+        cells = [COLUMNS[k].cell(project, year) for k in keys]
+        table.add_row(
+            Text(words.shorten(words.clean(project["name"]), name_width)),
+            verdict(project["health"]),
+            *(Text(c) for c in cells),
+            Text(words.shorten(top_reason(project), reason_width)),
+        )
     portfolio = document["portfolio"]
-    health = portfolio["health"]
     table.add_section()
+    totals = {"Open": portfolio["open"], "Overdue": portfolio["overdue"], "Blocked": portfolio["blocked"]}
+    counts = f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green"
     table.add_row(
-        f"Portfolio ({portfolio['projects']})",
-        Text(f"{SYMBOLS[health]} {health}", style=f"bold {COLOURS[health]}"),
-        str(portfolio["open"]),
-        str(portfolio["overdue"]),
-        str(portfolio["blocked"]),
-        "", "", "", "",
-        f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green",
+        Text(words.shorten(f"Portfolio ({portfolio['projects']})", name_width)),
+        verdict(portfolio["health"]),
+        *(Text(f"{totals[k]:,}" if k in totals else "") for k in keys),
+        Text(words.shorten(counts, reason_width)),
     )
     return table
 
 
+class StatusTable:
+    """A renderable that lays the status table out for the console's width when printed."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield table_for_width(self.document, options.max_width)
+
+
+def render_table(document: dict[str, Any]) -> StatusTable:
+    """The status table; print it with a rich Console and it fits that console's width."""
+    return StatusTable(document)
+
+
+MARKDOWN_COLUMNS = ("Open", "Overdue", "Soon", "Blocked", "Done", "SPI", "CPI", "p85", "Chance")
+
+
 def render_markdown(document: dict[str, Any]) -> str:
+    """A GitHub-flavoured Markdown table; every name and reason escaped and on one line."""
+    year = date.fromisoformat(document["as_of"]).year
+    headers = ["Project", "Health", *(COLUMNS[k].header for k in MARKDOWN_COLUMNS), "Top reason"]
     lines = [
-        f"**Status as of {document['as_of']}**",
+        f"**Status as of {words.markdown_escape(words.clean(document['as_of'], 20))}**",
         "",
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "---|" * len(HEADERS),
+        "| " + " | ".join(headers) + " |",
+        "|---|---|" + "--:|" * len(MARKDOWN_COLUMNS) + "---|",
     ]
     for project in document["projects"]:
-        cells = _row(project)
-        cells[1] = f"{SYMBOLS[project['health']]} {project['health']}"
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        name = words.markdown_escape(words.clean(project["name"]))
+        health = f"{words.SYMBOLS.get(project['health'], '?')} {words.markdown_escape(project['health'])}"
+        cells = [words.markdown_escape(COLUMNS[k].cell(project, year)) for k in MARKDOWN_COLUMNS]
+        reason = words.markdown_escape(top_reason(project, 120))
+        lines.append("| " + " | ".join([name, health, *cells, reason]) + " |")
     portfolio = document["portfolio"]
+    totals = {"Open": portfolio["open"], "Overdue": portfolio["overdue"], "Blocked": portfolio["blocked"]}
+    cells = [f"{totals[k]:,}" if k in totals else "" for k in MARKDOWN_COLUMNS]
+    counts = f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green"
     lines.append(
-        f"| **Portfolio** ({portfolio['projects']} projects) | {SYMBOLS[portfolio['health']]} {portfolio['health']} "
-        f"| {portfolio['open']} | {portfolio['overdue']} |  | {portfolio['blocked']} |  |  |  |  |  |"
+        f"| **Portfolio** ({portfolio['projects']} projects) | {words.SYMBOLS.get(portfolio['health'], '?')} "
+        f"{portfolio['health']} | " + " | ".join(cells) + f" | {counts} |"
     )
     return "\n".join(lines) + "\n"
 
 
-def _task_line(task: dict[str, Any], extra: str = "") -> str:
-    due = f" (due {task['due']})" if task.get("due") else ""
-    link = f" {task['url']}" if task.get("url") else ""
-    return f"  - {task['name']}{due}{extra}{link}"
+def _wrap(text: str, width: int, indent: str, hanging: str) -> Iterator[str]:
+    import textwrap
+
+    yield from textwrap.wrap(text, width=max(20, width), initial_indent=indent, subsequent_indent=hanging,
+                             break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
 
 
-def render_detail(project: dict[str, Any]) -> str:
-    """Plain text: verdict and reasons, then the overdue, blocked and critical-path tasks with links."""
+def _task_line(task: dict[str, Any], width: int, extra: str = "") -> Iterator[str]:
+    due = f" (due {words.clean(task['due'], 20)})" if task.get("due") else ""
+    yield from _wrap(f"{words.clean(task['name'])}{due}{extra}", width, "  - ", "    ")
+    if task.get("url"):
+        yield f"    {words.clean(task['url'], 300)}"
+
+
+def render_detail(project: dict[str, Any], width: int | None = None) -> str:
+    """Plain text in `width` columns (the terminal's by default): verdict and reasons, then the
+    overdue, blocked and critical-path tasks with links on their own lines."""
+    if width is None:
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
     deadline, deps = project["deadline"], project["dependencies"]
-    out = [f"{project['name']} — {project['health'].upper()}"]
-    out += [f"  • {reason}" for reason in project["reasons"]]
+    out = list(_wrap(f"{words.clean(project['name'])} — {project['health'].upper()}", width, "", "  "))
+    for reason in project["reasons"]:
+        out += _wrap(words.clean(reason, words.REASON_LIMIT), width, "  • ", "    ")
     out.append(f"Overdue ({deadline['overdue']}):")
-    out += [_task_line(t) for t in deadline.get("overdue_tasks", [])]
+    for task in deadline.get("overdue_tasks", []):
+        out += _task_line(task, width)
     out.append(f"Blocked ({deps['blocked']}):")
     for blocked in deps.get("blocked_tasks", []):
-        waits = ", ".join(d["name"] for d in blocked.get("open_dependencies", []))
-        out.append(_task_line(blocked, f" — waits for {waits}" if waits else ""))
+        waits = ", ".join(words.clean(d["name"], 80) for d in blocked.get("open_dependencies", []))
+        out += _task_line(blocked, width, f" — waits for {waits}" if waits else "")
     out.append(f"Critical path ({deps['critical_path_days']} days):")
     for task in deps.get("critical_path_tasks", []):
         slack = f" — float {task['total_float']} d" if task.get("total_float") is not None else ""
-        out.append(_task_line(task, slack))
+        out += _task_line(task, width, slack)
     return "\n".join(out) + "\n"

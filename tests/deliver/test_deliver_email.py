@@ -135,8 +135,13 @@ def check_report_mail(received: Received, outgoing: Outgoing, result: DeliveryRe
     assert message["Message-ID"] == result.external_id
     assert message["To"] == "cto@example.com, Lead Dev <lead@example.com>"
     assert message["Auto-Submitted"] == "auto-generated"
-    assert message.get_content_type() == "multipart/alternative"
-    text, related = message.iter_parts()
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attached = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert attached.get_content_disposition() == "attachment" and attached.get_content_type() == "text/html"
+    assert attached.get_filename() == outgoing.attachment_name
+    assert attached.get_content().replace("\r\n", "\n").rstrip("\n") == outgoing.html_inline
+    text, related = alternative.iter_parts()
     assert text.get_content_type() == "text/plain"
     assert text.get_content().replace("\r\n", "\n").rstrip("\n") == outgoing.text
     assert related.get_content_type() == "multipart/related"

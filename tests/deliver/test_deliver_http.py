@@ -28,7 +28,7 @@ CHANNELS = {
     "team-slack": {"type": "slack", "webhook_url_env": "SLACK_WEBHOOK_URL",
                    "report_url": "https://wiki.example.com/reports/{kind}-{period}"},
     "leads": {"type": "teams", "webhook_url_env": "TEAMS_WEBHOOK_URL"},
-    "ops-hook": {"type": "webhook", "url": HOOK_URL, "secret_env": "OPS_WEBHOOK_SECRET"},
+    "ops-hook": {"type": "webhook", "url": HOOK_URL, "secret_env": "OPS_WEBHOOK_SECRET", "detail": "full"},
 }
 
 
@@ -158,10 +158,10 @@ def test_teams_posts_an_adaptive_card_in_the_workflows_envelope(
     assert containers[2]["items"][0]["columns"][0]["items"][0]["color"] == "Good"
 
 
-def test_teams_link_text_keeps_brackets_from_ending_the_link() -> None:
+def test_teams_link_text_keeps_brackets_from_ending_the_link_and_names_carry_no_markdown() -> None:
     container = project_container(line("77", "Infra [Q4] *core*", "amber"))
     title = container["items"][0]["columns"][1]["items"][0]["text"]
-    assert title == "[Infra (Q4) *core*](https://app.asana.com/0/77/list)"
+    assert title == "[Infra ［Q4］ ∗core∗](https://app.asana.com/0/77/list)"
 
 
 def test_teams_card_stays_under_the_message_size_limit_with_80_projects(

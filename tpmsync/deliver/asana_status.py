@@ -29,6 +29,7 @@ from tpmsync.deliver.base import (
     PermanentDeliveryError,
     Prepared,
     TransientDeliveryError,
+    one_line,
 )
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.deliver.transport import json_body
@@ -106,7 +107,7 @@ class AsanaStatusChannel(Channel):
                 Prepared(
                     channel=self.name,
                     target=line.gid,
-                    destination=f"{destination}  ({line.name})",
+                    destination=f"{destination}  ({one_line(line.name)})",
                     headers={"Authorization": f"Bearer {MASK}", "Content-Type": "application/json"},
                     body=json_body({"data": data}),
                     title=title,

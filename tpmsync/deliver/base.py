@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from tpmsync import words
 from tpmsync.config import ConfigError, Settings
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.errors import TpmsyncError
@@ -89,28 +90,21 @@ def mask_url(url: str) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, ending in … when cut."""
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+    """`text` cut to at most `limit` characters at a word boundary, ending in … when cut."""
+    return words.shorten(text, limit)
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    return truncate(" ".join(text.split()), limit)
-
-
-HEALTH_LABEL = {"green": "Green", "amber": "Amber", "red": "Red"}
+    return words.one_line(text, limit)
 
 
 def health_label(health: str) -> str:
-    return HEALTH_LABEL.get(health, health.capitalize() or "Unknown")
+    return words.health_label(health)
 
 
 def health_counts(outgoing: Outgoing) -> str:
     """e.g. "3 red · 2 amber · 1 green" (zero counts left out)."""
-    counts = {h: 0 for h in ("red", "amber", "green")}
-    for line in outgoing.projects:
-        counts[line.health] = counts.get(line.health, 0) + 1
-    parts = [f"{n} {h}" for h, n in counts.items() if n]
-    return " · ".join(parts) if parts else "no projects"
+    return words.health_counts([line.health for line in outgoing.projects], " · ")
 
 
 def shown_url(url: str | None, variable: str) -> str:

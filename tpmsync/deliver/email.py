@@ -4,11 +4,14 @@ relay), login from `username_env`/`password_env`, certificates checked against t
 
 The message (the structure the `email` package documents for HTML mail with pictures):
 
-    multipart/alternative
-    ├── text/plain            Outgoing.text
-    └── multipart/related
-        ├── text/html         Outgoing.html, charts referenced as cid:NAME
-        └── image/png …       one per Outgoing.images entry, Content-ID <NAME>, inline
+    multipart/mixed
+    ├── multipart/alternative
+    │   ├── text/plain        Outgoing.text
+    │   └── multipart/related
+    │       ├── text/html     Outgoing.html: the summary (< 100 KB, so Gmail does not clip it),
+    │       │                 charts referenced as cid:NAME
+    │       └── image/png …   one per Outgoing.images entry, Content-ID <NAME>, inline
+    └── text/html             Outgoing.html_inline, the full report, as an attachment
 
 Subject is `Outgoing.subject`; headers add `Auto-Submitted: auto-generated` and
 `X-Tpmsync-Delivery`. The ledger's id is the Message-ID.
@@ -71,12 +74,14 @@ def build_message(outgoing: Outgoing, *, sender: str, to: tuple[str, ...], cc: t
         for name, png in outgoing.images.items():
             html.add_related(png, maintype="image", subtype="png", cid=f"<{name}>", disposition="inline",
                              filename=f"{name}.png")
+    if outgoing.html_inline:
+        message.add_attachment(outgoing.html_inline, subtype="html", filename=outgoing.attachment_name)
     return message
 
 
 def describe(message: EmailMessage) -> str:
     """The message body as a dry run shows it: every part with its type, text parts in full,
-    images as a line with their Content-ID and size (base64 in the real message)."""
+    images and attachments as a line with their Content-ID or file name and size."""
     lines: list[str] = []
 
     def walk(part: EmailMessage, depth: int) -> None:
@@ -87,6 +92,10 @@ def describe(message: EmailMessage) -> str:
             for sub in part.iter_parts():
                 assert isinstance(sub, EmailMessage)
                 walk(sub, depth + 1)
+        elif part.get_content_disposition() == "attachment":
+            data = part.get_payload(decode=True)
+            size = len(data) if isinstance(data, bytes) else 0
+            lines.append(f"{indent}--- {ctype}; attachment {part.get_filename()} ({size:,} bytes)")
         elif part.get_content_maintype() == "text":
             lines.append(f"{indent}--- {ctype}; charset={part.get_content_charset()}")
             lines.append(str(part.get_content()).rstrip("\n"))

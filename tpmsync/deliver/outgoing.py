@@ -6,6 +6,7 @@ this, so a channel never needs the store or the KPI engine.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,21 @@ class Outgoing:
     projects: tuple[ProjectLine, ...]
     text: str  # plain text (email text part, file .txt)
     markdown: str  # Markdown (file .md, wikis)
-    html: str  # a whole HTML document; images referenced as cid:<name>
-    html_inline: str  # the same document with images as data: URIs (file .html, browsers)
-    data: dict[str, Any]  # the JSON report (webhook body, file .json)
+    html: str  # the email's HTML summary (< 100 KB at any size); images referenced as cid:<name>
+    html_inline: str  # the whole report with images as data: URIs (file .html, browsers, email attachment)
+    data: dict[str, Any]  # the JSON report (webhook body with detail = "full", file .json)
     images: dict[str, bytes] = field(default_factory=dict)  # cid name → PNG bytes
+
+    @property
+    def attachment_name(self) -> str:
+        """The file name of the full report attached to an email."""
+        return full_report_name(self.kind, self.period)
+
+
+def full_report_name(kind: str, period: str) -> str:
+    return f"tpmsync-{kind}-{period}.html"
+
+
+def compact_json(payload: object) -> str:
+    """JSON as a chat tool or webhook receives it: no indentation, no spaces after separators."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -6,6 +6,11 @@ notification fallback. Slack's limits are kept: at most 50 blocks (with many pro
 into one section), 3,000 characters a section, 150 a header, and about 36,000 characters in all
 (Slack truncates longer messages); projects that still do not fit are counted in a last line.
 Slack answers 200 "ok", which becomes the ledger's id.
+
+Names and reasons are untrusted: cleaned and shortened at a word boundary first (`tpmsync.words`),
+then escaped for mrkdwn (`&`, `<`, `>` as entities; `*`, `_`, `~` and backticks as lookalikes
+Slack does not read as formatting; URLs in names shown, not linked), so a cut never lands inside
+an entity or a link.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 import requests
 
+from tpmsync import words
 from tpmsync.deliver.base import (
     health_counts,
     health_label,
@@ -32,28 +38,35 @@ MAX_REASONS = 3
 EMOJI = {"green": ":large_green_circle:", "amber": ":large_orange_circle:", "red": ":red_circle:"}
 
 
+MAX_REASON = 300
+
+
 def escape(text: str) -> str:
-    """Slack mrkdwn control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text (already clean and short) for mrkdwn: no entity, formatting or link is live."""
+    return words.slack_escape(text)
 
 
 def link(url: str | None, label: str) -> str:
-    if not url:
+    target = words.safe_url(url)
+    if not target:
         return f"*{escape(label)}*"
-    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    return f"*<{safe_url}|{escape(label).replace('|', '¦')}>*"
+    return f"*<{target}|{escape(label).replace('|', '¦')}>*"
 
 
 def project_text(line: ProjectLine) -> str:
-    """One project in mrkdwn, at most one section long."""
-    head = f"{EMOJI.get(line.health, ':white_circle:')} {link(line.url, line.name)} — {health_label(line.health)}"
+    """One project in mrkdwn, at most one section long (each part bounded before escaping)."""
+    name = words.clean(line.name)
+    head = f"{EMOJI.get(line.health, ':white_circle:')} {link(line.url, name)} — {health_label(line.health)}"
     lines = [head]
     if line.headline:
-        lines.append(escape(line.headline))
-    lines.extend(f"• {escape(one_line(reason, 300))}" for reason in line.reasons[:MAX_REASONS])
+        lines.append(escape(one_line(line.headline, 300)))
+    lines.extend(f"• {escape(words.clean(r, MAX_REASON))}"
+                 for r in line.reasons[:MAX_REASONS])
     if len(line.reasons) > MAX_REASONS:
         lines.append(f"_…and {len(line.reasons) - MAX_REASONS} more_")
-    return truncate("\n".join(lines), MAX_SECTION)
+    while len("\n".join(lines)) > MAX_SECTION and len(lines) > 1:
+        lines.pop()  # whole lines go; a line is never cut inside an entity or a link
+    return "\n".join(lines)
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -81,19 +94,22 @@ def _pack(texts: list[str], sections: int, budget: int = MAX_TEXT) -> tuple[list
 
 def slack_message(outgoing: Outgoing, report_url: str | None = None) -> dict[str, Any]:
     """The webhook payload for `outgoing` within Slack's limits."""
-    summary = f"*{escape(outgoing.kind.capitalize())} report* for {escape(outgoing.period)} · {health_counts(outgoing)}"
+    kind, period = escape(one_line(outgoing.kind.capitalize(), 20)), escape(one_line(outgoing.period, 40))
+    summary = f"*{kind} report* for {period} · {health_counts(outgoing)}"
     if report_url:
         summary += f" · {link(report_url, 'Full report')}"
     head: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": truncate(outgoing.subject, MAX_HEADER), "emoji": True},
+            "text": {"type": "plain_text", "text": truncate(one_line(outgoing.subject, 1000), MAX_HEADER),
+                     "emoji": True},
         },
-        _section(truncate(summary, MAX_SECTION)),
+        _section(summary),
         {"type": "divider"},
     ]
-    about = escape(f"tpmsync · {outgoing.kind} · {outgoing.period} · {outgoing.scope}")
-    footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(about, MAX_CONTEXT)}]}
+    about = f"tpmsync · {outgoing.kind} · {outgoing.period} · {outgoing.scope}"
+    about = escape(one_line(about, MAX_CONTEXT // 5))  # an entity is at most 5 characters
+    footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": about}]}
     room = MAX_BLOCKS - len(head) - 1
     texts = [project_text(line) for line in outgoing.projects]
     packed, missing = _pack(texts, room)
@@ -103,7 +119,7 @@ def slack_message(outgoing: Outgoing, report_url: str | None = None) -> dict[str
     if missing:
         more = f"_…and {missing} more project{'s' if missing != 1 else ''} not shown here; see the full report_"
         body.append(_section(more))
-    return {"text": outgoing.subject, "blocks": [*head, *body, footer]}
+    return {"text": one_line(outgoing.subject, 1000), "blocks": [*head, *body, footer]}
 
 
 class SlackChannel(ChatWebhookChannel):

@@ -4,11 +4,17 @@ Adaptive Card 1.4 inside the message envelope it expects:
     {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
                                          "contentUrl": null, "content": {…the card…}}]}
 
-The card: the subject, a summary line, one container per project (verdict in its colour, the name
-linked to Asana, the headline numbers, the top reasons) and an "Open full report" action when
-`report_url` is set. Teams drops messages over about 28 KB, so projects that would not fit are
-counted in a last line instead. Workflows answers 202 Accepted with no id; the ledger records
+The card: the subject, a summary line, one container per project, red and amber first (verdict in
+its colour, the name linked to Asana, the headline numbers, the top reasons) and an "Open full
+report" action when `report_url` is set. Teams drops messages over about 28 KB as sent, so the
+card is measured as compact JSON, the way it is sent; projects that do not fit are counted in a
+last line that links the full report. Building it is linear in the number of projects: each
+container is measured once. Workflows answers 202 Accepted with no id; the ledger records
 "accepted".
+
+TextBlocks read a Markdown subset (bold, italic, lists, links) with no reliable escape, so names
+and reasons are cleaned, shortened at a word boundary, then their markup characters are replaced
+by lookalikes (`words.teams_escape`): the only links are the ones tpmsync makes, to Asana.
 """
 
 from __future__ import annotations
@@ -17,20 +23,21 @@ from typing import Any
 
 import requests
 
+from tpmsync import words
 from tpmsync.deliver.base import (
     health_counts,
     health_label,
     one_line,
-    truncate,
 )
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine
-from tpmsync.deliver.transport import ChatWebhookChannel, json_body
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+from tpmsync.deliver.transport import ChatWebhookChannel
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.4"
 MAX_BYTES = 28_000
 MAX_REASONS = 3
+MAX_REASON = 300
 COLOR = {"green": "Good", "amber": "Warning", "red": "Attention"}
 
 
@@ -39,13 +46,14 @@ def _text(text: str, **extra: Any) -> dict[str, Any]:
 
 
 def link_text(text: str) -> str:
-    """A name inside [name](url): brackets would end the link early. (TextBlocks render only a
-    small Markdown subset, without reliable escapes, so other text goes in as it is.)"""
-    return text.replace("[", "(").replace("]", ")")
+    """A name (already clean) for a TextBlock, also inside [name](url): no markup of its own."""
+    return words.teams_escape(text)
 
 
 def project_container(line: ProjectLine) -> dict[str, Any]:
-    title = f"[{link_text(line.name)}]({line.url})" if line.url else line.name
+    name = link_text(words.clean(line.name))
+    url = words.safe_url(line.url)
+    title = f"[{name}]({url})" if url else name
     items: list[dict[str, Any]] = [
         {
             "type": "ColumnSet",
@@ -64,8 +72,9 @@ def project_container(line: ProjectLine) -> dict[str, Any]:
         }
     ]
     if line.headline:
-        items.append(_text(line.headline, isSubtle=True, spacing="None"))
-    reasons = [f"- {one_line(reason, 300)}" for reason in line.reasons[:MAX_REASONS]]
+        items.append(_text(words.teams_escape(one_line(line.headline, 300)), isSubtle=True, spacing="None"))
+    reasons = [f"- {words.teams_escape(words.clean(r, MAX_REASON))}"
+               for r in line.reasons[:MAX_REASONS]]
     if len(line.reasons) > MAX_REASONS:
         reasons.append(f"- …and {len(line.reasons) - MAX_REASONS} more")
     if reasons:
@@ -73,46 +82,54 @@ def project_container(line: ProjectLine) -> dict[str, Any]:
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
+def _rest(missing: int, greens: int, report_url: str | None) -> dict[str, Any]:
+    what = words.plural(missing, "more project")
+    if greens:
+        what += f" ({greens:,} green)"
+    where = f"[see the full report]({report_url})" if report_url else "see the full report"
+    return _text(f"…and {what} not shown here; {where}", isSubtle=True, separator=True)
+
+
 def teams_message(outgoing: Outgoing, report_url: str | None = None, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
-    """The Workflows webhook payload for `outgoing`, its body (as sent) at most `max_bytes`."""
-    containers = [project_container(line) for line in outgoing.projects]
-    shown = len(containers)
-    while True:
-        body: list[dict[str, Any]] = [
-            _text(truncate(outgoing.subject, 300), size="Large", weight="Bolder"),
+    """The Workflows webhook payload for `outgoing`, its body (compact JSON, as sent) at most
+    `max_bytes`: red and amber projects first, then green, as many as fit."""
+    url = words.safe_url(report_url)
+    subject = one_line(outgoing.subject, 300)
+    lines = sorted(outgoing.projects, key=lambda p: words.HEALTH_RANK.get(p.health, 3))
+    card: dict[str, Any] = {
+        "$schema": CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "fallbackText": subject,
+        "body": [
+            _text(words.teams_escape(subject), size="Large", weight="Bolder"),
             _text(
-                f"{outgoing.kind.capitalize()} report for {outgoing.period} · {health_counts(outgoing)}",
+                f"{outgoing.kind.capitalize()} report for {one_line(outgoing.period, 40)} · {health_counts(outgoing)}",
                 isSubtle=True,
                 spacing="None",
             ),
-            *containers[:shown],
-        ]
-        missing = len(containers) - shown
-        if missing:
-            body.append(
-                _text(
-                    f"…and {missing} more project{'s' if missing != 1 else ''} not shown here; see the full report",
-                    isSubtle=True,
-                    separator=True,
-                )
-            )
-        card: dict[str, Any] = {
-            "$schema": CARD_SCHEMA,
-            "type": "AdaptiveCard",
-            "version": CARD_VERSION,
-            "msteams": {"width": "Full"},
-            "fallbackText": outgoing.subject,
-            "body": body,
-        }
-        if report_url:
-            card["actions"] = [{"type": "Action.OpenUrl", "title": "Open full report", "url": report_url}]
-        message = {
-            "type": "message",
-            "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
-        }
-        if shown == 0 or len(json_body(message).encode()) <= max_bytes:
+        ],
+    }
+    if url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open full report", "url": url}]
+    message = {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+    }
+    greens = sum(1 for line in lines if line.health == "green")
+    reserve = len(compact_json(_rest(len(lines), greens, url)).encode()) + 1
+    used = len(compact_json(message).encode()) + reserve
+    for index, line in enumerate(lines):
+        container = project_container(line)
+        size = len(compact_json(container).encode()) + 1  # and its comma
+        if used + size > max_bytes:
+            left = lines[index:]
+            card["body"].append(_rest(len(left), sum(1 for p in left if p.health == "green"), url))
             return message
-        shown -= 1
+        card["body"].append(container)
+        used += size
+    return message
 
 
 class TeamsChannel(ChatWebhookChannel):

@@ -35,7 +35,7 @@ from tpmsync.deliver.base import (
     report_url_template,
     shown_url,
 )
-from tpmsync.deliver.outgoing import Outgoing
+from tpmsync.deliver.outgoing import Outgoing, compact_json
 from tpmsync.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class ChatWebhookChannel(HttpChannel):
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Tpmsync-Delivery": delivery_id(outgoing, self.name, ""),
                 },
-                body=json_body(message),
+                body=compact_json(message),
                 payload=message,
             )
         ]

@@ -3,23 +3,34 @@
 matplotlib is imported inside the drawing functions, so importing this module costs nothing and
 `tpmsync status` never loads it. Each chart is about 600×300 px. A project with too little
 history has no burn-up (`ProjectReport.burnup` is None) and gets no chart rather than an empty one.
+Burn-ups are drawn for the worst `MAX_BURNUPS` projects only, so a large portfolio's report stays
+sendable.
+
+Names are plain text: mathtext is off (`text.parse_math`), so `$\\foo{1}$` is drawn as typed. A
+chart that fails to draw is left out and logged; it never sinks the report.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from tpmsync import words
 from tpmsync.report.model import ProjectReport, Report, TrendCell
-from tpmsync.report.wording import COLOURS, NO_DATA_COLOUR, day
+from tpmsync.report.wording import COLOURS, NO_DATA_COLOUR, clean_report, day, worst_first
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+log = logging.getLogger(__name__)
+
 TREND_NAME = "trend"
+MAX_BURNUPS = 12
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 3.0, 100
 MAX_TREND_ROWS = 30
 PALETTE_COLOURS = 64
@@ -36,6 +47,8 @@ STYLE: dict[Any, Any] = {
     "axes.titlelocation": "left",
     "legend.frameon": False,
     "legend.fontsize": 7,
+    "text.parse_math": False,  # names are plain text, never mathtext
+    "text.usetex": False,
 }
 
 
@@ -45,17 +58,32 @@ def burnup_name(gid: str) -> str:
 
 
 def render_charts(report: Report, *, burnups: bool | None = None) -> dict[str, bytes]:
-    """Every chart the report shows, by image name: the verdict trend and (weekly) the burn-ups."""
+    """Every chart the report shows, by image name: the verdict trend and (weekly) the burn-ups of
+    the worst `MAX_BURNUPS` projects. A chart that raises is left out and logged."""
+    report = clean_report(report)
     images: dict[str, bytes] = {}
-    trend = trend_png(report)
-    if trend is not None:
-        images[TREND_NAME] = trend
+    _draw(images, TREND_NAME, "the verdict trend", lambda: trend_png(report))
     if burnups if burnups is not None else report.kind == "weekly":
-        for project in report.projects:
-            png = burnup_png(project, report.as_of)
-            if png is not None:
-                images[burnup_name(project.gid)] = png
+        for project in burnup_projects(report):
+            _draw(images, burnup_name(project.gid), f"the burn-up of {project.name}",
+                  partial(burnup_png, project, report.as_of))
     return images
+
+
+def burnup_projects(report: Report) -> list[ProjectReport]:
+    """The projects whose burn-up is drawn: the worst `MAX_BURNUPS` (red, then amber, then green)."""
+    return worst_first(report.projects)[:MAX_BURNUPS]
+
+
+def _draw(images: dict[str, bytes], name: str, what: str, draw: Callable[[], bytes | None]) -> None:
+    try:
+        png = draw()
+    except Exception as exc:  # a chart is never worth the report
+        log.warning("chart %s not drawn, the report goes without it: %s: %s", what, type(exc).__name__,
+                    words.one_line(str(exc), 200))
+        return
+    if png is not None:
+        images[name] = png
 
 
 def _x(day: date) -> float:
@@ -143,7 +171,7 @@ def trend_png(report: Report) -> bytes | None:
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    projects = report.projects[:MAX_TREND_ROWS]
+    projects = worst_first(report.projects)[:MAX_TREND_ROWS]
     rows: list[tuple[str, Sequence[TrendCell]]] = [("Portfolio", report.portfolio.trend)]
     rows += [(_clip(p.name, 28), p.trend) for p in projects]
     weeks = [period.split("-", 1)[1] for period in report.trend_periods]
@@ -171,4 +199,4 @@ def trend_png(report: Report) -> bytes | None:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return words.shorten(words.clean(text, limit), limit)

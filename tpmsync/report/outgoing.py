@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, full_report_name
 from tpmsync.report import wording as w
 from tpmsync.report.model import Report
 from tpmsync.report.render_asana import render_asana
-from tpmsync.report.render_html import render_html
+from tpmsync.report.render_html import render_email_html, render_html
 from tpmsync.report.render_markdown import render_markdown
 from tpmsync.report.render_text import render_text
 
 
 def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None) -> Outgoing:
-    """Every rendering of `report`; `images` are its charts (drawn here when not given)."""
+    """Every rendering of `report`; `images` are its charts (drawn here when not given; a chart
+    that cannot be drawn is left out and logged)."""
+    report = w.clean_report(report)
     if images is None:
         from tpmsync.report.charts import render_charts
 
@@ -33,6 +35,7 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         )
         for p in report.projects
     )
+    email = render_email_html(report, charts, attachment=full_report_name(report.kind, report.period))
     return Outgoing(
         kind=report.kind,
         period=report.period,
@@ -42,8 +45,9 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         projects=lines,
         text=render_text(report),
         markdown=render_markdown(report),
-        html=render_html(report, charts, mode="cid"),
+        html=email,
         html_inline=render_html(report, charts, mode="data"),
         data=report.to_json(),
-        images=charts,
+        images={name: png for name, png in charts.items() if f"cid:{name}" in email},
     )
+

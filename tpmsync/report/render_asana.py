@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
+from tpmsync import words
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
 
@@ -19,11 +20,13 @@ WEEKLY_ITEMS = 10
 
 
 def _text(value: str) -> str:
-    return escape(value.replace("\n", " "))
+    """Text for Asana's XML: no control characters (CR, LF: newlines are significant), escaped."""
+    return escape(words.clean(value, len(value) + 1))
 
 
 def _link(name: str, url: str | None) -> str:
-    return f"<a href={quoteattr(url)}>{_text(name)}</a>" if url else _text(name)
+    target = words.safe_url(url)
+    return f"<a href={quoteattr(target)}>{_text(name)}</a>" if target else _text(name)
 
 
 def _task(ref: TaskRef, year: int, *, completed: bool = False) -> str:
@@ -59,7 +62,7 @@ def render_asana(report: Report, project: ProjectReport) -> str:
     year = report.as_of.year
     daily = report.kind == "daily"
     limit = DAILY_ITEMS if daily else WEEKLY_ITEMS
-    p = project
+    p = project if w.clean_report(report) is report else w.clean_project(project)
     title = f"{w.verdict(p.health)} — {report.title}"
     if was := w.verdict_change(p.changes, p.health):
         title += f" ({was})"
@@ -100,6 +103,7 @@ def render_asana(report: Report, project: ProjectReport) -> str:
             facts.append(f"<strong>Critical path ({_text(w.plural(cp.days, 'day'))}):</strong> {path}{more}")
         facts += [f"<strong>Data quality:</strong> {_text(q.text)}" for q in p.data_quality]
         parts.append(f"<h2>Outlook</h2>{_items(facts)}")
+    parts.append(f"<h2>How to read this</h2>{_items(_text(line) for line in w.legend_lines())}")
     parts.append("<hr/><em>Posted by tpmsync")
     parts.append(f" · {_text(report.kind)} report {_text(report.period)}</em>")
     return "<body>" + "".join(parts) + "</body>"

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
+from tpmsync import words
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def escape(text: str) -> str:
-    """Backslash-escape what Markdown would otherwise read as markup."""
-    return _SPECIAL.sub(r"\\\1", text)
+    """Backslash-escape what Markdown would otherwise read as markup (text already cleaned)."""
+    return words.markdown_escape(text)
 
 
 def link(name: str, url: str | None) -> str:
-    return f"[{escape(name)}]({url})" if url else escape(name)
+    target = words.safe_url(url)
+    return f"[{escape(name)}]({target})" if target else escape(name)
 
 
 def render_markdown(report: Report) -> str:
+    report = w.clean_report(report)
     year = report.as_of.year
     out = [
         f"# {escape(report.title)}",
@@ -29,16 +29,17 @@ def render_markdown(report: Report) -> str:
         f"**Portfolio: {w.verdict(report.health)}** · {escape(w.portfolio_line(report))}  ",
         f"{w.period_label(report)}: {escape(w.period_summary(report))}",
         "",
-        "| Project | Verdict | Open | Overdue | Blocked | p85 | On time? | Changed |",
+        f"| Project | Verdict | Open | Overdue | Blocked | p85 | {w.CHANCE} | Changed |",
         "|---|---|--:|--:|--:|--:|--:|---|",
     ]
     for p in report.projects:
+        chance = w.chance(p.forecast.probability_on_time) if p.forecast.due_on else w.DASH
         verdict = w.verdict(p.health)
         if was := w.verdict_change(p.changes, p.health):
             verdict += f" ({was})"
         out.append(
             f"| {link(p.name, p.url)} | {verdict} | {p.headline.open:,} | {p.headline.overdue:,} | "
-            f"{p.headline.blocked:,} | {w.day(p.forecast.p85, year)} | {w.percent(p.forecast.probability_on_time)} "
+            f"{p.headline.blocked:,} | {w.day(p.forecast.p85, year)} | {chance} "
             f"| {escape(w.changes_summary(p.changes))} |"
         )
     if report.kind == "weekly" and any(c.health for p in report.projects for c in p.trend[:-1]):
@@ -53,6 +54,7 @@ def render_markdown(report: Report) -> str:
         if report.kind == "daily" and p.health == "green" and not p.changes.count:
             continue
         out += ["", *_project(report, p, year)]
+    out += ["", "**How to read this:**", ""] + [f"- {escape(line)}" for line in w.legend_lines()]
     out += ["", f"*Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {escape(report.scope)}*", ""]
     return "\n".join(out)
 

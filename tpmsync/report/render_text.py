@@ -11,6 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from tpmsync import words
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
 
@@ -20,6 +21,7 @@ WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
 
 def render_rich(report: Report) -> RenderableType:
     """The whole report as one rich renderable (print it with a rich Console)."""
+    report = w.clean_report(report)
     year = report.as_of.year
     parts: list[RenderableType] = [
         Text(report.title, style="bold"),
@@ -34,6 +36,7 @@ def render_rich(report: Report) -> RenderableType:
         if report.kind == "daily" and project.health == "green" and not project.changes.count:
             continue
         parts += [Text(""), _project(report, project, year)]
+    parts += [Text(""), Text("How to read this:", style="bold"), _bullets(Text(line) for line in w.legend_lines())]
     parts += [Text(""), Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
     return Group(*parts)
 
@@ -44,6 +47,12 @@ def render_text(report: Report, width: int = 100) -> str:
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
     console.print(render_rich(report))
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _link(url: str | None) -> str:
+    """A rich style linking to `url` (http(s) only, nothing that could end the style early)."""
+    target = words.safe_url(url)
+    return f"link {target}" if target else ""
 
 
 def _verdict(health: str | None) -> Text:
@@ -70,7 +79,7 @@ def _table(report: Report) -> Table:
     table = Table(box=box.SIMPLE, pad_edge=False, show_edge=False)
     table.add_column("Project", min_width=16, max_width=28)
     table.add_column("Verdict", no_wrap=True)
-    for name in ("Open", "Overdue", "Blocked", "p85", "On time?"):
+    for name in ("Open", "Overdue", "Blocked", "p85", w.CHANCE):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("Changed", min_width=20, ratio=1)
     for p in report.projects:
@@ -78,13 +87,13 @@ def _table(report: Report) -> Table:
         if was := w.verdict_change(p.changes, p.health):
             verdict.append(f" ({was})", style="dim")
         table.add_row(
-            Text(p.name, style=f"link {p.url}" if p.url else ""),
+            Text(p.name, style=_link(p.url)),
             verdict,
             f"{p.headline.open:,}",
             f"{p.headline.overdue:,}",
             f"{p.headline.blocked:,}",
             w.day(p.forecast.p85, year),
-            w.percent(p.forecast.probability_on_time),
+            w.chance(p.forecast.probability_on_time) if p.forecast.due_on else w.DASH,
             w.changes_summary(p.changes),
         )
     return table
@@ -100,12 +109,12 @@ def _trend_table(report: Report) -> Table:
         *((p.name, (c.health for c in p.trend)) for p in report.projects),
     ]
     for name, healths in rows:
-        table.add_row(name, *(_symbol(h) for h in healths))
+        table.add_row(Text(name), *(_symbol(h) for h in healths))
     return table
 
 
 def _task(task: TaskRef, year: int, *, completed: bool = False) -> Text:
-    text = Text(task.name, style=f"link {task.url}" if task.url else "")
+    text = Text(task.name, style=_link(task.url))
     detail = w.task_detail(task, year, completed=completed)
     if detail:
         text.append(f" {detail}", style="dim")
@@ -149,7 +158,7 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     limit = DAILY_ITEMS if daily else WEEKLY_ITEMS
     title = _verdict(p.health)
     title.append("  ")
-    title.append(p.name, style=f"bold link {p.url}" if p.url else "bold")
+    title.append(p.name, style=f"bold {_link(p.url)}".strip())
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
     body: list[RenderableType] = [Text(w.headline(p.headline, p.forecast, year))]
@@ -193,5 +202,5 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
             trend.append(" ")
         body.append(trend)
     if p.url:
-        body.append(Text(p.url, style=f"dim link {p.url}"))
+        body.append(Text(p.url, style=f"dim {_link(p.url)}".strip()))
     return Group(title, Padding(Group(*body), (0, 0, 0, 2)))

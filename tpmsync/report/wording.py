@@ -1,20 +1,103 @@
-"""How a report words its numbers, shared by every renderer so all formats say the same thing."""
+"""How a report words its numbers, shared by every renderer so all formats say the same thing.
+
+The words themselves (labels, symbols, percentages, plurals, shortening, the name sanitiser and
+the escapes) live in `tpmsync.words`; this module composes them into the report's sentences and
+gives every renderer the same cleaned report (`clean_report`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from datetime import date
+from typing import Any, TypeVar
 
+from tpmsync import words
 from tpmsync.report.model import Budget, Changes, Forecast, Headline, ProjectReport, Report, Slip, TaskRef
+from tpmsync.words import (
+    CHANCE,
+    COLOURS,
+    DASH,
+    DONE_ON_TIME,
+    NO_DATA_COLOUR,
+    RICH_COLOURS,
+    SYMBOLS,
+    chance,
+    legend_lines,
+    percent,
+    plural,
+    ratio,
+    verdict,
+)
 
-SYMBOLS = {"green": "●", "amber": "▲", "red": "■"}
-COLOURS = {"green": "#2e7d32", "amber": "#e08600", "red": "#c62828"}
-NO_DATA_COLOUR = "#d9d9d9"
-RICH_COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
-DASH = "—"
+__all__ = [
+    "CHANCE", "COLOURS", "DASH", "DONE_ON_TIME", "NO_DATA_COLOUR", "RICH_COLOURS", "SYMBOLS", "chance",
+    "legend_lines", "percent", "plural", "ratio", "verdict",
+]
+
+T = TypeVar("T")
+_LONG_FIELDS = frozenset({"reasons", "text", "reason"})
+_CLEANED: weakref.WeakValueDictionary[int, Report] = weakref.WeakValueDictionary()
 
 
-def plural(count: int, one: str, several: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (several or one + 's')}"
+def _clean_value(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return words.clean(value, limit)
+    if isinstance(value, tuple):
+        return tuple(_clean_value(v, limit) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _clean_fields(value)
+    return value
+
+
+_NOT_TEXT = frozenset({"int", "float", "bool", "date", "datetime", "int | None", "float | None", "date | None",
+                       "datetime | None"})
+_PLANS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _plan(kind: type) -> tuple[tuple[str, int], ...]:
+    """The fields of a report dataclass that can hold text, with the length each may have."""
+    plan = _PLANS.get(kind)
+    if plan is None:
+        plan = tuple(
+            (f.name, words.REASON_LIMIT if f.name in _LONG_FIELDS else 500 if f.name in ("url", "scope")
+             else words.NAME_LIMIT)
+            for f in dataclasses.fields(kind)
+            if str(f.type) not in _NOT_TEXT
+        )
+        _PLANS[kind] = plan
+    return plan
+
+
+def _clean_fields(value: T) -> T:
+    changes = {}
+    for name, limit in _plan(type(value)):
+        old = getattr(value, name)
+        new = _clean_value(old, limit)
+        if new is not old and new != old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+def clean_report(report: Report) -> Report:
+    """`report` with every name, reason and text sanitised (`words.clean`): no control, escape,
+    bidi or zero-width characters, no line breaks, bounded lengths. Renderers call this first;
+    a report already cleaned comes back as it is."""
+    if _CLEANED.get(id(report)) is report:
+        return report
+    cleaned = _clean_fields(report)
+    _CLEANED[id(cleaned)] = cleaned
+    return cleaned
+
+
+def clean_project(project: ProjectReport) -> ProjectReport:
+    """One project of a report, sanitised like `clean_report` does."""
+    return _clean_fields(project)
+
+
+def worst_first(projects: tuple[ProjectReport, ...]) -> list[ProjectReport]:
+    """Red, then amber, then green; the report's order within each."""
+    return sorted(projects, key=lambda p: words.HEALTH_RANK.get(p.health, 3))
 
 
 def day(value: date | None, year: int | None = None) -> str:
@@ -25,26 +108,11 @@ def day(value: date | None, year: int | None = None) -> str:
     return text if value.year == year else f"{text}, {value.year}"
 
 
-def percent(value: float | None) -> str:
-    return DASH if value is None else f"{value * 100:.0f}%"
-
-
-def ratio(value: float | None) -> str:
-    return DASH if value is None else f"{value:.2f}"
-
-
 def amount(value: float | None, unit: str, *, signed: bool = False) -> str:
     if value is None:
         return DASH
     number = f"{value:+,.0f}" if signed else f"{value:,.0f}"
     return f"{number} h" if unit == "hours" else f"{number} {unit}"
-
-
-def verdict(health: str | None) -> str:
-    """ "■ RED"; a dash when the verdict is unknown."""
-    if health is None:
-        return DASH
-    return f"{SYMBOLS.get(health, '')} {health.upper()}"
 
 
 def headline(numbers: Headline, forecast: Forecast | None = None, year: int | None = None) -> str:
@@ -71,7 +139,7 @@ def forecast_text(forecast: Forecast, year: int | None = None) -> str:
     if forecast.due_on is None:
         return f"{text}; the project has no due date."
     return (
-        f"{text}; {percent(forecast.probability_on_time)} chance to finish by the due date "
+        f"{text}; {chance(forecast.probability_on_time)} chance to finish by the due date "
         f"{day(forecast.due_on, year)} ({forecast.likelihood})."
     )
 
@@ -171,10 +239,7 @@ def subject(report: Report) -> str:
 
 def short_reason(reason: str, limit: int = 90) -> str:
     """The first clause of a reason: "49 of 55 open tasks not updated for 5+ days"."""
-    short = reason.split(": ", 1)[0].split("; ", 1)[0]
-    if len(short) <= limit:
-        return short
-    return short[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return words.first_clause(reason, limit)
 
 
 def reasons_for(project: ProjectReport, kind: str) -> tuple[str, ...]:
@@ -186,3 +251,15 @@ def reasons_for(project: ProjectReport, kind: str) -> tuple[str, ...]:
 
 def period_label(report: Report) -> str:
     return "Since the previous report" if report.kind == "daily" else "This week"
+
+
+def overview_numbers(project: ProjectReport, year: int | None = None) -> str:
+    """A project's line in an overview: "55 open · 3 overdue · 2 blocked · p85 Jan 26 (82% by due) ·
+    changed: 4 completed"."""
+    h, f = project.headline, project.forecast
+    parts = [f"{h.open:,} open", f"{h.overdue:,} overdue", f"{h.blocked:,} blocked"]
+    if f.p85 is not None:
+        by_due = f" ({chance(f.probability_on_time)} by due)" if f.due_on and f.probability_on_time is not None else ""
+        parts.append(f"p85 {day(f.p85, year)}{by_due}")
+    parts.append(f"changed: {changes_summary(project.changes)}")
+    return " · ".join(parts)

@@ -1,0 +1,160 @@
+"""Reports made in memory, no database: any number of projects, full task lists, chosen names.
+
+Used by the hostile-name and size tests and by bench/bench_payloads.py. The shape follows what
+`report.build` produces for a busy portfolio: every list holds `MAX_ITEMS` (15) tasks of a larger
+total, red and amber projects carry several reasons, eight weeks of trend and a burn-up.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from tpmsync.report.model import (
+    Budget,
+    Burnup,
+    BurnupPoint,
+    Changes,
+    CriticalPath,
+    Forecast,
+    Headline,
+    PortfolioSummary,
+    ProjectReport,
+    QualityWarning,
+    Report,
+    Slip,
+    SlipList,
+    TaskList,
+    TaskRef,
+    TrendCell,
+    Upcoming,
+    iso_week,
+    period_of,
+)
+
+AS_OF = date(2026, 11, 25)
+MAX_ITEMS = 15
+WORDS = ("Migrate", "billing", "service", "to", "the", "new", "cluster", "and", "review", "access", "for",
+         "SSO", "rollout", "QA", "sign-off", "API", "docs", "vendor", "contract", "renewal")
+HEALTHS = ("red", "amber", "green", "green", "amber", "green")
+
+Namer = Callable[[str, int], str]  # (what, index) → name; what is "project", "task", "person"
+
+
+def plain_names(what: str, index: int) -> str:
+    rng = random.Random(f"{what}{index}")
+    if what == "person":
+        return rng.choice(("Ada Lovelace", "Tim Turing", "Grace Hopper", "Linus Pauling", "Edsger Dijkstra"))
+    words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7)))
+    return f"{words.capitalize()} {index}"
+
+
+def _tasks(namer: Namer, project: int, what: str, total: int, *, completed: bool = False, items: int = MAX_ITEMS
+           ) -> TaskList:
+    items = tuple(
+        TaskRef(
+            gid=f"{1300000000000000 + project * 1000 + i}",
+            name=namer("task", project * 1000 + i),
+            url=f"https://app.asana.com/0/{1200000000000000 + project}/{1300000000000000 + project * 1000 + i}",
+            due=AS_OF - timedelta(days=i % 9 - 3),
+            assignee=namer("person", i),
+            completed_on=AS_OF - timedelta(days=i % 5) if completed else None,
+            milestone=what == "milestone",
+        )
+        for i in range(min(total, items))
+    )
+    return TaskList(items=items, total=total)
+
+
+def _project(index: int, namer: Namer, weeks: list[date], items: int) -> ProjectReport:
+    health = HEALTHS[index % len(HEALTHS)]
+    gid = f"{1200000000000000 + index}"
+    task_name = namer("task", index * 1000)
+    reasons: tuple[str, ...] = ()
+    if health != "green":
+        reasons = (
+            f"{7 + index % 5} of 55 open tasks overdue: the oldest is '{task_name}', due {AS_OF - timedelta(days=9)}",
+            f"'{namer('task', index * 1000 + 1)}' is blocked by overdue '{task_name}' on the critical path",
+            f"the forecast p85 {AS_OF + timedelta(days=40)} is after the due date {AS_OF + timedelta(days=20)}; "
+            "the chance to finish by then is 31%",
+            "SPI 0.81: less work done than planned by today",
+        )[: 2 + index % 3]
+    slips = tuple(
+        Slip(task=t, previous_due=AS_OF - timedelta(days=2), current_due=AS_OF + timedelta(days=5), days=7)
+        for t in _tasks(namer, index, "slip", MAX_ITEMS, items=items).items
+    )
+    return ProjectReport(
+        gid=gid,
+        name=namer("project", index),
+        url=f"https://app.asana.com/0/{gid}/list",
+        health=health,
+        reasons=reasons,
+        headline=Headline(total=1000, open=420, completed=580, overdue=37, due_soon=21, blocked=12,
+                          blocked_by_overdue=4, slipped=9, on_time_rate=0.72, spi=0.91, cpi=1.04),
+        changes=Changes(
+            since=AS_OF - timedelta(days=7),
+            basis="snapshot",
+            health_before="green" if health == "red" else None,
+            newly_blocked=_tasks(namer, index, "blocked", 22, items=items),
+            newly_overdue=_tasks(namer, index, "overdue", 31, items=items),
+            slipped=SlipList(items=slips, total=40),
+            completed=_tasks(namer, index, "done", 64, completed=True, items=items),
+            milestones_reached=_tasks(namer, index, "milestone", 2, completed=True, items=items),
+        ),
+        upcoming=Upcoming(days=14, milestones=_tasks(namer, index, "milestone", 3, items=items),
+                          due=_tasks(namer, index, "due", 58, items=items)),
+        critical_path=CriticalPath(days=34, tasks=_tasks(namer, index, "path", 12, items=items)),
+        budget=Budget(unit="EUR", bac=250_000, pv=120_000, ev=110_000, ac=105_000, cpi=1.05, spi=0.92,
+                      eac=238_000, vac=12_000, tasks_estimated=800, tasks_unestimated=200),
+        asana_budget=None,
+        forecast=Forecast(p50=AS_OF + timedelta(days=30), p85=AS_OF + timedelta(days=41),
+                          p95=AS_OF + timedelta(days=50), due_on=AS_OF + timedelta(days=35),
+                          probability_on_time=0.62, remaining=420, reason=None),
+        data_quality=(QualityWarning(kind="no_due", count=40, text="40 open tasks have no due date",
+                                     examples=_tasks(namer, index, "nodue", 40, items=items)),),
+        trend=tuple(TrendCell(iso_week(w), HEALTHS[(index + i) % len(HEALTHS)]) for i, w in enumerate(weeks)),
+        burnup=Burnup(source="snapshots", points=tuple(
+            BurnupPoint(day=AS_OF - timedelta(days=7 * (8 - i)), completed=500 + 10 * i, total=950 + 6 * i)
+            for i in range(9)
+        )),
+    )
+
+
+def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS) -> Report:
+    """`items`: tasks kept per list (the totals stay those of a busy project)."""
+    weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * (7 - i)) for i in range(8)]
+    reports = tuple(_project(i, namer, weeks, items) for i in range(projects))
+    rank = {"red": 0, "amber": 1, "green": 2}
+    worst = min((p.health for p in reports), key=rank.__getitem__, default="green")
+    portfolio = PortfolioSummary(
+        health=worst,
+        projects=projects,
+        headline=Headline(total=1000 * projects, open=420 * projects, completed=580 * projects,
+                          overdue=37 * projects, due_soon=21 * projects, blocked=12 * projects,
+                          blocked_by_overdue=4 * projects, slipped=9 * projects, on_time_rate=0.72, spi=0.91,
+                          cpi=1.04),
+        red=tuple(p.name for p in reports if p.health == "red"),
+        amber=tuple(p.name for p in reports if p.health == "amber"),
+        green=tuple(p.name for p in reports if p.health == "green"),
+        completed_in_period=64 * projects,
+        newly_overdue=31 * projects,
+        newly_blocked=22 * projects,
+        slipped_in_period=40 * projects,
+        milestones_reached=2 * projects,
+        trend=tuple(TrendCell(iso_week(w), "amber") for w in weeks),
+    )
+    period_start = AS_OF if kind == "daily" else AS_OF - timedelta(days=AS_OF.weekday())
+    return Report(
+        kind=kind,
+        as_of=AS_OF,
+        period=period_of(kind, AS_OF),
+        period_start=period_start,
+        scope="portfolio",
+        title=f"{kind.capitalize()} status — {AS_OF:%b} {AS_OF.day}, {AS_OF.year}",
+        health=worst,
+        portfolio=portfolio,
+        projects=reports,
+        generated_at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
+        trend_periods=tuple(iso_week(w) for w in weeks),
+    )
