@@ -51,7 +51,9 @@ def gather(
         day_before = period_start - timedelta(days=1)
         for data in compute_projects(store, settings, day_before, missing):
             previous[data["gid"]] = (day_before, ProjectKpis.from_json(data, day_before), "history")
-    return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked)
+    synced_at = datetime.fromisoformat(document["synced_at"]) if document.get("synced_at") else None
+    return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked, synced_at,
+                        bool(document.get("stale")))
 
 
 def build_report(

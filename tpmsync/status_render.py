@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
@@ -115,6 +116,18 @@ def render_table(document: dict[str, Any]) -> Any:
         f"{len(portfolio['red'])} red, {len(portfolio['amber'])} amber, {len(portfolio['green'])} green",
     )
     return table
+
+
+def render_freshness(document: dict[str, Any], now: datetime | None = None) -> str:
+    """One line: when the last sync finished ("synced 2 h ago"), and a warning when that is stale."""
+    synced = document.get("synced_at")
+    if synced is None:
+        return "No sync has finished yet: run `tpmsync sync`."
+    from tpmsync.status import ago
+
+    moment = datetime.fromisoformat(synced)
+    line = f"synced {ago((now or datetime.now(UTC)) - moment)} ago ({moment:%Y-%m-%d %H:%M} UTC)"
+    return f"Stale data: {line}." if document.get("stale") else f"Data {line}."
 
 
 def render_markdown(document: dict[str, Any]) -> str:

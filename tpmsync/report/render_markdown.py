@@ -53,7 +53,8 @@ def render_markdown(report: Report) -> str:
         if report.kind == "daily" and p.health == "green" and not p.changes.count:
             continue
         out += ["", *_project(report, p, year)]
-    out += ["", f"*Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {escape(report.scope)}*", ""]
+    out += ["", escape(report.freshness()), ""]
+    out += [f"*Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {escape(report.scope)}*", ""]
     return "\n".join(out)
 
 

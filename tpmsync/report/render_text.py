@@ -34,7 +34,8 @@ def render_rich(report: Report) -> RenderableType:
         if report.kind == "daily" and project.health == "green" and not project.changes.count:
             continue
         parts += [Text(""), _project(report, project, year)]
-    parts += [Text(""), Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
+    parts += [Text(""), Text(report.freshness())]
+    parts += [Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
     return Group(*parts)
 
 
