@@ -270,3 +270,15 @@ def test_the_report_says_when_the_data_was_synced(sqlite_synced: Synced) -> None
     assert report.synced_at is not None and report.stale is False
     assert timedelta(0) <= datetime.now(UTC) - report.synced_at < timedelta(hours=1)
     assert report.freshness() == f"Data synced {report.synced_at:%Y-%m-%d %H:%M} UTC."
+
+
+def test_a_previous_snapshot_in_an_older_shape_is_replaced_by_history(sqlite_synced: Synced) -> None:
+    today = sqlite_synced.today
+    sqlite_synced.refresh()
+    gid, data = next(iter(sqlite_synced.snapshots(today).items()))
+    older = {k: v for k, v in data.items() if k != "verdicts"}  # a key an older version did not write
+    sqlite_synced.put_snapshot(gid, today - timedelta(days=1), older)
+    report = sqlite_synced.report("daily")
+    assert (report.project(gid).changes.basis, report.project(gid).changes.since) == (
+        "history", today - timedelta(days=1)
+    )

@@ -585,7 +585,7 @@ class ProjectKpis:
         return worst(v.health for v in self.verdicts if v.area == area)
 
     @classmethod
-    def from_json(cls, data: JsonObject, as_of: date) -> ProjectKpis:
+    def from_json(cls, data: Mapping[str, Any], as_of: date) -> ProjectKpis:
         """The KPIs whose `to_json()` is `data` (a stored snapshot: no list cut short)."""
         from tpmsync.kpi.from_json import project_kpis_from_json
 
