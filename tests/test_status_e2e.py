@@ -83,8 +83,8 @@ def oracle(ws: Workspace, project: str, today: date) -> dict[str, Any]:
         "blocked_by_overdue": len(blocked_by_overdue),
         "cross_project": len(cross),
         "conflicts": conflicts,
-        "bac": round(bac, 2),
-        "ev": round(ev, 2),
+        "bac": pytest.approx(bac, rel=1e-9),  # full precision: no rounding in JSON
+        "ev": pytest.approx(ev, rel=1e-9),
     }
 
 

@@ -8,8 +8,9 @@ tasks. `tpmsync.report.build.build_report` turns that into a `Report` without to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from tpmsync.config import Settings
 from tpmsync.kpi.model import ProjectKpis
@@ -41,8 +42,9 @@ def gather(
         inputs = {p.gid: p for p in load_projects(session, settings, chosen, as_of if as_of < today else None)}
         created = created_days(session, settings, inputs.values())
         previous = {
-            gid: (day, ProjectKpis.from_json(data, day), "snapshot")
+            gid: (day, kpis, "snapshot")
             for gid, (day, data) in previous_states(session, gids, period_start).items()
+            if (kpis := _typed(data, day)) is not None
         }
         healths = recorded_health(session, gids, weeks[0], as_of)
         counts = recorded_counts(session, gids, as_of - timedelta(days=BURNUP_DAYS - 1), as_of)
@@ -51,7 +53,17 @@ def gather(
         day_before = period_start - timedelta(days=1)
         for data in compute_projects(store, settings, day_before, missing):
             previous[data["gid"]] = (day_before, ProjectKpis.from_json(data, day_before), "history")
-    return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked)
+    synced_at = datetime.fromisoformat(document["synced_at"]) if document.get("synced_at") else None
+    return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked, synced_at,
+                        bool(document.get("stale")))
+
+
+def _typed(data: Mapping[str, Any], day: date) -> ProjectKpis | None:
+    """A stored snapshot as KPIs; None for one an older tpmsync wrote in another shape (history stands in)."""
+    try:
+        return ProjectKpis.from_json(data, day)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def build_report(

@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
-from datetime import date, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from tpmsync.config import ConfigError, Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.portfolio import HEALTH_ORDER, roll_up, row_of_json
+from tpmsync.store.freshness import DEFAULT_STALE_SYNC_MINUTES
 
 if TYPE_CHECKING:
     from tpmsync.kpi.engine import KpiSettings
@@ -38,10 +40,73 @@ def fingerprint(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def status_document(as_of: date, projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """the status contract of docs/kpis.md: worst projects first, then by name, and the portfolio."""
+def stale_sync_minutes(settings: Settings) -> int:
+    """`[schedule] stale_sync_minutes`: data older than this is stale (and the worker unhealthy)."""
+    value = settings.schedule_options.get("stale_sync_minutes", DEFAULT_STALE_SYNC_MINUTES)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{settings.source}: schedule.stale_sync_minutes must be a whole number ≥ 1, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When the last sync finished (aware UTC, None when none has) and whether that is too long ago."""
+
+    synced_at: datetime | None
+    stale_after_minutes: int
+    now: datetime
+
+    @property
+    def stale(self) -> bool:
+        return self.synced_at is None or self.now - self.synced_at > timedelta(minutes=self.stale_after_minutes)
+
+    def reason(self) -> str:
+        """The reason a stale document gives, naming the last sync."""
+        if self.synced_at is None:
+            return "data is stale: no sync has finished yet; run `tpmsync sync`"
+        return (f"data is stale: the last sync finished {ago(self.now - self.synced_at)} ago "
+                f"({self.synced_at:%Y-%m-%d %H:%M} UTC), more than {self.stale_after_minutes} min; run `tpmsync sync`")
+
+
+def freshness_of(settings: Settings, last_sync: datetime | str | None, now: datetime | None = None) -> Freshness:
+    """The freshness of data whose last finished sync ended at `last_sync` (naive UTC, or SQLite's text)."""
+    moment = datetime.fromisoformat(last_sync) if isinstance(last_sync, str) else last_sync
+    synced_at = None if moment is None else moment.replace(tzinfo=UTC)
+    return Freshness(synced_at, stale_sync_minutes(settings), now or datetime.now(UTC))
+
+
+def ago(delta: timedelta) -> str:
+    """A duration as people say it: 45 s, 12 min, 2 h, 3 d."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def status_document(
+    as_of: date, projects: Sequence[dict[str, Any]], freshness: Freshness | None = None
+) -> dict[str, Any]:
+    """the status contract of docs/kpis.md: worst projects first, then by name, the portfolio, and freshness.
+
+    With `freshness`, the document says when the last sync finished (`synced_at`) and whether the
+    data is `stale`; a stale document keeps every health and adds a reason naming the last sync.
+    """
     ordered = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
-    return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered)}
+    document: dict[str, Any] = {"as_of": as_of.isoformat()}
+    if freshness is not None:
+        stale = freshness.stale
+        synced = freshness.synced_at
+        document["synced_at"] = None if synced is None else synced.isoformat(timespec="seconds")
+        document["stale"] = stale
+        reason = [freshness.reason()] if stale else []
+        ordered = [{**p, "stale": stale, "reasons": [*p["reasons"], *reason]} for p in ordered]
+    document["projects"] = ordered
+    document["portfolio"] = portfolio_of(ordered)
+    return document
 
 
 def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -58,10 +123,15 @@ def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | 
 
     day = as_of or today_in(settings)
     path = sqlite_path(settings.database_url)
+    if path is not None and not Path(path).exists():
+        raise TpmsyncError(
+            f"nothing synced yet: the local store {path} does not exist, so it has no projects yet: run "
+            f"`tpmsync sync` (projects come from asana.projects in {settings.source})"
+        )
     if path is not None and day == today_in(settings):
         fast = read_current(path, selectors, day, fingerprint(settings))
         if fast is not None:
-            return status_document(day, fast.projects)
+            return status_document(day, fast.projects, freshness_of(settings, fast.last_sync))
     from tpmsync.store.db import open_store
 
     store = open_store(settings.database_url)
@@ -75,25 +145,27 @@ def read_status(
     store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
 ) -> dict[str, Any]:
     """The status document through the store (the contract in docs/kpis.md)."""
-    from tpmsync.store.snapshots import current_snapshots, tracked_projects
+    from tpmsync.store.snapshots import current_snapshots, last_finished_sync, tracked_projects
 
     today = today_in(settings)
     as_of = as_of or today
-    if as_of != today:
-        return status_document(as_of, compute_projects(store, settings, as_of, selectors))
     with store.read() as session:
         projects = tracked_projects(session, selectors)
         if not projects:
             raise TpmsyncError(
-                f"the local store {store.safe_url} has no projects yet: run `tpmsync sync` "
+                f"nothing synced yet: the local store {store.safe_url} has no projects yet: run `tpmsync sync` "
                 f"(projects come from asana.projects in {settings.source})"
             )
-        current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
+        freshness = freshness_of(settings, last_finished_sync(session))
+        current = None
+        if as_of == today:
+            current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
     if current is not None:
-        return status_document(as_of, current)
+        return status_document(as_of, current, freshness)
     computed = compute_projects(store, settings, as_of, selectors)
-    _save(store, settings, as_of, computed, None)
-    return status_document(as_of, computed)
+    if as_of == today:
+        _save(store, settings, as_of, computed, None)
+    return status_document(as_of, computed, freshness)
 
 
 # -- computing and storing KPI snapshots ---------------------------------------------------------

@@ -10,7 +10,7 @@ are always shown, and from about 120 columns every column is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tpmsync import words
@@ -165,6 +165,18 @@ def table_for_width(document: dict[str, Any], width: int) -> Table:
         Text(words.shorten(counts, reason_width)),
     )
     return table
+
+
+def render_freshness(document: dict[str, Any], now: datetime | None = None) -> str:
+    """One line: when the last sync finished ("synced 2 h ago"), and a warning when that is stale."""
+    synced = document.get("synced_at")
+    if synced is None:
+        return "No sync has finished yet: run `tpmsync sync`."
+    from tpmsync.status import ago
+
+    moment = datetime.fromisoformat(synced)
+    line = f"synced {ago((now or datetime.now(UTC)) - moment)} ago ({moment:%Y-%m-%d %H:%M} UTC)"
+    return f"Stale data: {line}." if document.get("stale") else f"Data {line}."
 
 
 class StatusTable:

@@ -114,10 +114,10 @@ def test_project_json_values(project: Factory, as_of: date, day: Callable[[int],
     # EV_scheduled = EV = 4800.
     assert (budget["bac"], budget["ev"], budget["ac"], budget["pv"]) == (7680.0, 4800.0, 6000.0, 5760.0)
     assert (budget["ac_unplanned"], budget["bac_unscheduled"]) == (240.0, 0.0)
-    assert budget["cpi"] == 0.8
-    assert budget["spi"] == round(4800 / 5760, 3)
-    assert budget["eac"] == 9600.0  # 7680 / 0.8
-    assert budget["vac"] == -1920.0
+    assert budget["cpi"] == pytest.approx(0.8, rel=1e-12)
+    assert budget["spi"] == pytest.approx(4800 / 5760, rel=1e-12)
+    assert budget["eac"] == pytest.approx(7680 / 0.8, rel=1e-12)
+    assert budget["vac"] == pytest.approx(7680 - 7680 / 0.8, rel=1e-12)
     assert budget["unit"] == "EUR"
     assert data["asana_budget"] == {
         "budget_type": "time",
@@ -206,19 +206,19 @@ def test_due_soon_days_comes_from_settings(project: Factory, as_of: date, day: C
     assert len(compute_project_kpis(project(tasks), as_of, KpiSettings(due_soon_days=3)).deadline.due_soon) == 1
 
 
-def test_rounding_in_json(project: Factory, as_of: date, day: Callable[[int], date]) -> None:
-    """Money to 2 decimals, ratios to 3."""
+def test_json_carries_full_precision(project: Factory, as_of: date, day: Callable[[int], date]) -> None:
+    """No rounding in JSON (docs/kpis.md): people's renderers round, tools get the numbers."""
     tasks = [
         TaskInput("a", "A", completed=True, due=day(-1), estimate_hours=1, actual_hours=3),
         TaskInput("b", "B", due=day(-1), estimate_hours=2),
     ]
     data = compute_project_kpis(project(tasks, rate=33.333), as_of).to_json()
     budget = data["budget"]
-    assert budget["bac"] == 100.0  # 99.999
-    assert budget["ac"] == 100.0
-    assert budget["ev"] == 33.33
-    assert budget["cpi"] == 0.333
-    assert budget["spi"] == 0.333
+    assert budget["bac"] == pytest.approx(99.999, rel=1e-12) and budget["bac"] != 100.0
+    assert budget["ac"] == pytest.approx(99.999, rel=1e-12)
+    assert budget["ev"] == pytest.approx(33.333, rel=1e-12) and budget["ev"] != 33.33
+    assert budget["cpi"] == pytest.approx(1 / 3, rel=1e-12) and budget["cpi"] != 0.333
+    assert budget["spi"] == pytest.approx(1 / 3, rel=1e-12)
     assert budget["tcpi"] is None  # BAC − AC = 0: no divisor
 
 

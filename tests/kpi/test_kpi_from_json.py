@@ -21,6 +21,7 @@ def round_trips(kpis: ProjectKpis) -> None:
     assert back.to_json() == data
     assert (back.health, back.reasons, back.tasks) == (kpis.health, kpis.reasons, kpis.tasks)
     assert back.verdicts == kpis.verdicts
+    assert (back.forecast, back.budget) == (kpis.forecast, kpis.budget)  # full precision: nothing lost
 
 
 def test_a_project_touching_every_kpi_round_trips(project: Factory, as_of: date, day: Callable[[int], date]) -> None:

@@ -261,3 +261,24 @@ def test_backfill_writes_past_days_once_and_never_today(synced: Synced) -> None:
     assert backfill_snapshots(synced.store, synced.settings, days) == []
     daily = synced.report("daily")
     assert {p.changes.basis for p in daily.projects} == {"snapshot"}
+
+
+def test_the_report_says_when_the_data_was_synced(sqlite_synced: Synced) -> None:
+    from datetime import UTC, datetime
+
+    report = sqlite_synced.report("daily")
+    assert report.synced_at is not None and report.stale is False
+    assert timedelta(0) <= datetime.now(UTC) - report.synced_at < timedelta(hours=1)
+    assert report.freshness() == f"Data synced {report.synced_at:%Y-%m-%d %H:%M} UTC."
+
+
+def test_a_previous_snapshot_in_an_older_shape_is_replaced_by_history(sqlite_synced: Synced) -> None:
+    today = sqlite_synced.today
+    sqlite_synced.refresh()
+    gid, data = next(iter(sqlite_synced.snapshots(today).items()))
+    older = {k: v for k, v in data.items() if k != "verdicts"}  # a key an older version did not write
+    sqlite_synced.put_snapshot(gid, today - timedelta(days=1), older)
+    report = sqlite_synced.report("daily")
+    assert (report.project(gid).changes.basis, report.project(gid).changes.since) == (
+        "history", today - timedelta(days=1)
+    )

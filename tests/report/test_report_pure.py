@@ -94,3 +94,24 @@ def test_an_unknown_kind_is_refused() -> None:
     now = kpis_of(now_tasks(), TODAY)
     with pytest.raises(ValueError, match="report kind"):
         build_report(gathered([now], {"p1": now}, {"p1": now_tasks()}, kind="monthly"))
+
+
+def test_the_report_carries_when_the_data_was_synced_and_every_renderer_says_it() -> None:
+    from tpmsync.report.render_asana import render_asana
+    from tpmsync.report.render_json import read_json, render_json
+    from tpmsync.report.write import render
+
+    now = kpis_of(now_tasks(), TODAY)
+    synced = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    inputs = replace(gathered([now], {"p1": now}, {"p1": now_tasks()}), synced_at=synced, stale=True)
+    report = build_report(inputs, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    assert (report.synced_at, report.stale) == (synced, True)
+    line = "Warning: the data is stale; the last sync finished 2026-11-25 06:00 UTC."
+    assert report.freshness() == line
+    for fmt in ("text", "markdown", "html"):
+        assert line.replace("; ", "; ") in render(report, fmt).replace("&#x27;", "'"), fmt
+    assert line in render_asana(report, report.projects[0])
+    assert read_json(render_json(report)) == report
+    fresh = build_report(replace(inputs, stale=False))
+    assert fresh.freshness() == "Data synced 2026-11-25 06:00 UTC."
+    assert build_report(replace(inputs, synced_at=None)).freshness().startswith("Data: no sync has finished yet")

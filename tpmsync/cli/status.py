@@ -9,7 +9,7 @@ import click
 
 from tpmsync.cli.context import Context, print_rich
 from tpmsync.cli.sync import run_sync
-from tpmsync.status_render import render_detail, render_markdown, render_table
+from tpmsync.status_render import render_detail, render_freshness, render_markdown, render_table
 
 
 @click.command()
@@ -38,8 +38,12 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
         click.echo(json.dumps(document, indent=2))
     elif fmt == "markdown":
         click.echo(render_markdown(document), nl=False)
+        click.echo(render_freshness(document))
     else:
         print_rich(render_table(document))
+        click.echo(render_freshness(document))
+    if document.get("stale") and fmt != "json":
+        click.echo("warning: the data is stale; run `tpmsync sync` (or check the scheduler)", err=True)
     if detail:
         for project in document["projects"]:
             click.echo(render_detail(project))

@@ -104,8 +104,8 @@ def forecast_from_json(data: Json) -> Forecast:
 
 
 def budget_from_json(data: Json) -> BudgetKpis:
-    fields = BudgetKpis.__dataclass_fields__
-    return BudgetKpis(**{name: data[name] for name in fields})
+    fields = BudgetKpis.__dataclass_fields__  # a field added later with a default reads older JSON too
+    return BudgetKpis(**{name: data[name] for name in fields if name in data})
 
 
 def asana_budget_from_json(data: Json) -> AsanaBudget:

@@ -1,6 +1,7 @@
 """Input and output types of the KPI engine.
 
-Everything here is plain, frozen data: the store's loader builds the inputs
+JSON carries full precision (docs/kpis.md): numbers are rounded only where people read them, in the
+renderers. Everything here is plain, frozen data: the store's loader builds the inputs
 (`ProjectInput`, `TaskInput`, `DueChange`, `AsanaBudget`), the engine returns the outputs
 (`ProjectKpis` and the per-area result types; the portfolio roll-up is `tpmsync.portfolio`).  Results refer to the input
 `TaskInput` objects themselves rather than copies; records that can number one per task
@@ -145,16 +146,6 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def round_ratio(value: float | None) -> float | None:
-    """Ratios (CPI, SPI, TCPI, rates, probabilities) are reported to 3 decimals."""
-    return None if value is None else round(value, 3)
-
-
-def round_money(value: float | None) -> float | None:
-    """Money and hours (BAC, PV, EV, AC, EAC, ...) are reported to 2 decimals."""
-    return None if value is None else round(value, 2)
-
-
 def _limited(items: Sequence[Any], max_items: int | None) -> Sequence[Any]:
     return items if max_items is None else items[:max_items]
 
@@ -281,7 +272,7 @@ class Forecast:
             "p50": _iso(self.p50),
             "p85": _iso(self.p85),
             "due_on": _iso(self.due_on),
-            "probability_on_time": round_ratio(self.probability_on_time),
+            "probability_on_time": self.probability_on_time,
             "p95": _iso(self.p95),
             "remaining": self.remaining,
             "trials": self.trials,
@@ -342,22 +333,22 @@ class BudgetKpis(Evm):
 
     def to_json(self) -> JsonObject:
         return {
-            "bac": round_money(self.bac),
-            "pv": round_money(self.pv),
-            "ev": round_money(self.ev),
-            "ac": round_money(self.ac),
-            "cpi": round_ratio(self.cpi),
-            "spi": round_ratio(self.spi),
-            "eac": round_money(self.eac),
-            "vac": round_money(self.vac),
-            "cv": round_money(self.cv),
-            "sv": round_money(self.sv),
-            "eac2": round_money(self.eac2),
-            "etc": round_money(self.etc),
-            "tcpi": round_ratio(self.tcpi),
-            "ev_scheduled": round_money(self.ev_scheduled),
-            "ac_unplanned": round_money(self.ac_unplanned),
-            "bac_unscheduled": round_money(self.bac_unscheduled),
+            "bac": self.bac,
+            "pv": self.pv,
+            "ev": self.ev,
+            "ac": self.ac,
+            "cpi": self.cpi,
+            "spi": self.spi,
+            "eac": self.eac,
+            "vac": self.vac,
+            "cv": self.cv,
+            "sv": self.sv,
+            "eac2": self.eac2,
+            "etc": self.etc,
+            "tcpi": self.tcpi,
+            "ev_scheduled": self.ev_scheduled,
+            "ac_unplanned": self.ac_unplanned,
+            "bac_unscheduled": self.bac_unscheduled,
             "unit": self.unit,
             "rate": self.rate,
             "tasks_estimated": self.tasks_estimated,
@@ -373,11 +364,11 @@ def asana_budget_json(budget: AsanaBudget) -> JsonObject:
     return {
         "budget_type": budget.budget_type,
         "unit": budget.unit,
-        "estimate": round_money(budget.estimate),
-        "actual": round_money(budget.actual),
-        "total": round_money(budget.total),
-        "remaining": round_money(remaining),
-        "used_share": round_ratio(used),
+        "estimate": budget.estimate,
+        "actual": budget.actual,
+        "total": budget.total,
+        "remaining": remaining,
+        "used_share": used,
     }
 
 
@@ -606,7 +597,7 @@ class ProjectKpis:
         return worst(v.health for v in self.verdicts if v.area == area)
 
     @classmethod
-    def from_json(cls, data: JsonObject, as_of: date) -> ProjectKpis:
+    def from_json(cls, data: Mapping[str, Any], as_of: date) -> ProjectKpis:
         """The KPIs whose `to_json()` is `data` (a stored snapshot: no list cut short)."""
         from tpmsync.kpi.from_json import project_kpis_from_json
 
@@ -633,7 +624,7 @@ class ProjectKpis:
             "deadline": {
                 "overdue": len(deadline.overdue),
                 "due_soon": len(deadline.due_soon),
-                "on_time_rate": round_ratio(deadline.on_time_rate),
+                "on_time_rate": deadline.on_time_rate,
                 "slipped": len(deadline.slipped),
                 "forecast": self.forecast.to_json(),
                 "completed_on_time": deadline.completed_on_time,

@@ -76,6 +76,8 @@ class ReportInputs:
     counts: Mapping[str, Mapping[date, tuple[int, int]]]
     created: Mapping[str, date]
     every_tracked: frozenset[str]
+    synced_at: datetime | None = None  # when the last sync of the data finished (aware UTC)
+    stale: bool = False
 
 
 def period_start_of(kind: str, as_of: date) -> date:
@@ -120,6 +122,8 @@ def build_report(gathered: ReportInputs, *, max_items: int = MAX_ITEMS, now: dat
         projects=tuple(reports),
         generated_at=(now or datetime.now(UTC)).replace(microsecond=0),
         trend_periods=tuple(iso_week(w) for w in weeks),
+        synced_at=gathered.synced_at,
+        stale=gathered.stale,
     )
 
 

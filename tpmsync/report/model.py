@@ -278,6 +278,17 @@ class Report:
     projects: tuple[ProjectReport, ...]
     generated_at: datetime
     trend_periods: tuple[str, ...] = field(default=())
+    synced_at: datetime | None = None  # when the last sync of the data finished (aware UTC)
+    stale: bool = False  # that sync finished longer ago than `[schedule] stale_sync_minutes`
+
+    def freshness(self) -> str:
+        """One plain line on how fresh the data is, for every renderer."""
+        if self.synced_at is None:
+            return "Data: no sync has finished yet; run `tpmsync sync`."
+        when = f"{self.synced_at:%Y-%m-%d %H:%M} UTC"
+        if self.stale:
+            return f"Warning: the data is stale; the last sync finished {when}."
+        return f"Data synced {when}."
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": self.SCHEMA}

@@ -67,6 +67,7 @@ def render_asana(report: Report, project: ProjectReport) -> str:
     if was := w.verdict_change(p.changes, p.health):
         title += f" ({was})"
     parts = [f"<h2>{_text(title)}</h2>", f"<strong>{_text(w.headline(p.headline, p.forecast, year))}</strong>"]
+    parts.append(f"<em>{_text(report.freshness())}</em>")
     reasons = w.reasons_for(p, report.kind)
     if reasons:
         parts.append(f"<h2>Why</h2>{_items((_text(r) for r in reasons), len(p.reasons) - len(reasons))}")

@@ -54,7 +54,8 @@ def render_markdown(report: Report) -> str:
         if report.kind == "daily" and p.health == "green" and not p.changes.count:
             continue
         out += ["", *_project(report, p, year)]
-    out += ["", "**How to read this:**", ""] + [f"- {escape(line)}" for line in w.legend_lines()]
+    out += ["", escape(report.freshness()), ""]
+    out += ["**How to read this:**", ""] + [f"- {escape(line)}" for line in w.legend_lines()]
     out += ["", f"*Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {escape(report.scope)}*", ""]
     return "\n".join(out)
 

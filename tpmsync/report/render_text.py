@@ -36,6 +36,7 @@ def render_rich(report: Report) -> RenderableType:
         if report.kind == "daily" and project.health == "green" and not project.changes.count:
             continue
         parts += [Text(""), _project(report, project, year)]
+    parts += [Text(""), Text(report.freshness())]
     parts += [Text(""), Text("How to read this:", style="bold"), _bullets(Text(line) for line in w.legend_lines())]
     parts += [Text(""), Text(f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC · scope {report.scope}", style="dim")]
     return Group(*parts)

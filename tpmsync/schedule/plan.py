@@ -19,10 +19,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from tpmsync.config import ConfigError, Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.schedule.triggers import crontab_trigger, in_zone
+from tpmsync.store.freshness import DEFAULT_STALE_SYNC_MINUTES
 
 DEFAULT_FAILOVER_SECONDS = 30
 DEFAULT_MISFIRE_GRACE_SECONDS = 3600
-DEFAULT_STALE_SYNC_MINUTES = 60
 REPORT_KINDS = ("daily", "weekly")
 JOB_KINDS = ("sync", "report")
 OPTION_KEYS = ("failover_seconds", "misfire_grace_seconds", "stale_sync_minutes")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 FINISHED_OUTCOMES = ("ok", "partial")
+DEFAULT_STALE_SYNC_MINUTES = 60  # `[schedule] stale_sync_minutes`: worker health and data freshness alike
 
 
 def snapshot_is_current(
