@@ -494,3 +494,6 @@ def _check_commands_have_examples() -> list[str]:
 from tpmsync.cli_schedule import schedule  # noqa: E402 - registered after the commands above
 
 main.add_command(schedule)
+from tpmsync.cli_mcp import mcp  # noqa: E402
+
+main.add_command(mcp)

@@ -120,5 +120,6 @@ def read_status(
     if fresh:
         return status_document(as_of, [snaps[p.gid].data for p in projects])
     computed = compute_projects(store, settings, as_of, selectors)
-    _save_snapshots(store, settings, as_of, computed, None)
+    if not store.read_only:
+        _save_snapshots(store, settings, as_of, computed, None)
     return status_document(as_of, computed)

@@ -96,8 +96,12 @@ def build_report(
     as_of: date | None = None,
     max_items: int = MAX_ITEMS,
     now: datetime | None = None,
+    since: date | None = None,
 ) -> Report:
-    """The `kind` ("daily" or "weekly") report on `projects` (gids or names; all tracked when empty)."""
+    """The `kind` ("daily" or "weekly") report on `projects` (gids or names; all tracked when empty).
+
+    "What changed" compares with the state on `since` (default: the day before the period).
+    """
     from tpmsync.status import compute_projects, read_status
     from tpmsync.store.load import load_projects, tracked_projects
 
@@ -117,16 +121,17 @@ def build_report(
         chosen = tracked_projects(session, gids) if gids else []
         inputs = {p.gid: p for p in load_projects(session, settings, chosen, as_of if as_of < today else None)}
         created = _created_days(session, settings, inputs.values())
+        baseline = since if since is not None else period_start - timedelta(days=1)
         previous = {
-            gid: (day, data, "snapshot") for gid, (day, data) in previous_states(session, gids, period_start).items()
+            gid: (day, data, "snapshot")
+            for gid, (day, data) in previous_states(session, gids, baseline + timedelta(days=1)).items()
         }
         healths = recorded_health(session, gids, weeks[0], as_of)
         counts = recorded_counts(session, gids, burnup_start, as_of)
     missing = [g for g in gids if g not in previous]
     if missing:
-        day_before = period_start - timedelta(days=1)
-        for data in compute_projects(store, settings, day_before, missing):
-            previous[data["gid"]] = (day_before, data, "history")
+        for data in compute_projects(store, settings, baseline, missing):
+            previous[data["gid"]] = (baseline, data, "history")
 
     reports = [
         _project_report(
