@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from tpmsync.config import Settings
 from tpmsync.kpi import health
 from tpmsync.kpi.health import Thresholds
 from tpmsync.mcp import answers
+from tpmsync.mcp.adapter import ReadOnlySource
 from tpmsync.status import read_status
 from tpmsync.store.db import Store, StoreError, open_store
-from tpmsync.store.models import KpiSnapshot, Project
+from tpmsync.store.models import KpiSnapshot, Project, SyncRun
 
 
 def _snapshots(store: Store) -> int:
@@ -49,6 +51,36 @@ def test_a_read_only_store_refuses_every_write_and_status_stores_no_snapshot(sto
     assert _snapshots(store) == 1
     with store.read() as session:
         assert session.scalar(select(Project.name)) == "Launch"
+
+
+def test_today_s_status_is_kept_until_the_store_changes(store: Store) -> None:
+    with store.write() as session:
+        session.add(Project(gid="1", name="Launch", tracked=True))
+    settings = Settings(database_url=store.url)
+    source = ReadOnlySource(settings)
+    try:
+        first = source.status()
+        assert source.status() is first
+        read_status(store, settings)  # a writable reader stores today's snapshot: the store changed
+        second = source.status()
+        assert second is not first and second == first
+        assert source.status() is second
+        with store.write() as session:
+            session.add(SyncRun(started_at=datetime(2026, 11, 30, 8), mode="incremental", outcome="running"))
+        assert source.status() is not source.status()  # nothing is kept while a sync writes
+    finally:
+        source.close()
+
+
+def test_status_lists_are_cut_and_counts_kept() -> None:
+    document = {"as_of": "2026-11-30", "projects": [_project()], "portfolio": {"red": ["A", "B"]}}
+    cut = answers.cap_lists(document, 0)
+    project = cut["projects"][0]
+    assert project["deadline"]["overdue_tasks"] == [] and project["deadline"]["overdue"] == 1
+    assert project["reasons"] == _project()["reasons"]
+    assert project["dependencies"]["critical_path_tasks"] == _project()["dependencies"]["critical_path_tasks"]
+    assert cut["portfolio"] == {"red": ["A", "B"]}
+    assert answers.cap_lists(document, 1) == document
 
 
 def test_a_read_only_store_that_is_missing_or_behind_says_what_to_run(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ from tests.mcp_support import (
 )
 from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
+from tpmsync.mcp.adapter import DEFAULT_STATUS_ITEMS
+from tpmsync.mcp.answers import cap_lists
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
@@ -83,10 +85,12 @@ def test_stdio_answers_every_tool_like_the_cli_without_asana_and_without_writing
             assert tool.annotations is not None and tool.annotations.read_only_hint is True
             assert tool.description and len(tool.description) > 80
             assert tool.input_schema["type"] == "object"
-        out: dict[str, Any] = {"computed": structured(await client.call_tool("status", {}))}
+        whole = {"max_items": 100_000}
+        out: dict[str, Any] = {"computed": structured(await client.call_tool("status", whole))}
         out["snapshots_after_computing"] = snapshot_count(store)
         out["cli"] = _cli_json(config, "status", "--format", "json")  # computes and stores today's snapshots
-        out["from_snapshots"] = structured(await client.call_tool("status", {}))
+        out["from_snapshots"] = structured(await client.call_tool("status", whole))
+        out["default"] = structured(await client.call_tool("status", {}))
         name = out["cli"]["projects"][0]["name"]
         for tool in PROJECT_TOOLS:
             out[tool] = structured(await client.call_tool(tool, {"project": name}))
@@ -98,7 +102,7 @@ def test_stdio_answers_every_tool_like_the_cli_without_asana_and_without_writing
         out["prompt"] = (await client.get_prompt("weekly_status_for_stakeholders", {"audience": "the board"})).messages
         out["bad_project"] = error_text(await client.call_tool("project_detail", {"project": "No such project"}))
         out["bad_date"] = error_text(await client.call_tool("status", {"as_of": "2026-02-30"}))
-        out["after_errors"] = structured(await client.call_tool("status", {"projects": [name]}))
+        out["after_errors"] = structured(await client.call_tool("status", {"projects": [name], **whole}))
         return out
 
     got = run_client(stdio_params(config, env, tmp_path), session)
@@ -108,6 +112,7 @@ def test_stdio_answers_every_tool_like_the_cli_without_asana_and_without_writing
     cli = got["cli"]
     assert got["computed"] == cli
     assert got["from_snapshots"] == cli
+    assert got["default"] == cap_lists(cli, DEFAULT_STATUS_ITEMS)
     project = cli["projects"][0]
     detail = got["project_detail"]
     assert detail["overdue"]["count"] == project["deadline"]["overdue"]

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from tpmsync.config import Settings
+from tpmsync.config import ConfigError, Settings
+from tpmsync.errors import TpmsyncError
+from tpmsync.mcp.answers import cap_lists
 from tpmsync.snapshots import fresh_status, today_in
 
 if TYPE_CHECKING:
     from tpmsync.kpi.health import Thresholds
     from tpmsync.store.db import Store
+
+
+DEFAULT_STATUS_ITEMS = 3
+"""Task entries per list in a `status` answer unless the caller asks for more (counts stay whole)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class ReadOnlySource:
         self.settings = settings
         self._store: Store | None = None
         self._lock = threading.Lock()
+        self._reading = threading.Lock()
+        self._cache: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
     def store(self) -> Store:
         """The store, opened read-only on first use (so the server starts before the first sync)."""
@@ -60,15 +69,66 @@ class ReadOnlySource:
     def today(self) -> date:
         return today_in(self.settings)
 
-    def status(self, selectors: Sequence[str] = (), as_of: date | None = None) -> dict[str, Any]:
-        """The `tpmsync status --format json` document."""
+    def status(
+        self, selectors: Sequence[str] = (), as_of: date | None = None, max_items: int | None = None
+    ) -> dict[str, Any]:
+        """The `tpmsync status --format json` document, its task lists cut to `max_items` (None: whole).
+
+        Today's document is kept between calls while the store says nothing changed (no sync
+        finished or is running, no snapshot was stored since), so a call costs one small query.
+        """
         day = as_of or self.today()
+        if day != self.today():
+            return self._capped(self._read_status(selectors, day), max_items)
+        key = (day, tuple(selectors), max_items)
+        token = self._freshness(day)
+        if token is None:  # a sync is writing: read what is there now, keep nothing
+            return self._capped(self._read_status(selectors, day), max_items)
+        with self._reading:  # one reader at a time fills the cache; the others then find it there
+            with self._lock:
+                cached = self._cache.get(key)
+            if cached is not None and cached[0] == token:
+                return cached[1]
+            document = self._capped(self._read_status(selectors, day), max_items)
+            with self._lock:
+                self._cache = {k: v for k, v in self._cache.items() if v[0] == token}
+                self._cache[key] = (token, document)
+        return document
+
+    def warm(self) -> None:
+        """Read today's status once, so that the first question is answered from memory."""
+        with suppress(TpmsyncError, ConfigError):  # the same error reaches the first caller, with its message
+            self.status(max_items=DEFAULT_STATUS_ITEMS)
+
+    def _read_status(self, selectors: Sequence[str], day: date) -> dict[str, Any]:
         document = fresh_status(self.settings, selectors, day)
         if document is not None:
             return document
         from tpmsync.status import read_status
 
         return read_status(self.store(), self.settings, selectors=selectors, as_of=day)
+
+    @staticmethod
+    def _capped(document: dict[str, Any], max_items: int | None) -> dict[str, Any]:
+        return document if max_items is None else cap_lists(document, max_items)
+
+    def _freshness(self, day: date) -> tuple[Any, ...] | None:
+        """What today's status depends on in the store, or None while a sync is running."""
+        from sqlalchemy import func, select
+
+        from tpmsync.store.models import KpiSnapshot, SyncRun
+
+        with self.store().read() as session:
+            running = session.scalar(select(func.count()).select_from(SyncRun).where(SyncRun.outcome == "running"))
+            if running:
+                return None
+            last_sync = session.scalar(
+                select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial")))
+            )
+            snapshots = session.execute(
+                select(func.count(), func.max(KpiSnapshot.computed_at)).where(KpiSnapshot.as_of == day)
+            ).one()
+        return (last_sync, *snapshots)
 
     def thresholds(self) -> Thresholds:
         from tpmsync.status import kpi_settings

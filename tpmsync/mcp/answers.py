@@ -45,6 +45,33 @@ UNAVAILABLE = {
 
 FORECAST_EXTRAS = ("how_many", "milestones", "moved", "calibration")
 
+# lists in a project object that are kept whole: the reasons, and the critical path (one chain)
+WHOLE_LISTS = frozenset({"reasons", "critical_path", "critical_path_tasks"})
+
+
+def cap_lists(document: Mapping[str, Any], max_items: int) -> dict[str, Any]:
+    """`document` with every task list of every project cut to its first `max_items` entries.
+
+    Counts are untouched (they say how many there are in all), as are the reasons, the critical
+    path and the portfolio; lists are ordered most urgent first, so the first entries are the ones
+    to read. With `max_items` at least the longest list, the document is unchanged.
+    """
+    out = dict(document)
+    out["projects"] = [_capped(project, max_items) for project in document["projects"]]
+    return out
+
+
+def _capped(value: Mapping[str, Any], max_items: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, list) and key not in WHOLE_LISTS:
+            out[key] = item[:max_items]
+        elif isinstance(item, Mapping):
+            out[key] = _capped(item, max_items)
+        else:
+            out[key] = item
+    return out
+
 
 def find_project(document: Mapping[str, Any], selector: str) -> dict[str, Any]:
     """The project of a status document that `selector` (gid or exact name) names."""

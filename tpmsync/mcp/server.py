@@ -8,6 +8,7 @@ tool", so no internal detail (or secret) leaves the process.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, TypeVar
@@ -22,7 +23,7 @@ from tpmsync import __version__
 from tpmsync.config import ConfigError
 from tpmsync.errors import TpmsyncError
 from tpmsync.mcp import answers
-from tpmsync.mcp.adapter import ReadOnlySource
+from tpmsync.mcp.adapter import DEFAULT_STATUS_ITEMS, ReadOnlySource
 
 T = TypeVar("T")
 
@@ -53,6 +54,19 @@ AsOf = Annotated[
         description="The day to answer for, YYYY-MM-DD; default today. A past day is recomputed from the "
         "store's history; a future day is refused."
     ),
+]
+DETAIL_ITEMS = 25
+StatusItems = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=100_000,
+        description="At most this many tasks in each task list of each project (0: none; the counts are always "
+        "complete). Use project_detail for the tasks of one project.",
+    ),
+]
+DetailItems = Annotated[
+    int, Field(ge=1, le=100_000, description="At most this many tasks in each list (counts are always complete).")
 ]
 Since = Annotated[
     date | None,
@@ -103,20 +117,24 @@ def _day(as_of: date | None, source: ReadOnlySource) -> date:
     return as_of or today
 
 
-def _one(source: ReadOnlySource, project: str, as_of: date | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _one(
+    source: ReadOnlySource, project: str, as_of: date | None, max_items: int = DETAIL_ITEMS
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The status document for one project, and that project's object in it."""
     day = _day(as_of, source)
-    document = _answer(lambda: source.status([project], day))
+    document = _answer(lambda: source.status([project], day, max_items))
     return document, answers.find_project(document, project)
 
 
 def _add_tools(server: MCPServer, source: ReadOnlySource) -> None:
-    def status(projects: Projects = None, as_of: AsOf = None) -> dict[str, Any]:
+    def status(
+        projects: Projects = None, as_of: AsOf = None, max_items: StatusItems = DEFAULT_STATUS_ITEMS
+    ) -> dict[str, Any]:
         day = _day(as_of, source)
-        return _answer(lambda: source.status(projects or (), day))
+        return _answer(lambda: source.status(projects or (), day, max_items))
 
-    def project_detail(project: Project, as_of: AsOf = None) -> dict[str, Any]:
-        return answers.project_detail(*_one(source, project, as_of))
+    def project_detail(project: Project, as_of: AsOf = None, max_items: DetailItems = DETAIL_ITEMS) -> dict[str, Any]:
+        return answers.project_detail(*_one(source, project, as_of, max_items))
 
     def what_changed(since: Since = None, projects: Projects = None) -> dict[str, Any]:
         today = source.today()
@@ -140,7 +158,7 @@ def _add_tools(server: MCPServer, source: ReadOnlySource) -> None:
 
     def people(as_of: AsOf = None) -> dict[str, Any]:
         day = _day(as_of, source)
-        return answers.people(_answer(lambda: source.status((), day)))
+        return answers.people(_answer(lambda: source.status((), day, DEFAULT_STATUS_ITEMS)))
 
     def explain_verdict(project: Project, as_of: AsOf = None) -> dict[str, Any]:
         document, chosen = _one(source, project, as_of)
@@ -152,7 +170,8 @@ def _add_tools(server: MCPServer, source: ReadOnlySource) -> None:
             "Health of every tracked project (or the ones named): red/amber/green, the reasons, task counts, "
             "deadline (overdue, due soon, on-time rate, slipped, forecast), budget (EVM: bac, pv, ev, ac, cpi, "
             "spi) and dependencies (blocked, critical path), plus the portfolio roll-up. The same JSON document "
-            "as `tpmsync status --format json`. Use it first, to find the projects at risk and why.",
+            "as `tpmsync status --format json`, with each task list cut to `max_items` entries (most urgent "
+            "first; the counts stay complete). Use it first, to find the projects at risk and why.",
         ),
         (
             project_detail,
@@ -250,6 +269,7 @@ def _add_prompts(server: MCPServer, source: ReadOnlySource) -> None:
 def serve(source: ReadOnlySource, http: tuple[str, int] | None = None) -> None:
     """Serve on stdio, or on streamable HTTP at http://HOST:PORT/mcp; returns when the client goes."""
     server = build_server(source)
+    threading.Thread(target=source.warm, name="tpmsync-mcp-warm", daemon=True).start()
     try:
         if http is None:
             server.run("stdio")

@@ -1,0 +1,169 @@
+"""`status` over MCP on a large store: the time from the client's call to its parsed answer.
+
+Builds the store of `bench_status.py` (20 projects × 5,000 member tasks + 10 % subtasks, about
+110,000 tasks, synced from the sandbox on 127.0.0.1) and refreshes the KPI snapshots as
+`tpmsync sync` does. Then starts `tpmsync mcp` as its own process, over stdio and over streamable
+HTTP on 127.0.0.1, and times tool calls made with the SDK's `Client` (the process start and the
+first call, which imports the store layer, are timed apart). The goal of issue 12: a `status`
+call answers in under 0.3 s.
+
+    .venv/bin/python bench/bench_mcp.py            # 20 × 5,000
+    .venv/bin/python bench/bench_mcp.py --quick    # 4 × 1,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def build_store(workdir: Path, projects: int, tasks: int) -> tuple[Path, int, float]:
+    from benchlib import synced_store
+
+    from tpmsync.status import refresh_snapshots
+
+    synced = synced_store(workdir, seed=17, projects=projects, tasks=tasks, subtask_ratio=0.1)
+    refresh_snapshots(synced.store, synced.settings)
+    synced.store.dispose()
+    return synced.config, synced.tasks, synced.sync_seconds
+
+
+def refresh(config: Path) -> None:
+    """Today's KPI snapshots of a kept store (it may have been built on another day)."""
+    from tpmsync.config import load_settings
+    from tpmsync.status import refresh_snapshots
+    from tpmsync.store.db import open_store
+
+    settings = load_settings(config, env={})
+    store = open_store(settings.database_url)
+    refresh_snapshots(store, settings)
+    store.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+Row = tuple[str, float, float, str]
+
+
+async def measure(client: Client, runs: int, started: float) -> list[Row]:
+    """Rows of (what, median s, best s, size): first call, then `runs` calls of each tool."""
+    rows: list[Row] = []
+    ready = time.perf_counter() - started
+    begin = time.perf_counter()
+    first = await client.call_tool("status", {})
+    rows.append(("start + connect", ready, ready, ""))
+    rows.append(("first status call", time.perf_counter() - begin, time.perf_counter() - begin, ""))
+    assert not first.is_error and first.structured_content is not None
+    name = first.structured_content["projects"][0]["name"]
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("status", "status (all projects)", {}),
+        ("status", "status (one project)", {"projects": [name]}),
+        ("project_detail", "project_detail", {"project": name}),
+        ("explain_verdict", "explain_verdict", {"project": name}),
+    ]
+    for tool, label, arguments in calls:
+        samples = []
+        size = 0
+        for _ in range(runs):
+            begin = time.perf_counter()
+            result = await client.call_tool(tool, arguments)
+            samples.append(time.perf_counter() - begin)
+            assert not result.is_error, result.content
+            size = len(json.dumps(result.structured_content))
+        rows.append((label, statistics.median(samples), min(samples), f"{size / 1e6:.2f} MB"))
+    return rows
+
+
+def over_stdio(config: Path, runs: int) -> list[Row]:
+    params = StdioServerParameters(command=PY, args=["-m", "tpmsync", "--config", str(config), "mcp"], cwd=str(ROOT))
+    return _session(params, runs)
+
+
+def over_http(config: Path, runs: int) -> list[Row]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [PY, "-m", "tpmsync", "--config", str(config), "mcp", "--http", f"127.0.0.1:{port}"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    started = time.perf_counter()
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - started > 60:
+                    raise SystemExit("tpmsync mcp --http did not start") from None
+                time.sleep(0.05)
+        return _session(f"http://127.0.0.1:{port}/mcp", runs, started)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _session(server: StdioServerParameters | str, runs: int, started: float | None = None) -> list[Row]:
+    begin = started if started is not None else time.perf_counter()
+
+    async def main() -> list[Row]:
+        async with Client(server, read_timeout_seconds=120) as client:
+            return await measure(client, runs, begin)
+
+    run: Callable[[], Awaitable[list[Row]]] = main
+    return anyio.run(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", metavar="DIR", help="Build the store in DIR and keep it; reuse it when it is there.")
+    args = parser.parse_args()
+    projects, tasks = (4, 1000) if args.quick else (20, 5000)
+    os.environ.pop("TPMSYNC_ASANA_TOKEN", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        if args.keep and (workdir / "built.json").is_file():
+            config, total, sync_s = workdir / "tpmsync.toml", *json.loads((workdir / "built.json").read_text())
+            refresh(config)
+        else:
+            config, total, sync_s = build_store(workdir, projects, tasks)
+            (workdir / "built.json").write_text(json.dumps([total, sync_s]))
+        tables = {"stdio": over_stdio(config, args.runs), "streamable HTTP": over_http(config, args.runs)}
+    print(f"# tpmsync mcp benchmark — {time.strftime('%Y-%m-%d')} — {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print()
+    print(f"Store: {projects} projects × {tasks:,} member tasks ({total:,} tasks with subtasks) in SQLite, "
+          f"synced in {sync_s:.1f} s, KPI snapshots current. Median and best of {args.runs} calls.")
+    for transport, rows in tables.items():
+        print()
+        print(f"| {transport} | median s | best s | answer |")
+        print("|---|---|---|---|")
+        for label, median, best, size in rows:
+            print(f"| {label} | {median:.3f} | {best:.3f} | {size} |")
+
+
+if __name__ == "__main__":
+    main()
