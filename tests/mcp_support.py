@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 import anyio
 from mcp import Client, StdioServerParameters
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, TextContent
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,8 +84,11 @@ def run_client(server: StdioServerParameters | str, body: Callable[[Client], Awa
 
 
 def structured(result: CallToolResult) -> dict[str, Any]:
+    """The answer of a successful call; its text (what older clients read) is the same JSON."""
     assert not result.is_error, result.content
     assert isinstance(result.structured_content, dict)
+    (text,) = result.content
+    assert isinstance(text, TextContent) and json.loads(text.text) == result.structured_content
     return result.structured_content
 
 

@@ -8,6 +8,8 @@ tool", so no internal detail (or secret) leaves the process.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -16,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.prompts.base import UserMessage
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from tpmsync import __version__
@@ -94,6 +96,22 @@ def _answer(call: Callable[[], T]) -> T:
         return call()
     except (TpmsyncError, ConfigError, ValueError) as exc:
         raise ToolError(str(exc)) from exc
+
+
+def _as_result(fn: Callable[..., dict[str, Any]]) -> Callable[..., CallToolResult]:
+    """The tool `fn` answering its object as structured content and as compact JSON text.
+
+    Built here rather than by the SDK, which would validate and copy the object once more and
+    indent the text: on a large store the `status` answer is a few hundred kB.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> CallToolResult:
+        answer = fn(*args, **kwargs)
+        text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=answer)
+
+    return call
 
 
 def build_server(source: ReadOnlySource) -> MCPServer:
@@ -211,7 +229,7 @@ def _add_tools(server: MCPServer, source: ReadOnlySource) -> None:
         ),
     )
     for fn, description in tools:
-        server.add_tool(fn, description=description, annotations=READ_ONLY, structured_output=True)
+        server.add_tool(_as_result(fn), description=description, annotations=READ_ONLY, structured_output=False)
 
 
 def _add_resources(server: MCPServer, source: ReadOnlySource) -> None:
