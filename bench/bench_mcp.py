@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import psutil
 from mcp import Client, StdioServerParameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,19 +67,44 @@ def free_port() -> int:
         return port
 
 
-Row = tuple[str, float, float, str]
+Row = tuple[str, float, float, float | None, float | None, str]
 
 
-async def measure(client: Client, runs: int, started: float) -> list[Row]:
-    """Rows of (what, median s, best s, size): first call, then `runs` calls of each tool."""
-    rows: list[Row] = []
+class Clock:
+    """Wall time, and the CPU time of this process (the client) and of the server process."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server = psutil.Process(server_pid) if server_pid else None
+
+    def now(self) -> tuple[float, float, float]:
+        cpu = self.server.cpu_times() if self.server else None
+        return time.perf_counter(), time.process_time(), (cpu.user + cpu.system) if cpu else 0.0
+
+
+async def timed(clock: Clock, runs: int, label: str, call: Callable[[int], Awaitable[Any]]) -> Row:
+    walls, clients, servers = [], [], []
+    size = 0
+    for n in range(runs):
+        wall, client_cpu, server_cpu = clock.now()
+        result = await call(n)
+        after = clock.now()
+        walls.append(after[0] - wall)
+        clients.append(after[1] - client_cpu)
+        servers.append(after[2] - server_cpu)
+        assert not result.is_error, result.content
+        size = len(json.dumps(result.structured_content))
+    server = statistics.median(servers) if clock.server else None
+    return label, statistics.median(walls), min(walls), server, statistics.median(clients), f"{size / 1e6:.2f} MB"
+
+
+async def measure(client: Client, runs: int, started: float, server_pid: int | None) -> list[Row]:
+    """Rows of (what, median s, best s, server CPU s, client CPU s, size) for the first call and each tool."""
+    clock = Clock(server_pid)
     ready = time.perf_counter() - started
-    begin = time.perf_counter()
-    first = await client.call_tool("status", {})
-    rows.append(("start + connect", ready, ready, ""))
-    rows.append(("first status call", time.perf_counter() - begin, time.perf_counter() - begin, ""))
-    assert not first.is_error and first.structured_content is not None
-    name = first.structured_content["projects"][0]["name"]
+    rows: list[Row] = [("start + connect", ready, ready, None, None, "")]
+    rows.append(await timed(clock, 1, "first status call", lambda _: client.call_tool("status", {})))
+    first = await client.call_tool("status", {"projects": []})
+    name = first.structured_content["projects"][0]["name"] if first.structured_content else ""
     calls: list[tuple[str, str, dict[str, Any]]] = [
         ("status", "status (all projects)", {}),
         ("status", "status (one project)", {"projects": [name]}),
@@ -86,28 +112,16 @@ async def measure(client: Client, runs: int, started: float) -> list[Row]:
         ("explain_verdict", "explain_verdict", {"project": name}),
     ]
     for tool, label, arguments in calls:
-        samples = []
-        size = 0
-        for _ in range(runs):
-            begin = time.perf_counter()
-            result = await client.call_tool(tool, arguments)
-            samples.append(time.perf_counter() - begin)
-            assert not result.is_error, result.content
-            size = len(json.dumps(result.structured_content))
-        rows.append((label, statistics.median(samples), min(samples), f"{size / 1e6:.2f} MB"))
-    samples = []
-    for n in range(runs):  # a max_items not asked for before: read from the store, as after a sync
-        begin = time.perf_counter()
-        result = await client.call_tool("status", {"max_items": 4 + n})
-        samples.append(time.perf_counter() - begin)
-        assert not result.is_error, result.content
-    rows.append(("status, read from the store (not in memory)", statistics.median(samples), min(samples), ""))
+        rows.append(await timed(clock, runs, label, lambda _, t=tool, a=arguments: client.call_tool(t, a)))
+    # a max_items not asked for before: read from the store, as the first call after a sync does
+    rows.append(await timed(clock, runs, "status, read from the store (not in memory)",
+                            lambda n: client.call_tool("status", {"max_items": 4 + n})))
     return rows
 
 
 def over_stdio(config: Path, runs: int) -> list[Row]:
     params = StdioServerParameters(command=PY, args=["-m", "tpmsync", "--config", str(config), "mcp"], cwd=str(ROOT))
-    return _session(params, runs)
+    return _session(params, runs, None, None)
 
 
 def over_http(config: Path, runs: int) -> list[Row]:
@@ -126,18 +140,20 @@ def over_http(config: Path, runs: int) -> list[Row]:
                 if proc.poll() is not None or time.perf_counter() - started > 60:
                     raise SystemExit("tpmsync mcp --http did not start") from None
                 time.sleep(0.05)
-        return _session(f"http://127.0.0.1:{port}/mcp", runs, started)
+        return _session(f"http://127.0.0.1:{port}/mcp", runs, started, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def _session(server: StdioServerParameters | str, runs: int, started: float | None = None) -> list[Row]:
+def _session(server: StdioServerParameters | str, runs: int, started: float | None, pid: int | None) -> list[Row]:
     begin = started if started is not None else time.perf_counter()
 
     async def main() -> list[Row]:
         async with Client(server, read_timeout_seconds=120) as client:
-            return await measure(client, runs, begin)
+            # over stdio the server is this process's child
+            children = psutil.Process().children(recursive=True)
+            return await measure(client, runs, begin, pid or (children[-1].pid if children else None))
 
     run: Callable[[], Awaitable[list[Row]]] = main
     return anyio.run(run)
@@ -165,13 +181,18 @@ def main() -> None:
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     print()
     print(f"Store: {projects} projects × {tasks:,} member tasks ({total:,} tasks with subtasks) in SQLite, "
-          f"synced in {sync_s:.1f} s, KPI snapshots current. Median and best of {args.runs} calls.")
+          f"synced in {sync_s:.1f} s, KPI snapshots current. Median and best of {args.runs} calls; "
+          f"load average {os.getloadavg()[0]:.1f} at the end.")
     for transport, rows in tables.items():
         print()
-        print(f"| {transport} | median s | best s | answer |")
-        print("|---|---|---|---|")
-        for label, median, best, size in rows:
-            print(f"| {label} | {median:.3f} | {best:.3f} | {size} |")
+        print(f"| {transport} | median s | best s | server CPU s | client CPU s | answer |")
+        print("|---|---|---|---|---|---|")
+        for label, median, best, server, client, size in rows:
+            print(f"| {label} | {median:.3f} | {best:.3f} | {_cpu(server)} | {_cpu(client)} | {size} |")
+
+
+def _cpu(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds:.3f}"
 
 
 if __name__ == "__main__":

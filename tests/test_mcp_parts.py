@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from tpmsync.config import Settings
 from tpmsync.kpi import health
 from tpmsync.kpi.health import Thresholds
 from tpmsync.mcp import answers
-from tpmsync.mcp.adapter import ReadOnlySource
+from tpmsync.mcp.adapter import DEFAULT_STATUS_ITEMS, ReadOnlySource
 from tpmsync.status import read_status
 from tpmsync.store.db import Store, StoreError, open_store
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
@@ -68,6 +68,30 @@ def test_today_s_status_is_kept_until_the_store_changes(store: Store) -> None:
         with store.write() as session:
             session.add(SyncRun(started_at=datetime(2026, 11, 30, 8), mode="incremental", outcome="running"))
         assert source.status() is not source.status()  # nothing is kept while a sync writes
+    finally:
+        source.close()
+
+
+def test_warming_reads_today_s_status_ahead_of_the_first_question(store: Store) -> None:
+    with store.write() as session:
+        session.add(Project(gid="1", name="Launch", tracked=True))
+    settings = Settings(database_url=store.url)
+    read_status(store, settings)  # today's snapshot, as a sync leaves it
+    source = ReadOnlySource(settings)
+    try:
+        source.warm()
+        with store.write() as session:  # a change the store's freshness does not show: only memory has "Launch"
+            session.execute(text("UPDATE projects SET name = 'Renamed'"))
+        answer = source.status(max_items=DEFAULT_STATUS_ITEMS)
+        assert [p["name"] for p in answer["projects"]] == ["Launch"]
+        with store.write() as session:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            finished = now + timedelta(seconds=1)
+            session.add(SyncRun(started_at=now, mode="incremental", outcome="ok", finished_at=finished))
+        source.warm()  # a sync finished: read again
+        with store.write() as session:
+            session.execute(text("UPDATE projects SET name = 'Later'"))
+        assert [p["name"] for p in source.status(max_items=DEFAULT_STATUS_ITEMS)["projects"]] == ["Renamed"]
     finally:
         source.close()
 

@@ -9,9 +9,9 @@ transactions), so nothing here can write, and no Asana client is ever built: no 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from tpmsync.kpi.health import Thresholds
     from tpmsync.store.db import Store
 
+
+log = logging.getLogger(__name__)
+
+WARM_SECONDS = 2.0
+"""How often the server checks whether the store changed, to re-read today's status ahead of questions."""
 
 DEFAULT_STATUS_ITEMS = 3
 """Task entries per list in a `status` answer unless the caller asks for more (counts stay whole)."""
@@ -96,9 +101,25 @@ class ReadOnlySource:
         return document
 
     def warm(self) -> None:
-        """Read today's status once, so that the first question is answered from memory."""
-        with suppress(TpmsyncError, ConfigError):  # the same error reaches the first caller, with its message
+        """Read today's status if the store changed since it was last read (not while a sync writes)."""
+        day = self.today()
+        token = self._freshness(day)
+        with self._lock:
+            cached = self._cache.get((day, (), DEFAULT_STATUS_ITEMS))
+        if token is not None and (cached is None or cached[0] != token):
             self.status(max_items=DEFAULT_STATUS_ITEMS)
+
+    def keep_warm(self, stop: threading.Event, every_seconds: float = WARM_SECONDS) -> None:
+        """Until `stop` is set: re-read today's status soon after each sync, so that questions find
+        it in memory. Errors are left to the callers, who get them with their message."""
+        while not stop.is_set():
+            try:
+                self.warm()
+            except (TpmsyncError, ConfigError):
+                pass
+            except Exception as exc:  # a database that went away: log it, keep answering from calls
+                log.warning("tpmsync mcp: could not read the store ahead of questions: %s", exc)
+            stop.wait(every_seconds)
 
     def _read_status(self, selectors: Sequence[str], day: date) -> dict[str, Any]:
         document = fresh_status(self.settings, selectors, day)

@@ -287,7 +287,9 @@ def _add_prompts(server: MCPServer, source: ReadOnlySource) -> None:
 def serve(source: ReadOnlySource, http: tuple[str, int] | None = None) -> None:
     """Serve on stdio, or on streamable HTTP at http://HOST:PORT/mcp; returns when the client goes."""
     server = build_server(source)
-    threading.Thread(target=source.warm, name="tpmsync-mcp-warm", daemon=True).start()
+    stop = threading.Event()
+    warmer = threading.Thread(target=source.keep_warm, args=(stop,), name="tpmsync-mcp-warm", daemon=True)
+    warmer.start()
     try:
         if http is None:
             server.run("stdio")
@@ -295,4 +297,6 @@ def serve(source: ReadOnlySource, http: tuple[str, int] | None = None) -> None:
             host, port = http
             server.run("streamable-http", host=host, port=port)
     finally:
+        stop.set()
+        warmer.join(timeout=5)
         source.close()
