@@ -1,8 +1,9 @@
-"""`tpmsync mcp`: serve the local store to AI assistants over the Model Context Protocol, read-only."""
+"""`tpmsync mcp`: serve the local store to AI assistants over the Model Context Protocol, read-only.
+
+Imported by every `tpmsync` command: everything beyond click is imported inside the command.
+"""
 
 from __future__ import annotations
-
-import ipaddress
 
 import click
 
@@ -11,6 +12,8 @@ from tpmsync.errors import TpmsyncError
 
 def parse_listen(value: str) -> tuple[str, int]:
     """`127.0.0.1:8765` → ("127.0.0.1", 8765); only loopback addresses are accepted."""
+    import ipaddress
+
     host, sep, port_text = value.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
