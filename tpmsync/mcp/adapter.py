@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 WARM_SECONDS = 2.0
 """How often the server checks whether the store changed, to re-read today's status ahead of questions."""
 
+CACHED_ANSWERS = 16
+"""Status answers (per projects and max_items) kept in memory for the store's current state."""
+
 DEFAULT_STATUS_ITEMS = 3
 """Task entries per list in a `status` answer unless the caller asks for more (counts stay whole)."""
 
@@ -96,8 +99,8 @@ class ReadOnlySource:
                 return cached[1]
             document = self._capped(self._read_status(selectors, day), max_items)
             with self._lock:
-                self._cache = {k: v for k, v in self._cache.items() if v[0] == token}
-                self._cache[key] = (token, document)
+                kept = [(k, v) for k, v in self._cache.items() if v[0] == token][-(CACHED_ANSWERS - 1) :]
+                self._cache = {**dict(kept), key: (token, document)}
         return document
 
     def warm(self) -> None:
@@ -112,13 +115,18 @@ class ReadOnlySource:
     def keep_warm(self, stop: threading.Event, every_seconds: float = WARM_SECONDS) -> None:
         """Until `stop` is set: re-read today's status soon after each sync, so that questions find
         it in memory. Errors are left to the callers, who get them with their message."""
+        failure = ""
         while not stop.is_set():
             try:
                 self.warm()
             except (TpmsyncError, ConfigError):
                 pass
-            except Exception as exc:  # a database that went away: log it, keep answering from calls
-                log.warning("tpmsync mcp: could not read the store ahead of questions: %s", exc)
+            except Exception as exc:  # a database that went away: say so once, keep answering from calls
+                if str(exc) != failure:
+                    log.warning("tpmsync mcp: could not read the store ahead of questions: %s", exc)
+                failure = str(exc)
+            else:
+                failure = ""
             stop.wait(every_seconds)
 
     def _read_status(self, selectors: Sequence[str], day: date) -> dict[str, Any]:
