@@ -79,7 +79,7 @@ CHANGE_WAIT_SECONDS = 5.0
 def toucher(config: Path) -> Callable[[], None]:
     """Store one of today's KPI snapshots again, as the end of a sync does (the server sees a change)."""
     from tpmsync.config import load_settings
-    from tpmsync.snapshots import sqlite_path
+    from tpmsync.store.fastread import sqlite_path
 
     path = sqlite_path(load_settings(config, env={}).database_url)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tpmsync.cli import main
-from tpmsync.cli_mcp import parse_listen
+from tpmsync.cli.mcp import parse_listen
 from tpmsync.config import Settings
 from tpmsync.kpi import health
 from tpmsync.kpi.health import Thresholds
@@ -222,6 +222,21 @@ def test_explain_verdict_shows_each_rule_with_the_thresholds_in_force() -> None:
     not_judged = {item["kpi"] for item in explained["not_judged"]}
     assert {"on_time_rate", "spi", "cpi", "forecast"} <= not_judged
     assert "overdue" not in not_judged
+
+
+def test_explain_verdict_shows_the_aging_rule_with_the_flow_it_saw() -> None:
+    flow = {"wip": 4, "aging": 2, "cycle_time": {"p50": 3, "p85": 8}, "aging_tasks": []}
+    verdicts = {"aging": {"area": "flow", "health": "red", "reasons": ["2 of 4 tasks in progress are aging"]}}
+    explained = answers.explain_verdict(
+        {"as_of": "2026-11-30"}, _project(flow=flow, verdicts=verdicts), Thresholds(aging_share_red=0.5)
+    )
+    (rule,) = explained["rules"]
+    assert rule["kpi"] == "aging" and rule["fired"] is True
+    assert rule["thresholds"] == {"aging_share_red": 0.5, "aging_share_amber": 0.25}
+    assert rule["measured"] == {"aging": 2, "wip": 4, "share_of_wip": 0.5, "cycle_time_p85": 8}
+    assert "50%" in rule["rule"] and "25%" in rule["rule"]
+    without_flow = answers.explain_verdict({"as_of": "2026-11-30"}, _project(), Thresholds())
+    assert "[flow]" in {i["kpi"]: i["why"] for i in without_flow["not_judged"]}["aging"]
 
 
 def test_every_verdict_the_health_rules_can_give_has_an_explanation() -> None:

@@ -1,10 +1,11 @@
 """The one place the MCP server reaches into tpmsync: today's library functions, over a read-only store.
 
 Everything the tools, resources and prompts answer comes through `ReadOnlySource`:
-the status document (`status.read_status`, after the same snapshot fast path as `tpmsync status`),
-reports (`report.build.build_report`, rendered as Markdown), the thresholds in force and the
-delivery ledger. The store is opened read-only (SQLite `mode=ro`, PostgreSQL READ ONLY
-transactions), so nothing here can write, and no Asana client is ever built: no token is needed.
+the status document (`status.status_for`, the one call of `tpmsync status`, given the read-only
+store), reports (`reporting.build_report`: gathered from the store, built by the pure
+`report.build`, rendered as Markdown), the thresholds in force and the delivery ledger. The store
+is opened read-only (SQLite `mode=ro`, PostgreSQL READ ONLY transactions), so nothing here can
+write, and no Asana client is ever built: no token is needed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from tpmsync.config import ConfigError, Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.mcp.answers import cap_lists
-from tpmsync.snapshots import fresh_status, today_in
+from tpmsync.status import today_in
 
 if TYPE_CHECKING:
     from tpmsync.kpi.health import Thresholds
@@ -130,12 +131,9 @@ class ReadOnlySource:
             stop.wait(every_seconds)
 
     def _read_status(self, selectors: Sequence[str], day: date) -> dict[str, Any]:
-        document = fresh_status(self.settings, selectors, day)
-        if document is not None:
-            return document
-        from tpmsync.status import read_status
+        from tpmsync.status import status_for
 
-        return read_status(self.store(), self.settings, selectors=selectors, as_of=day)
+        return status_for(self.settings, selectors, day, store=self.store())
 
     @staticmethod
     def _capped(document: dict[str, Any], max_items: int | None) -> dict[str, Any]:
@@ -146,14 +144,13 @@ class ReadOnlySource:
         from sqlalchemy import func, select
 
         from tpmsync.store.models import KpiSnapshot, SyncRun
+        from tpmsync.store.snapshots import last_finished_sync
 
         with self.store().read() as session:
             running = session.scalar(select(func.count()).select_from(SyncRun).where(SyncRun.outcome == "running"))
             if running:
                 return None
-            last_sync = session.scalar(
-                select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial")))
-            )
+            last_sync = last_finished_sync(session)
             snapshots = session.execute(
                 select(func.count(), func.max(KpiSnapshot.computed_at)).where(KpiSnapshot.as_of == day)
             ).one()
@@ -168,15 +165,15 @@ class ReadOnlySource:
         self, kind: str, selectors: Sequence[str] = (), *, as_of: date | None = None, since: date | None = None
     ) -> dict[str, Any]:
         """The JSON report (`tpmsync report KIND --format json`), "what changed" measured from `since`."""
-        from tpmsync.report.build import build_report
+        from tpmsync.reporting import build_report
 
         report = build_report(self.store(), self.settings, kind, projects=selectors, as_of=as_of, since=since)
         return report.to_json()
 
     def report_markdown(self, kind: str) -> str:
         """Today's `kind` report on every tracked project, as `tpmsync report KIND --format markdown`."""
-        from tpmsync.report.build import build_report
         from tpmsync.report.render_markdown import render_markdown
+        from tpmsync.reporting import build_report
 
         return render_markdown(build_report(self.store(), self.settings, kind))
 
@@ -199,14 +196,10 @@ class ReadOnlySource:
 
     def last_sync(self) -> datetime | None:
         """When the last sync that committed data finished (naive UTC), or None."""
-        from sqlalchemy import func, select
-
-        from tpmsync.store.models import SyncRun
+        from tpmsync.store.snapshots import last_finished_sync
 
         with self.store().read() as session:
-            return session.scalar(
-                select(func.max(SyncRun.finished_at)).where(SyncRun.outcome.in_(("ok", "partial")))
-            )
+            return last_finished_sync(session)
 
 
 def _local_day(moment: datetime, zone: str) -> date:

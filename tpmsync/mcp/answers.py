@@ -212,6 +212,11 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         "amber when the critical path adds up to more days than are left until the project due date "
         "(rule on: {critical_path_past_due_amber})",
     ),
+    "aging": (
+        ("aging_share_red", "aging_share_amber"),
+        "tasks in progress older than the cycle time 85 % of tasks finish within: red when >= "
+        "{aging_share_red:.0%} of the work in progress, amber when >= {aging_share_amber:.0%}",
+    ),
 }
 
 # Why a KPI had no verdict (its value is null): a verdict is never made from missing data.
@@ -222,6 +227,8 @@ NOT_JUDGED = {
     "spi": "no budget: no task has an estimate (the [budget] estimate_field), or nothing is planned yet",
     "cpi": "no budget, or no actual hours recorded on estimated tasks",
     "critical_path": "the project has no due date, it has passed, or there are no open tasks",
+    "aging": "no flow: no [flow] table naming the started sections, no work in progress, or too few "
+    "completed tasks for a cycle time",
 }
 
 
@@ -269,6 +276,15 @@ def _measured(kpi: str, project: Mapping[str, Any]) -> dict[str, Any]:
             return {kpi: deps[kpi]}
         case "critical_path":
             return {"critical_path_days": deps["critical_path_days"], "project_due_on": forecast_.get("due_on")}
+        case "aging":
+            flow = project.get("flow") or {}
+            wip, aging = flow.get("wip"), flow.get("aging")
+            return {
+                "aging": aging,
+                "wip": wip,
+                "share_of_wip": aging / wip if wip and aging is not None else None,
+                "cycle_time_p85": (flow.get("cycle_time") or {}).get("p85"),
+            }
     return {}
 
 

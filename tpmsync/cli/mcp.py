@@ -1,12 +1,14 @@
 """`tpmsync mcp`: serve the local store to AI assistants over the Model Context Protocol, read-only.
 
-Imported by every `tpmsync` command: everything beyond click is imported inside the command.
+Imported by every `tpmsync` command: everything beyond click is imported inside the command, and
+the server itself only when the extra is installed.
 """
 
 from __future__ import annotations
 
 import click
 
+from tpmsync.cli.context import Context
 from tpmsync.errors import TpmsyncError
 
 
@@ -31,8 +33,8 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 @click.command("mcp")
 @click.option("--http", "listen", metavar="127.0.0.1:PORT", help="Serve streamable HTTP on loopback, not stdio.")
-@click.pass_context
-def mcp(ctx: click.Context, listen: str | None) -> None:
+@click.pass_obj
+def mcp(obj: Context, listen: str | None) -> None:
     """Answer AI assistants from the local store over MCP (read-only, no Asana token needed).
 
     Tools: status, project_detail, what_changed, critical_path, forecast, people, explain_verdict;
@@ -51,7 +53,7 @@ def mcp(ctx: click.Context, listen: str | None) -> None:
         raise TpmsyncError(f"the MCP server needs the mcp extra: pip install 'tpmsync[mcp]' ({exc})") from exc
     from tpmsync.mcp.adapter import ReadOnlySource
 
-    settings = ctx.obj.settings
+    settings = obj.settings
     where = f" on http://{listen}/mcp" if http else " on stdio"
     click.echo(f"tpmsync mcp: answering from {_safe(settings.database_url)} read-only{where}", err=True)
     serve(ReadOnlySource(settings), http)
