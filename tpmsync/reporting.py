@@ -23,15 +23,26 @@ from tpmsync.store.db import Store
 
 
 def gather(
-    store: Store, settings: Settings, kind: str, *, projects: Sequence[str] = (), as_of: date | None = None
+    store: Store,
+    settings: Settings,
+    kind: str,
+    *,
+    projects: Sequence[str] = (),
+    as_of: date | None = None,
+    since: date | None = None,
 ) -> ReportInputs:
-    """What the `kind` report on `projects` (gids or names; all tracked when empty) needs, read once."""
+    """What the `kind` report on `projects` (gids or names; all tracked when empty) needs, read once.
+
+    "What changed" is measured from the state on `since` (the latest snapshot on or before it, else
+    that day as history reconstructs it); by default from the day before the report's period.
+    """
     from tpmsync.kpi_inputs import created_days, load_projects
     from tpmsync.store.snapshots import previous_states, recorded_counts, recorded_health, tracked_projects
 
     today = today_in(settings)
     as_of = as_of or today
     period_start = period_start_of(kind, as_of)
+    baseline = since if since is not None else period_start - timedelta(days=1)
     weeks = trend_weeks(as_of)
     document = read_status(store, settings, selectors=projects, as_of=as_of)
     current = [ProjectKpis.from_json(data, as_of) for data in document["projects"]]
@@ -43,16 +54,15 @@ def gather(
         created = created_days(session, settings, inputs.values())
         previous = {
             gid: (day, kpis, "snapshot")
-            for gid, (day, data) in previous_states(session, gids, period_start).items()
+            for gid, (day, data) in previous_states(session, gids, baseline + timedelta(days=1)).items()
             if (kpis := _typed(data, day)) is not None
         }
         healths = recorded_health(session, gids, weeks[0], as_of)
         counts = recorded_counts(session, gids, as_of - timedelta(days=BURNUP_DAYS - 1), as_of)
     missing = [g for g in gids if g not in previous]
     if missing:
-        day_before = period_start - timedelta(days=1)
-        for data in compute_projects(store, settings, day_before, missing):
-            previous[data["gid"]] = (day_before, ProjectKpis.from_json(data, day_before), "history")
+        for data in compute_projects(store, settings, baseline, missing):
+            previous[data["gid"]] = (baseline, ProjectKpis.from_json(data, baseline), "history")
     synced_at = datetime.fromisoformat(document["synced_at"]) if document.get("synced_at") else None
     return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked, synced_at,
                         bool(document.get("stale")))
@@ -75,6 +85,8 @@ def build_report(
     as_of: date | None = None,
     max_items: int = MAX_ITEMS,
     now: datetime | None = None,
+    since: date | None = None,
 ) -> Report:
-    """The `kind` ("daily" or "weekly") report on `projects`, from the store."""
-    return build_from(gather(store, settings, kind, projects=projects, as_of=as_of), max_items=max_items, now=now)
+    """The `kind` ("daily" or "weekly") report on `projects`, from the store; "what changed" from `since`."""
+    gathered = gather(store, settings, kind, projects=projects, as_of=as_of, since=since)
+    return build_from(gathered, max_items=max_items, now=now)

@@ -117,8 +117,14 @@ def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # -- the one call of `tpmsync status` ------------------------------------------------------------
 
 
-def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None) -> dict[str, Any]:
-    """The status document: from today's snapshots by the stdlib reader when current, else the store."""
+def status_for(
+    settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None, *, store: Store | None = None
+) -> dict[str, Any]:
+    """The status document: from today's snapshots by the stdlib reader when current, else the store.
+
+    The store is `store` when given (the MCP server passes its read-only one), else the settings'
+    database, opened for this call.
+    """
     from tpmsync.store.fastread import read_current, sqlite_path
 
     day = as_of or today_in(settings)
@@ -132,6 +138,8 @@ def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | 
         fast = read_current(path, selectors, day, fingerprint(settings))
         if fast is not None:
             return status_document(day, fast.projects, freshness_of(settings, fast.last_sync))
+    if store is not None:
+        return read_status(store, settings, selectors=selectors, as_of=day)
     from tpmsync.store.db import open_store
 
     store = open_store(settings.database_url)
@@ -144,7 +152,10 @@ def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | 
 def read_status(
     store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
 ) -> dict[str, Any]:
-    """The status document through the store (the contract in docs/kpis.md)."""
+    """The status document through the store (the contract in docs/kpis.md).
+
+    Today's KPIs, when computed here, are stored as snapshots unless the store is read-only.
+    """
     from tpmsync.store.snapshots import current_snapshots, last_finished_sync, tracked_projects
 
     today = today_in(settings)
@@ -163,7 +174,7 @@ def read_status(
     if current is not None:
         return status_document(as_of, current, freshness)
     computed = compute_projects(store, settings, as_of, selectors)
-    if as_of == today:
+    if as_of == today and not store.read_only:
         _save(store, settings, as_of, computed, None)
     return status_document(as_of, computed, freshness)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -100,6 +100,27 @@ def test_weekly_compares_with_the_latest_snapshot_before_the_week(synced: Synced
     assert {p.changes.basis for p in weekly.projects} == {"snapshot"}
     assert weekly.period == iso_week(today) and weekly.period_start == today - timedelta(days=6)
     assert daily.period == today.isoformat()
+
+
+def test_since_chooses_the_state_what_changed_is_measured_from(synced: Synced) -> None:
+    today = synced.today
+    current = synced.snapshots(today)
+    gid = next(iter(current))
+    then, earlier = {"green": ("red", "amber"), "amber": ("green", "red"), "red": ("green", "amber")}[
+        current[gid]["health"]
+    ]
+    synced.put_snapshot(gid, today - timedelta(days=3), {**current[gid], "health": then})
+    synced.put_snapshot(gid, today - timedelta(days=8), {**current[gid], "health": earlier})
+
+    def compared(since: date | None) -> tuple[date, str, str]:
+        changes = synced.report("daily", projects=[gid], since=since).project(gid).changes
+        return changes.since, changes.basis, changes.health_before
+
+    assert compared(None) == (today - timedelta(days=3), "snapshot", then)
+    assert compared(today - timedelta(days=3)) == (today - timedelta(days=3), "snapshot", then)
+    assert compared(today - timedelta(days=5)) == (today - timedelta(days=8), "snapshot", earlier)
+    first = today - timedelta(days=20)  # before every snapshot: that day as history reconstructs it
+    assert compared(first)[:2] == (first, "history")
 
 
 def test_verdict_change_and_trend_come_from_the_snapshots(synced: Synced) -> None:

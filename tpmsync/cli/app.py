@@ -1,7 +1,7 @@
 """The `tpmsync` group: global flags, logging, and one error line with an exit code.
 
-Each command group lives in its own module (`sync`, `status`, `report`, `setup`, `schedule`); they
-import `tpmsync.cli.context`, never this module, so there is no import circle.
+Each command group lives in its own module (`sync`, `status`, `report`, `setup`, `schedule`,
+`mcp`); they import `tpmsync.cli.context`, never this module, so there is no import circle.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import click
 
 from tpmsync import __version__
 from tpmsync.cli.context import EXIT_CONFIG, Context, fail
+from tpmsync.cli.mcp import mcp
 from tpmsync.cli.report import report
 from tpmsync.cli.schedule import schedule
 from tpmsync.cli.setup import db, demo, doctor, init
@@ -93,5 +94,5 @@ def check_commands_have_examples() -> list[str]:
     return missing
 
 
-for command in (sync, status, report, init, doctor, db, demo, schedule):
+for command in (sync, status, report, init, doctor, db, demo, schedule, mcp):
     main.add_command(command)

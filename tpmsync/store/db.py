@@ -1,15 +1,19 @@
 """Engine and sessions for the store, and migrations applied on first use.
 
-SQLite gets WAL mode, a busy timeout and foreign keys; PostgreSQL is used as it is.
+SQLite gets WAL mode, a busy timeout and foreign keys; PostgreSQL is used as it is. A store
+opened with `read_only=True` cannot write, whatever the caller does: SQLite is opened with
+`mode=ro`, PostgreSQL runs every transaction READ ONLY.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -29,8 +33,9 @@ class StoreError(TpmsyncError):
 class Store:
     """One database: an engine, a session factory and, for SQLite, a write lock between threads."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -40,16 +45,20 @@ class Store:
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
             database = parsed.database
-            if database and database != ":memory:":
+            if read_only:
+                kwargs["creator"] = _read_only_sqlite(database, self.safe_url)
+            elif database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 10
+            if read_only:
+                kwargs["execution_options"] = {"postgresql_readonly": True}
         self.engine: Engine = create_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
         else:
             # executemany as multi-row INSERT … VALUES batches: far fewer statements than one per row
             self.engine.dialect.use_insertmanyvalues_wo_returning = True
@@ -70,6 +79,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
+        if self.read_only:
+            raise StoreError(f"the store {self.safe_url} is open read-only; nothing may be written to it")
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
@@ -114,9 +125,16 @@ class Store:
         return head_revision()
 
     def ensure_schema(self) -> None:
-        """Migrate on first use (and after an upgrade of tpmsync)."""
-        if self.current_revision() != head_revision():
-            self.upgrade()
+        """Migrate on first use (and after an upgrade of tpmsync); a read-only store is only checked."""
+        current = self.current_revision()
+        if current == head_revision():
+            return
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.safe_url} is at schema revision {current or 'none'}, this tpmsync needs "
+                f"{head_revision()}: run `tpmsync db upgrade` (or `tpmsync sync`) first"
+            )
+        self.upgrade()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -149,13 +167,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _read_only_sqlite(database: str | None, shown: str) -> Any:
+    """A connection factory for an existing SQLite file, opened with `mode=ro`."""
+    if not database or database == ":memory:":
+        raise StoreError(f"database {shown} is not a file: a read-only store needs one")
+    path = Path(database).expanduser().resolve()
+    if not path.is_file():
+        raise StoreError(f"the local store {path} does not exist yet: run `tpmsync sync` first")
+    uri = f"file:{quote(str(path))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+
+    return connect
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    store = Store(url)
+def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+    store = Store(url, read_only=read_only)
     if migrate:
         store.ensure_schema()
     return store
