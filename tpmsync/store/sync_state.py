@@ -212,17 +212,42 @@ def project_task_set(store: Store, project: str) -> set[str]:
     return found
 
 
-def missing_dependencies(store: Store) -> set[str]:
-    """Tasks that a live task depends on but that the store has never fetched (an interrupted run
-    left them undone)."""
+def missing_dependencies(store: Store, tracked: set[str]) -> set[str]:
+    """Tasks that a task of a tracked project's set depends on but that the store has never
+    fetched: whatever interrupted a run left them undone. (Dependencies of tasks outside the
+    tracked projects are not followed.)"""
     dep = aliased(Task)
     with store.read() as session:
-        return set(
-            session.scalars(
-                select(TaskDependency.depends_on_gid)
-                .join(Task, Task.gid == TaskDependency.task_gid)
-                .outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
-                .where(Task.deleted_at.is_(None), dep.gid.is_(None))
-                .distinct()
-            )
-        )
+        pairs = session.execute(
+            select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
+            .join(Task, Task.gid == TaskDependency.task_gid)
+            .outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
+            .where(Task.deleted_at.is_(None), dep.gid.is_(None))
+        ).all()
+        if not pairs:
+            return set()
+        # which sources belong to a tracked project's set: walk up their parents to a member
+        top: dict[str, str] = {source: source for source, _ in pairs}  # source → current ancestor
+        inside: set[str] = set()
+        while top:
+            ancestors = sorted(set(top.values()))
+            members: set[str] = set()
+            parents: dict[str, str] = {}
+            for chunk in _chunks(ancestors):
+                members.update(
+                    session.scalars(
+                        select(TaskProject.task_gid).where(
+                            TaskProject.task_gid.in_(chunk),
+                            TaskProject.removed_at.is_(None),
+                            TaskProject.project_gid.in_(sorted(tracked)),
+                        )
+                    )
+                )
+                for gid, parent in session.execute(
+                    select(Task.gid, Task.parent_gid).where(Task.gid.in_(chunk), Task.deleted_at.is_(None))
+                ):
+                    if parent is not None:
+                        parents[gid] = parent
+            inside.update(source for source, at in top.items() if at in members)
+            top = {s: parents[at] for s, at in top.items() if at not in members and at in parents and parents[at] != s}
+    return {target for source, target in pairs if source in inside}

@@ -116,16 +116,16 @@ def _run_locked(
 
 
 def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> int:
-    """Fetch the tasks that synced tasks depend on but that no synced project holds, once each.
+    """Fetch the tasks that tracked tasks depend on but that no synced project holds, once each.
 
-    A full sync refreshes all of them; an incremental one fetches only those the store has never
-    seen (a dependency outside the synced projects changes state in the store on the next full sync
-    or when a task that depends on it changes). Returns how many task rows were written.
+    A full sync refreshes those its projects' tasks depend on; every sync fetches those the store
+    has never seen, whichever run left them undone (an interrupted one included). Returns how
+    many task rows were written.
     """
-    seen: set[str] = set().union(*(r.seen for r in results))
-    wanted: set[str] = set().union(*(r.dependencies for r in results)) - seen
-    if wanted and not full:
-        wanted -= sync_state.known_tasks(ctx.store, wanted)
+    wanted = sync_state.missing_dependencies(ctx.store, ctx.tracked)
+    if full:
+        seen: set[str] = set().union(*(r.seen for r in results))
+        wanted |= set().union(*(r.dependencies for r in results)) - seen
     if not wanted:
         return 0
     holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
