@@ -151,25 +151,35 @@ def _incremental(
         sync_state.write_project(ctx.store, map_project(ctx.client.project(gid)), now=ctx.clock())
         ctx.sync_budgets([gid])
     if live:
+        # a task entering the project's set (added, multi-homed, moved in) brings its whole subtree
+        before = sync_state.project_task_set(ctx.store, gid)
+        entering: list[str] = []
         since = cursor.modified_since()
         if since is not None:
             for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
-                cursor.covered(m.task["modified_at"] for m in ctx.save(page, result))
+                saved = ctx.save(page, result)
+                cursor.covered(m.task["modified_at"] for m in saved)
+                entering.extend(m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
-            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result))
+            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before))
+        if entering:
+            cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
     if deleted:
         result.deleted += sync_state.write_tombstones(ctx.store, deleted, now=ctx.clock(), run_id=ctx.run_id)
 
 
-def _recheck(ctx: RunContext, gids: Sequence[str], result: ProjectResult) -> list[TaskRows]:
+def _recheck(
+    ctx: RunContext, gids: Sequence[str], result: ProjectResult, before: set[str] | None = None
+) -> list[TaskRows]:
     """Ask Asana once for each task (batch API): save what exists, tombstone what is gone.
 
-    New tasks that have subtasks get their subtasks listed too. Returns the saved rows.
+    Tasks that have subtasks and were not in `before` (the project's set before this pass; by
+    default the tasks the store holds) get their subtasks listed too. Returns the saved rows.
     """
     found: list[dict[str, Any]] = []
     gone: list[str] = []
-    known = sync_state.live_tasks(ctx.store, gids)
+    known = sync_state.live_tasks(ctx.store, gids) if before is None else before
     for gid, record in ctx.client.tasks_batch(list(gids)):
         if record is None:
             gone.append(gid)

@@ -1,0 +1,104 @@
+"""Complete data whatever happened before: interrupted runs, tasks joining a project, stale
+outside dependencies, partial listings. Real HTTP against the sandbox, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.sync_support import TOKEN, assert_store_matches, make_settings, sync, with_projects
+from tpmsync.sandbox.generator import generate_workspace
+from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.workspace import Workspace
+from tpmsync.store.db import Store
+from tpmsync.store.models import Task
+from tpmsync.sync import NoProgress, ProjectResult
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return generate_workspace(seed=9, projects=3, tasks_per_project=25, subtask_ratio=0.3, today=TODAY)
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[SandboxServer]:
+    with SandboxServer(workspace, token=TOKEN) as srv:
+        yield srv
+
+
+def outside_dependencies(ws: Workspace, projects: list[str]) -> set[str]:
+    inside = set().union(*(ws.project_task_gids(p) for p in projects))
+    return {d for g in inside for d in ws.tasks[g].dependency_gids} - inside
+
+
+def stored(store: Store) -> dict[str, Task]:
+    with store.read() as session:
+        return {t.gid: t for t in session.scalars(select(Task))}
+
+
+class StopAnsweringAfterTheProjects(NoProgress):
+    """Interrupts a run right after its projects are in: the server stops answering."""
+
+    def __init__(self, server: SandboxServer, projects: int) -> None:
+        self.server = server
+        self.left = projects
+
+    def project_finished(self, result: ProjectResult) -> None:
+        self.left -= 1
+        if self.left == 0:
+            self.server.faults.error_rate = 1.0
+
+
+def test_an_interrupted_first_sync_is_completed_by_the_next_plain_sync(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    projects = list(workspace.projects)[:2]
+    outside = outside_dependencies(workspace, projects)
+    assert outside, "the workspace must have tasks outside the projects that project tasks depend on"
+    settings = with_projects(make_settings(server.base_url, store.url, workspace, max_retries=1), tuple(projects))
+    first = sync(store, settings, progress=StopAnsweringAfterTheProjects(server, len(projects)))
+    assert first.outcome != "ok"
+    assert not outside <= set(stored(store))  # the interruption left them undone
+    server.faults.clear()
+
+    second = sync(store, settings)
+    assert second.outcome == "ok", second.error
+    rows = stored(store)
+    assert outside <= set(rows)
+    for gid in outside:
+        assert rows[gid].completed == workspace.tasks[gid].completed
+    assert_store_matches(store, workspace, projects)
+
+
+def test_a_task_entering_a_project_brings_its_whole_subtree(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    p1, p2, p3 = list(workspace.projects)
+    settings = with_projects(make_settings(server.base_url, store.url, workspace), (p1, p2))
+    outside = sorted(outside_dependencies(workspace, [p1, p2]) - workspace.project_task_gids(p3))
+    assert outside, "an orphan task that tracked tasks depend on"
+    untracked = [g for g in workspace.project_member_gids(p3) if not workspace.tasks[g].subtask_gids]
+    multi_homed, moved_in, added = untracked[:3]
+    orphan = outside[0]
+    workspace.remove_from_project(added, p3)  # a task in no project
+    for parent in (multi_homed, moved_in, added, orphan):
+        child = workspace.add_subtask(parent, name=f"Child of {parent}")
+        workspace.add_subtask(child.gid, name="Grandchild")
+    first = sync(store, settings)
+    assert first.outcome == "ok", first.error
+    assert orphan in stored(store)  # known as an outside dependency, its subtasks not
+
+    workspace.add_to_project(multi_homed, p1)
+    workspace.move_task(moved_in, p3, p2)
+    workspace.add_to_project(added, p1)
+    workspace.add_to_project(orphan, p2)
+    second = sync(store, settings)
+    assert second.outcome == "ok", second.error
+    assert {p.mode for p in second.projects} == {"incremental"}
+    assert_store_matches(store, workspace, [p1, p2])
+
