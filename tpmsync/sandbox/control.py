@@ -41,6 +41,7 @@ class Faults:
         self._error_rate = 0.0
         self._retry_after = 0
         self._queued: deque[int | None] = deque()  # status, or None for garbage
+        self._corrupt: dict[str, dict[str, Any]] = {}  # task gid → {field: value served instead}
 
     @property
     def latency_ms(self) -> float:
@@ -92,12 +93,39 @@ class Faults:
         with self._lock:
             self._queued.extend([None] * n)
 
+    def corrupt_task(self, gid: str, field: str, value: Any) -> None:
+        """Serve task ``gid`` with ``field`` set to ``value`` (a shape Asana never sends), wherever
+        the task record appears in an answer (lists, single reads, batch bodies)."""
+        with self._lock:
+            self._corrupt.setdefault(gid, {})[field] = value
+
+    def tamper(self, body: Any) -> Any:
+        """``body`` with the corrupted fields applied (the same object when nothing is corrupted)."""
+        with self._lock:
+            corrupt = {gid: dict(fields) for gid, fields in self._corrupt.items()}
+        if not corrupt:
+            return body
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            if isinstance(node, dict):
+                out = {key: walk(value) for key, value in node.items()}
+                fields = corrupt.get(str(node.get("gid")))
+                if fields and node.get("resource_type", "task") == "task" and len(node) > 2:
+                    out.update(fields)
+                return out
+            return node
+
+        return walk(body)
+
     def clear(self) -> None:
-        """No latency, no errors, nothing queued."""
+        """No latency, no errors, nothing queued, nothing corrupted."""
         with self._lock:
             self._latency_ms = self._error_rate = 0.0
             self._retry_after = 0
             self._queued.clear()
+            self._corrupt.clear()
 
     def configure(self, settings: dict[str, Any]) -> None:
         """Apply admin JSON: latency_ms, error_rate, retry_after, seed, clear (bool),

@@ -260,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = ApiResponse(500, error_body(500, "Server Error"))
-        self._send_json(response.status, response.body, response.headers)
+        self._send_json(response.status, sandbox.faults.tamper(response.body), response.headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE, headers)

@@ -54,8 +54,15 @@ def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectRes
     ctx.progress.project_started(gid, row["name"], result.mode)
     if events:
         _incremental(ctx, result, events, cursor)
-    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=False))
+    _commit(ctx, result, cursor, full=False)
     return result
+
+
+def _commit(ctx: RunContext, result: ProjectResult, cursor: ProjectCursor, *, full: bool) -> None:
+    """Write the cursor after the data it covers; not when records were rejected, so that the
+    next run reads them again."""
+    if not result.rejected:
+        sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=full))
 
 
 def _read_events(client: AsanaClient, project: str, token: str) -> tuple[list[dict[str, Any]], str]:
@@ -93,14 +100,14 @@ def _full(
     previous = sync_state.project_task_set(ctx.store, gid)
     parents: list[str] = []
     for page in ctx.client.project_tasks(gid):
-        saved = ctx.save(page, result)
+        saved = ctx.save(page, result, "GET /tasks")
         cursor.covered(m.task["modified_at"] for m in saved)
         parents.extend(m.gid for m in saved if m.task["num_subtasks"] > 0)
     cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
     stale = sorted(previous - result.seen)
     if stale:
         _recheck(ctx, stale, result)  # tasks that left the project: they do not move its cursor
-    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=True))
+    _commit(ctx, result, cursor, full=True)
     return result
 
 
@@ -122,7 +129,7 @@ def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult
         for future in done:
             records = future.result()
             for start in range(0, len(records), 100):
-                rows = ctx.save(records[start : start + 100], result)
+                rows = ctx.save(records[start : start + 100], result, "GET /tasks/{gid}/subtasks")
                 # keep only what the cursor needs, not the records
                 saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
                 queue.extend(m.gid for m in rows if m.task["num_subtasks"] > 0)
@@ -157,7 +164,7 @@ def _incremental(
         since = cursor.modified_since()
         if since is not None:
             for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
-                saved = ctx.save(page, result)
+                saved = ctx.save(page, result, "GET /tasks")
                 cursor.covered(m.task["modified_at"] for m in saved)
                 entering.extend(m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
@@ -187,7 +194,7 @@ def _recheck(
             found.append(record)
     saved: list[TaskRows] = []
     for start in range(0, len(found), 100):
-        saved.extend(ctx.save(found[start : start + 100], result))
+        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}"))
     if gone:
         result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
     fresh_parents = [m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in known]

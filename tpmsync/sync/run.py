@@ -67,7 +67,7 @@ def _run_locked(
     fetch_workers = max(1, min(settings.asana.max_concurrent_reads, 16))
     results: list[ProjectResult] = []
     error: str | None = None
-    outside_upserted = 0
+    outside = ProjectResult("(dependencies)", "dependencies outside the synced projects")
     with ThreadPoolExecutor(fetch_workers, thread_name_prefix="tpmsync-fetch") as fetch_pool:
         ctx = RunContext(store, client, settings, run_id, tracked, progress, clock, fetch_pool)
         with ThreadPoolExecutor(settings.asana.sync_workers, thread_name_prefix="tpmsync-project") as pool:
@@ -82,13 +82,17 @@ def _run_locked(
                 progress.project_finished(results[-1])
         if error is None:
             try:
-                outside_upserted = _sync_outside_dependencies(ctx, results, full)
+                outside = _sync_outside_dependencies(ctx, results, full)
                 ctx.sync_budgets([r.gid for r in results if r.mode == "full"])
             except AsanaError as exc:
                 error = f"after the projects: {exc}"
     finished = clock()
     failed = sum(1 for r in results if r.error)
-    outcome = "ok" if error is None else ("failed" if failed == len(results) else "partial")
+    rejected = [line for r in (*results, outside) for line in r.rejected]
+    if error is None and rejected:
+        more = f" (+{len(rejected) - 1} more rejected records, see the log)" if len(rejected) > 1 else ""
+        error = rejected[0] + more
+    outcome = "ok" if error is None else ("failed" if failed and failed == len(results) else "partial")
     result = SyncResult(
         run_id=run_id,
         mode=mode,
@@ -97,7 +101,7 @@ def _run_locked(
         projects=results,
         requests=client.stats.total - requests_before,
         retries=client.stats.retries - retries_before,
-        tasks_upserted=sum(r.upserted for r in results) + outside_upserted,
+        tasks_upserted=sum(r.upserted for r in results) + outside.upserted,
         tasks_deleted=sum(r.deleted for r in results),
         outcome=outcome,
         error=error,
@@ -115,21 +119,21 @@ def _run_locked(
     return result
 
 
-def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> int:
+def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> ProjectResult:
     """Fetch the tasks that tracked tasks depend on but that no synced project holds, once each.
 
     A full sync refreshes those its projects' tasks depend on; every sync fetches those the store
     has never seen, whichever run left them undone (an interrupted one included). Returns how
-    many task rows were written.
+    many task rows were written and which records were rejected, as a result of its own.
     """
     wanted = sync_state.missing_dependencies(ctx.store, ctx.tracked)
     if full:
         seen: set[str] = set().union(*(r.seen for r in results))
         wanted |= set().union(*(r.dependencies for r in results)) - seen
-    if not wanted:
-        return 0
     holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
+    if not wanted:
+        return holder
     found = [record for _gid, record in ctx.client.tasks_batch(sorted(wanted)) if record is not None]
     for start in range(0, len(found), 100):
-        ctx.save(found[start : start + 100], holder)
-    return holder.upserted
+        ctx.save(found[start : start + 100], holder, "GET /tasks/{gid}")
+    return holder
