@@ -27,7 +27,6 @@ from pydantic import (
 
 from tpmsync.errors import TpmsyncError
 
-
 # patterns, not Python callbacks: pydantic's core checks them (10k records in well under a second)
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 IsoDateTime = Annotated[
