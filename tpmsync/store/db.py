@@ -13,17 +13,16 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tpmsync.errors import TpmsyncError
+from tpmsync.store.faults import SUPPORTED_URLS, StoreError, describe, first_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_TABLE = "alembic_version"
 
 
-class StoreError(TpmsyncError):
-    """The store cannot be used; the message says what to do."""
+__all__ = ["Store", "StoreError", "open_store"]
 
 
 class Store:
@@ -35,7 +34,14 @@ class Store:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise StoreError(f"database URL {url!r} is not an SQLAlchemy URL; e.g. sqlite:///tpmsync.db") from exc
+        if parsed.drivername in ("postgres", "postgres+psycopg"):  # Heroku-style URLs
+            parsed = parsed.set(drivername="postgresql")
         self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(
+                f"database URL {parsed.render_as_string(hide_password=True)!r} uses {self.dialect}; "
+                f"tpmsync supports {SUPPORTED_URLS}"
+            )
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
@@ -67,6 +73,16 @@ class Store:
             return None
         return Path(database).expanduser()
 
+    @property
+    def where(self) -> str:
+        """The store as a person names it: the SQLite path, else the URL without password."""
+        path = self.sqlite_path
+        return str(path) if path is not None else self.safe_url
+
+    def fault(self, exc: DBAPIError) -> StoreError:
+        """The one-line StoreError for a database error of this store."""
+        return StoreError(describe(exc, self.where, self.dialect))
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
@@ -85,6 +101,18 @@ class Store:
         with self.sessions() as session:
             yield session
 
+    def file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the SQLite file, None when there is none: a run compares it at its
+        end with its start to notice a file deleted or replaced meanwhile."""
+        path = self.sqlite_path
+        if path is None:
+            return None
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return (-1, -1)
+        return (stat.st_dev, stat.st_ino)
+
     def current_revision(self) -> str | None:
         from sqlalchemy import text
 
@@ -93,8 +121,10 @@ class Store:
                 if not inspect(conn).has_table(HEAD_TABLE):
                     return None
                 return conn.execute(text(f"SELECT version_num FROM {HEAD_TABLE}")).scalar()
-        except OperationalError as exc:
-            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+        except DBAPIError as exc:
+            if self.dialect == "postgresql" and isinstance(exc, OperationalError):
+                raise StoreError(f"database {self.safe_url} is not reachable: {first_line(exc)}") from exc
+            raise StoreError(describe(exc, self.where, self.dialect)) from exc
 
     @property
     def safe_url(self) -> str:
@@ -110,7 +140,9 @@ class Store:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+            raise StoreError(f"database {self.safe_url} is not reachable: {first_line(exc)}") from exc
+        except DBAPIError as exc:
+            raise StoreError(describe(exc, self.where, self.dialect)) from exc
         return head_revision()
 
     def ensure_schema(self) -> None:
@@ -149,9 +181,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+def fault_of(exc: BaseException, url: str) -> StoreError | None:
+    """The one-line StoreError for a database error that escaped a command, None for anything else."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    try:
+        return Store(url).fault(exc)
+    except StoreError as unusable:
+        return unusable
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

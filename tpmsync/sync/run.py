@@ -15,7 +15,7 @@ from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.store import sync_state
-from tpmsync.store.db import Store
+from tpmsync.store.db import Store, StoreError
 from tpmsync.store.lock import SyncLock
 from tpmsync.sync.context import RunContext
 from tpmsync.sync.project import sync_project
@@ -40,12 +40,21 @@ def run_sync(
 ) -> SyncResult:
     """Sync the chosen projects; raises SyncError/AsanaError before writing anything if it cannot start."""
     progress = progress or NoProgress()
+    identity = store.file_identity()
     lock = SyncLock(store)
     lock.acquire(wait_seconds=lock_wait_seconds)
     try:
-        return _run_locked(store, client, settings, projects, full, progress, clock)
-    finally:
-        lock.release()
+        result = _run_locked(store, client, settings, projects, full, progress, clock)
+    except BaseException:
+        lock.release(quiet=True)  # the cause is what failed, not the unlock on a connection it took along
+        raise
+    lock.release()
+    if store.file_identity() != identity:
+        raise StoreError(
+            f"the database file {store.where} was deleted or replaced during the sync, so what this run fetched "
+            "is not in it; run `tpmsync sync` again"
+        )
+    return result
 
 
 def _run_locked(
