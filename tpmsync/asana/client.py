@@ -49,6 +49,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100
+FIRST_CONTACT_SECONDS = 4.0  # a base URL that never answered like Asana's API is reported after this
+FIRST_CONTACT_WAIT = 0.5
+_CHECK_URL = "is asana.base_url (or TPMSYNC_ASANA_BASE_URL) the Asana API root, such as https://app.asana.com/api/1.0?"
 # (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
 Timeout = tuple[float, float]
 
@@ -71,6 +74,7 @@ class AsanaClient:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stats = RequestStats()
+        self.contacted = False  # True once the base URL answered with JSON
         self.limiter = RateLimiter(settings.requests_per_minute, settings.max_concurrent_reads, sleep=sleep)
         self.policy = retry.RetryPolicy(
             max_retries=settings.max_retries,
@@ -116,6 +120,7 @@ class AsanaClient:
         """
         attempts = 0
         timeout = (self.settings.timeout_seconds, self.settings.timeout_seconds)
+        started = time.monotonic()
 
         def attempt() -> dict[str, Any]:
             nonlocal attempts
@@ -126,18 +131,19 @@ class AsanaClient:
                 try:
                     result = fn(timeout)
                 except ApiException as exc:
-                    raise self._classify(endpoint, exc, idempotent) from exc
+                    raise self._first_contact(self._classify(endpoint, exc, idempotent), started, attempts) from exc
                 except (OSError, urllib3.exceptions.HTTPError) as exc:
                     if retry.decide(None, idempotent=idempotent) is retry.Decision.FAIL:
                         raise AsanaError(
                             f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
                             "not retried because the request may have been applied"
                         ) from exc
-                    raise retry.Transient(
-                        f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})"
-                    ) from exc
+                    reason = f"{endpoint}: cannot reach {self.settings.base_url} ({_cause(exc)})"
+                    raise self._first_contact(retry.Transient(reason), started, attempts) from exc
                 if not isinstance(result, dict):
-                    raise retry.Transient(f"{endpoint}: Asana answered with a body that is not JSON")
+                    reason = f"{endpoint}: {self.settings.base_url} answered {_snippet(result)}, which is not JSON"
+                    raise self._first_contact(retry.Transient(reason), started, attempts)
+                self.contacted = True
                 return result
             finally:
                 self.limiter.release()
@@ -145,14 +151,30 @@ class AsanaClient:
         try:
             return retry.run(attempt, self.policy, sleep=self.sleep, rng=self.rng)
         except retry.GaveUp as exc:
+            if not self.contacted:
+                raise AsanaError(f"{exc.last.reason}; gave up after {exc.attempts} attempts; {_CHECK_URL}") from exc
             raise AsanaError(
                 f"{exc.last.reason}; gave up after {exc.attempts} attempts — try again later or raise asana.max_retries"
             ) from exc
+
+    def _first_contact(self, problem: retry.Transient, started: float, attempts: int) -> retry.Transient:
+        """Until the base URL has once answered like Asana's API, a failure is more likely a wrong
+        URL than a hiccup: retries wait at most FIRST_CONTACT_WAIT seconds, and after
+        FIRST_CONTACT_SECONDS it is reported with what was answered."""
+        if self.contacted:
+            return problem
+        seconds = time.monotonic() - started
+        if seconds > FIRST_CONTACT_SECONDS:
+            raise AsanaError(f"{problem.reason}; gave up after {attempts} attempts in {seconds:.0f} s; {_CHECK_URL}")
+        wait = problem.wait if problem.wait is not None else self.policy.backoff(attempts, self.rng)
+        return retry.Transient(problem.reason, min(wait, FIRST_CONTACT_WAIT))
 
     def _classify(self, endpoint: str, exc: ApiException, idempotent: bool) -> retry.Transient:
         """The Transient to retry, or raises the AsanaError the answer means."""
         status = int(exc.status or 0)
         body = error_body(exc)
+        if body:
+            self.contacted = True  # an answer in JSON: the URL is an API
         decision = retry.decide(status, idempotent=idempotent)
         if decision is retry.Decision.WAIT:
             headers = exc.headers
@@ -163,6 +185,8 @@ class AsanaClient:
         if status == 412 and isinstance(body.get("sync"), str):
             raise SyncTokenExpired(body["sync"])
         message = error_message(body) or (exc.reason or "")
+        if not body and exc.body:
+            message = f"{message} {_snippet(exc.body)}".strip()
         if status == 401:
             raise AsanaAuthError(
                 f"Asana rejected the token (401 {message}): set TPMSYNC_ASANA_TOKEN to a valid personal access token",
@@ -383,6 +407,23 @@ class AsanaClient:
                 parent, {**opts, "opt_fields": opt_fields}, full_payload=True, _request_timeout=t
             ),
         )
+
+
+def _cause(exc: BaseException) -> str:
+    """What a failed connection ran into, in a few words."""
+    text = str(exc).lower()
+    for words in ("connection refused", "name or service not known", "timed out", "connection reset"):
+        if words in text:
+            return words
+    return type(exc).__name__
+
+
+def _snippet(raw: Any) -> str:
+    """The start of a body that is not Asana's JSON, quoted, for the message."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    text = " ".join(str(raw).split())
+    return repr(text[:80] + ("…" if len(text) > 80 else ""))
 
 
 def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
