@@ -102,3 +102,15 @@ def test_a_task_entering_a_project_brings_its_whole_subtree(
     assert {p.mode for p in second.projects} == {"incremental"}
     assert_store_matches(store, workspace, [p1, p2])
 
+
+
+def test_one_bad_project_name_stops_only_that_project(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    p1, p2, _p3 = list(workspace.projects)
+    names = (workspace.projects[p1].name, "No such project", p2)
+    result = sync(store, with_projects(make_settings(server.base_url, store.url, workspace), names))
+    assert result.outcome == "partial"
+    assert result.error is not None and result.error.startswith("no project named 'No such project'")
+    assert [p.error is None for p in result.projects] == [True, True, False]
+    assert_store_matches(store, workspace, [p1, p2])

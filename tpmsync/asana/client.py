@@ -385,6 +385,16 @@ class AsanaClient:
         data = payload.get("data")
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
+    def project_custom_fields(self, project: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the custom fields set on a project (`custom_field_settings`), with name and type."""
+        fields = "custom_field.name,custom_field.resource_subtype,custom_field.type"
+        return self.pages(
+            "GET /projects/{gid}/custom_field_settings",
+            lambda opts, t: asana.CustomFieldSettingsApi(self.api).get_custom_field_settings_for_project(
+                project, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
     def create_status_update(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """`POST /status_updates` with `data` as the body's data; never retried but on 429 (it may
         have been applied). Returns the new status update."""

@@ -70,7 +70,7 @@ def _run_locked(
     mode = "full" if full else "incremental"
     requests_before, retries_before = client.stats.total, client.stats.retries
     synced_before = sync_state.synced_projects(store)
-    rows = resolve_projects(client, store, settings, selectors, refresh=full or not synced_before)
+    rows, unresolved = resolve_projects(client, store, settings, selectors, refresh=full or not synced_before)
     run_id = sync_state.start_run(store, started=started, mode=mode, projects=rows)
     tracked = {row["gid"] for row in sync_state.tracked_projects(store)}
     fetch_workers = max(1, min(settings.asana.max_concurrent_reads, 16))
@@ -95,6 +95,9 @@ def _run_locked(
                 ctx.sync_budgets([r.gid for r in results if r.mode == "full"])
             except AsanaError as exc:
                 error = f"after the projects: {exc}"
+    for problem in unresolved:  # a bad project name stops only that project
+        results.append(ProjectResult("", problem.split(";")[0], error=problem))
+        error = error or problem
     finished = clock()
     failed = sum(1 for r in results if r.error)
     rejected = [line for r in (*results, outside) for line in r.rejected]
