@@ -3,8 +3,9 @@ outside dependencies, partial listings. Real HTTP against the sandbox, SQLite an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -114,3 +115,26 @@ def test_one_bad_project_name_stops_only_that_project(
     assert result.error is not None and result.error.startswith("no project named 'No such project'")
     assert [p.error is None for p in result.projects] == [True, True, False]
     assert_store_matches(store, workspace, [p1, p2])
+
+
+def test_open_outside_dependencies_are_refreshed_at_most_every_outside_refresh_minutes(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    projects = list(workspace.projects)[:2]
+    settings = with_projects(make_settings(server.base_url, store.url, workspace), tuple(projects))
+    outside = sorted(g for g in outside_dependencies(workspace, projects) if not workspace.tasks[g].completed)
+    assert outside
+    start = datetime.now(UTC).replace(tzinfo=None)
+    assert sync(store, settings, clock=lambda: start).outcome == "ok"
+    workspace.complete_task(outside[0])  # outside the tracked projects: no event reaches them
+
+    soon = sync(store, settings, clock=lambda: start + timedelta(minutes=59))
+    assert soon.requests == len(projects)  # one request per project when nothing changed
+    assert stored(store)[outside[0]].completed is False
+
+    later = sync(store, settings, clock=lambda: start + timedelta(minutes=61))
+    assert later.outcome == "ok"
+    assert later.requests == len(projects) + math.ceil(len(outside) / 10)  # the batch API, ten a request
+    assert stored(store)[outside[0]].completed is True
+    again = sync(store, settings, clock=lambda: start + timedelta(minutes=62))
+    assert again.requests == len(projects)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
@@ -134,11 +134,15 @@ def _run_locked(
 def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> ProjectResult:
     """Fetch the tasks that tracked tasks depend on but that no synced project holds, once each.
 
-    A full sync refreshes those its projects' tasks depend on; every sync fetches those the store
-    has never seen, whichever run left them undone (an interrupted one included). Returns how
-    many task rows were written and which records were rejected, as a result of its own.
+    Every sync fetches those the store has never seen, whichever run left them undone (an
+    interrupted one included), and reads again the open ones last read more than
+    `asana.outside_refresh_minutes` ago (ten a batch request), so that a blocked count is never
+    older than that; a full sync refreshes all its projects' tasks depend on. With nothing
+    missing and nothing stale, no request. Returns what was written and rejected, as a result.
     """
     wanted = sync_state.missing_dependencies(ctx.store, ctx.tracked)
+    refresh_before = ctx.clock() - timedelta(minutes=ctx.settings.asana.outside_refresh_minutes)
+    wanted |= sync_state.stale_outside_dependencies(ctx.store, ctx.tracked, synced_before=refresh_before)
     if full:
         seen: set[str] = set().union(*(r.seen for r in results))
         wanted |= set().union(*(r.dependencies for r in results)) - seen
