@@ -138,3 +138,25 @@ def test_open_outside_dependencies_are_refreshed_at_most_every_outside_refresh_m
     assert stored(store)[outside[0]].completed is True
     again = sync(store, settings, clock=lambda: start + timedelta(minutes=62))
     assert again.requests == len(projects)
+
+
+def test_a_partial_answer_never_mass_deletes(store: Store) -> None:
+    ws = generate_workspace(seed=2, projects=1, tasks_per_project=250, subtask_ratio=0, with_dependencies=False,
+                            today=TODAY)
+    project = next(iter(ws.projects))
+    with SandboxServer(ws, token=TOKEN) as srv:
+        settings = make_settings(srv.base_url, store.url, ws)
+        assert sync(store, settings).outcome == "ok"
+        srv.faults.short_listing_next(1)  # the listing ends after its first page of 100
+        srv.faults.batch_missing_next(150)  # and asking for the rest answers 404 once
+        result = sync(store, settings, full=True)
+        assert result.outcome == "ok", result.error
+        assert result.tasks_deleted == 0
+        assert_store_matches(store, ws)
+        # a real deletion of many tasks is still recorded: Asana says gone twice
+        doomed = ws.project_member_gids(project)[:100]
+        for gid in doomed:
+            ws.delete_task(gid)
+        gone = sync(store, settings, full=True)
+        assert gone.tasks_deleted == 100
+        assert_store_matches(store, ws)

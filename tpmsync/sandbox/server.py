@@ -234,7 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, query: dict[str, str], raw_body: bytes) -> None:
         sandbox = self.sandbox
-        sandbox.stats.record(self.command, route_template(self.command, path), path, query)
+        template = route_template(self.command, path)
+        sandbox.stats.record(self.command, template, path, query)
         fault = sandbox.faults.decide()
         if fault.latency_s:
             time.sleep(fault.latency_s)
@@ -260,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = ApiResponse(500, error_body(500, "Server Error"))
-        self._send_json(response.status, sandbox.faults.tamper(response.body), response.headers)
+        self._send_json(response.status, sandbox.faults.shape(self.command, template, response.body), response.headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE, headers)

@@ -106,7 +106,9 @@ def _full(
     cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
     stale = sorted(previous - result.seen)
     if stale:
-        _recheck(ctx, stale, result)  # tasks that left the project: they do not move its cursor
+        # tasks that left the project, or a partial listing: asked for one by one; they do not
+        # move the project's cursor
+        _recheck(ctx, stale, result, guard=len(previous))
     _commit(ctx, result, cursor, full=True)
     return result
 
@@ -169,7 +171,7 @@ def _incremental(
                 entering.extend(m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
-            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before))
+            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before, guard=len(before)))
         if entering:
             cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
     if deleted:
@@ -177,12 +179,15 @@ def _incremental(
 
 
 def _recheck(
-    ctx: RunContext, gids: Sequence[str], result: ProjectResult, before: set[str] | None = None
+    ctx: RunContext, gids: Sequence[str], result: ProjectResult, before: set[str] | None = None, *, guard: int
 ) -> list[TaskRows]:
-    """Ask Asana once for each task (batch API): save what exists, tombstone what is gone.
+    """Ask Asana for each task (batch API): save what exists, tombstone what is gone.
 
-    Tasks that have subtasks and were not in `before` (the project's set before this pass; by
-    default the tasks the store holds) get their subtasks listed too. Returns the saved rows.
+    A partial answer must never mass-delete: when more than `asana.tombstone_guard_share` of the
+    project's `guard` tasks look gone, they are asked for a second time and only those gone
+    twice become tombstones. Tasks that have subtasks and were not in `before` (the project's
+    set before this pass; by default the tasks the store holds) get their subtasks listed too.
+    Returns the saved rows.
     """
     found: list[dict[str, Any]] = []
     gone: list[str] = []
@@ -192,6 +197,17 @@ def _recheck(
             gone.append(gid)
         else:
             found.append(record)
+    if len(gone) > 1 and len(gone) > ctx.settings.asana.tombstone_guard_share * max(guard, 1):
+        log.warning(
+            "%s: %d of %d tasks look deleted; asking Asana again before marking them", result.name, len(gone), guard
+        )
+        confirmed: list[str] = []
+        for gid, record in ctx.client.tasks_batch(gone):
+            if record is None:
+                confirmed.append(gid)
+            else:
+                found.append(record)
+        gone = confirmed
     saved: list[TaskRows] = []
     for start in range(0, len(found), 100):
         saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}"))
