@@ -191,3 +191,30 @@ def test_a_wrong_base_url_is_reported_within_seconds_with_what_was_answered(
         assert "connection refused" in message
     else:
         assert "Welcome to nginx" in message and "not JSON" in message
+
+
+def test_the_token_bucket_charges_a_batch_request_by_its_actions(server: SandboxServer, workspace: Workspace) -> None:
+    """Asana counts each action of a batch against the rate limit; so does the client."""
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)  # one a second, a burst of ten
+    for _ in range(3):
+        limiter.acquire(10)  # three batch requests of ten actions: thirty requests' worth
+        limiter.release()
+    limiter.acquire()
+    limiter.release()
+    assert now[0] == pytest.approx(21.0, abs=0.01)  # as thirty-one single requests would
+
+    with client_for(server.base_url, Sleeps(), requests_per_minute=60) as client:
+        client.limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)
+        start = now[0]
+        assert len(list(client.tasks_batch(sorted(workspace.tasks)[:30]))) == 30
+        assert client.stats.by_endpoint["POST /batch"] == 3
+        # a burst of ten, then the second batch waits 1 s and the third the 10 s of its ten actions
+        assert now[0] - start == pytest.approx(11.0, abs=0.01)

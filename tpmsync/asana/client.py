@@ -111,12 +111,15 @@ class AsanaClient:
 
     # -- the one place that talks HTTP --------------------------------------------------------
 
-    def call(self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True) -> dict[str, Any]:
+    def call(
+        self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True, cost: int = 1
+    ) -> dict[str, Any]:
         """Run one SDK call (which makes exactly one HTTP request) under the retry and rate policy.
 
         `fn` receives the request timeout, a (connect, read) pair to pass as `_request_timeout`;
         `endpoint` names the call in counters and messages.
         A non-idempotent call (POST) is retried only on 429, where Asana did not act on it.
+        `cost` is what Asana's rate limit counts the request as (a batch: its actions).
         """
         attempts = 0
         timeout = (self.settings.timeout_seconds, self.settings.timeout_seconds)
@@ -124,7 +127,7 @@ class AsanaClient:
 
         def attempt() -> dict[str, Any]:
             nonlocal attempts
-            self.limiter.acquire()
+            self.limiter.acquire(cost)
             try:
                 self.stats.count(endpoint, retry=attempts > 0)
                 attempts += 1
@@ -330,7 +333,7 @@ class AsanaClient:
             def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
                 return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
 
-            payload = self.call("POST /batch", send)
+            payload = self.call("POST /batch", send, cost=len(chunk))
             results = payload.get("data")
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise AsanaError("POST /batch: Asana answered with an unexpected shape")
