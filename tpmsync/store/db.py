@@ -131,19 +131,45 @@ class Store:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def upgrade(self) -> str:
-        """Apply every Alembic revision not yet applied; returns the head revision."""
+        """Apply every Alembic revision not yet applied, in one transaction; returns the head revision.
+
+        All of it commits or none of it does, on SQLite too (its driver would commit before each
+        CREATE TABLE, so a migration killed midway left "table … already exists" for good). Processes
+        that meet a brand-new database at once take turns: SQLite's BEGIN IMMEDIATE, PostgreSQL's
+        advisory transaction lock; who comes second finds the schema at head and does nothing.
+        """
         from alembic import command
+        from sqlalchemy import text
 
         config = alembic_config(self)
+        engine = self._migration_engine() if self.dialect == "sqlite" else self.engine
         try:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                                 {"k": MIGRATION_LOCK_KEY})
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except OperationalError as exc:
+            if self.dialect == "sqlite":
+                raise StoreError(describe(exc, self.where, self.dialect)) from exc
             raise StoreError(f"database {self.safe_url} is not reachable: {first_line(exc)}") from exc
         except DBAPIError as exc:
             raise StoreError(describe(exc, self.where, self.dialect)) from exc
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
         return head_revision()
+
+    def _migration_engine(self) -> Engine:
+        """An SQLite engine whose transactions are real ones: the driver's own handling is off
+        and each transaction starts with BEGIN IMMEDIATE (the write lock, taken at once)."""
+        engine = create_engine(
+            self.engine.url, connect_args={"timeout": 60, "check_same_thread": False, "isolation_level": None}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
 
     def ensure_schema(self) -> None:
         """Migrate on first use (and after an upgrade of tpmsync)."""
@@ -166,6 +192,7 @@ def alembic_config(store: Store) -> Any:
 # The newest revision in migrations/versions; a test checks it against Alembic's own head, so that
 # opening a store needs no Alembic import (it costs 0.1 s on every `tpmsync status`).
 SCHEMA_HEAD = "0004"
+MIGRATION_LOCK_KEY = 0x7470_6D73  # PostgreSQL advisory lock of migrations ("tpms"), keyed by schema too
 
 
 def head_revision() -> str:
