@@ -22,11 +22,15 @@ import urllib3.exceptions
 from asana.rest import ApiException
 
 from tpmsync import retry
+from tpmsync.asana.batch import PAGE_LIMIT, BatchCalls, Timeout
 from tpmsync.asana.errors import (
     AsanaAuthError,
     AsanaError,
     AsanaNotFound,
     SyncTokenExpired,
+    body_snippet,
+    connection_cause,
+    data_of,
     error_body,
     error_message,
 )
@@ -48,15 +52,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PAGE_LIMIT = 100
 FIRST_CONTACT_SECONDS = 4.0  # a base URL that never answered like Asana's API is reported after this
 FIRST_CONTACT_WAIT = 0.5
 _CHECK_URL = "is asana.base_url (or TPMSYNC_ASANA_BASE_URL) the Asana API root, such as https://app.asana.com/api/1.0?"
-# (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
-Timeout = tuple[float, float]
 
 
-class AsanaClient:
+class AsanaClient(BatchCalls):
     """All of tpmsync's Asana traffic goes through `call`; see the module docstring."""
 
     def __init__(
@@ -141,10 +142,10 @@ class AsanaClient:
                             f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
                             "not retried because the request may have been applied"
                         ) from exc
-                    reason = f"{endpoint}: cannot reach {self.settings.base_url} ({_cause(exc)})"
+                    reason = f"{endpoint}: cannot reach {self.settings.base_url} ({connection_cause(exc)})"
                     raise self._first_contact(retry.Transient(reason), started, attempts) from exc
                 if not isinstance(result, dict):
-                    reason = f"{endpoint}: {self.settings.base_url} answered {_snippet(result)}, which is not JSON"
+                    reason = f"{endpoint}: {self.settings.base_url} answered {body_snippet(result)}, which is not JSON"
                     raise self._first_contact(retry.Transient(reason), started, attempts)
                 self.contacted = True
                 return result
@@ -189,7 +190,7 @@ class AsanaClient:
             raise SyncTokenExpired(body["sync"])
         message = error_message(body) or (exc.reason or "")
         if not body and exc.body:
-            message = f"{message} {_snippet(exc.body)}".strip()
+            message = f"{message} {body_snippet(exc.body)}".strip()
         if status == 401:
             raise AsanaAuthError(
                 f"Asana rejected the token (401 {message}): set TPMSYNC_ASANA_TOKEN to a valid personal access token",
@@ -238,7 +239,7 @@ class AsanaClient:
                 "me", {"opt_fields": "name,email,workspaces,workspaces.name"}, full_payload=True, _request_timeout=t
             ),
         )
-        return _data(payload)
+        return data_of(payload)
 
     def project(self, gid: str) -> dict[str, Any]:
         payload = self.call(
@@ -247,7 +248,7 @@ class AsanaClient:
                 gid, {"opt_fields": ",".join(PROJECT_FIELDS)}, full_payload=True, _request_timeout=t
             ),
         )
-        return _data(payload)
+        return data_of(payload)
 
     def workspace_projects(self, workspace: str) -> Iterator[list[dict[str, Any]]]:
         fields = ",".join(PROJECT_FIELDS)
@@ -297,76 +298,13 @@ class AsanaClient:
             offset=offset,
         )
 
-    def subtasks_batch(self, parents: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Direct subtasks of each parent, ten parents per request through the batch API."""
-        options = {"limit": PAGE_LIMIT, "fields": list(TASK_FIELDS)}
-        actions = [{"relative_path": f"/tasks/{gid}/subtasks", "options": options} for gid in parents]
-        for gid, (status, body) in zip(parents, self.batch_get(actions), strict=True):
-            if status == 200:
-                records = [r for r in body.get("data") or [] if isinstance(r, dict)]
-                next_page = body.get("next_page")
-                if isinstance(next_page, dict) and next_page.get("offset"):
-                    for page in self.subtasks(gid, offset=str(next_page["offset"])):
-                        records.extend(page)
-                yield gid, records
-            elif status in (403, 404):
-                yield gid, []  # the parent went away meanwhile
-            else:
-                # a transient failure inside the batch: that parent on its own, with retries
-                yield gid, [r for page in self.subtasks(gid) for r in page]
-
     def task(self, gid: str) -> dict[str, Any]:
         fields = ",".join(TASK_FIELDS)
         payload = self.call(
             "GET /tasks/{gid}",
             lambda t: self.tasks.get_task(gid, {"opt_fields": fields}, full_payload=True, _request_timeout=t),
         )
-        return _data(payload)
-
-    def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """GET actions through the batch API, ten per request; yields (status_code, body) in order."""
-        batch = asana.BatchAPIApi(self.api)
-        for start in range(0, len(actions), 10):
-            chunk = [{"method": "get", **action} for action in actions[start : start + 10]]
-            body = {"data": {"actions": chunk}}
-
-            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
-                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
-
-            payload = self.call("POST /batch", send, cost=len(chunk))
-            results = payload.get("data")
-            if not isinstance(results, list) or len(results) != len(chunk):
-                raise AsanaError("POST /batch: Asana answered with an unexpected shape")
-            for result in results:
-                body_out = result.get("body") if isinstance(result, dict) else None
-                yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
-
-    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
-        """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""
-        actions = [{"relative_path": f"/tasks/{gid}", "options": {"fields": list(TASK_FIELDS)}} for gid in gids]
-        for gid, (status, body) in zip(gids, self.batch_get(actions), strict=True):
-            if status == 200:
-                yield gid, _data(body)
-            elif status in (403, 404):
-                yield gid, None
-            else:
-                # a transient failure inside a batch: that one task on its own, with retries
-                try:
-                    yield gid, self.task(gid)
-                except AsanaNotFound:
-                    yield gid, None
-
-    def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Each project's budget (Budgets API, at most one), ten projects per request."""
-        actions = [{"relative_path": "/budgets", "data": {"parent": gid}} for gid in projects]
-        for gid, (status, body) in zip(projects, self.batch_get(actions), strict=True):
-            if status == 200:
-                data = body.get("data")
-                yield gid, [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
-            elif status in (402, 403, 404):
-                yield gid, []  # budgets not available on this plan or project
-            else:
-                yield gid, self.budgets(gid)
+        return data_of(payload)
 
     def project_events(self, project: str, sync: str | None) -> dict[str, Any]:
         """One page of the project's event stream; raises SyncTokenExpired (412) with a fresh token."""
@@ -408,7 +346,7 @@ class AsanaClient:
             lambda t: api.create_status_for_object(body, {}, full_payload=True, _request_timeout=t),
             idempotent=False,
         )
-        return _data(payload)
+        return data_of(payload)
 
     def status_updates(self, parent: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
         """Pages of the status updates on `parent` (a project), newest first as Asana lists them."""
@@ -420,29 +358,5 @@ class AsanaClient:
                 parent, {**opts, "opt_fields": opt_fields}, full_payload=True, _request_timeout=t
             ),
         )
-
-
-def _cause(exc: BaseException) -> str:
-    """What a failed connection ran into, in a few words."""
-    text = str(exc).lower()
-    for words in ("connection refused", "name or service not known", "timed out", "connection reset"):
-        if words in text:
-            return words
-    return type(exc).__name__
-
-
-def _snippet(raw: Any) -> str:
-    """The start of a body that is not Asana's JSON, quoted, for the message."""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    text = " ".join(str(raw).split())
-    return repr(text[:80] + ("…" if len(text) > 80 else ""))
-
-
-def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    if not isinstance(data, dict):
-        raise AsanaError("Asana answered without a data object; is the base URL an Asana API?")
-    return data
 
 
