@@ -160,7 +160,6 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     for key in raw:
         if key not in known:
             raise ConfigError(f"{where}: unknown section [{key}]; expected one of {', '.join(sorted(known))}")
-    _check_keys(raw, where)
 
     token = env.get("TPMSYNC_ASANA_TOKEN") or env.get("ASANA_ACCESS_TOKEN") or None
     token_env = reader.string("asana.token_env", None)
@@ -228,6 +227,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     channels = {str(k): dict(v) for k, v in reader.table("channels").items() if isinstance(v, dict)}
     schedule = {str(k): dict(v) for k, v in reader.table("schedule").items() if isinstance(v, dict)}
     schedule_options = {str(k): v for k, v in reader.table("schedule").items() if not isinstance(v, dict)}
+    _check_keys(raw, where)  # after the values: a wrong value is named first
     return Settings(
         asana=asana,
         database_url=database_url,
