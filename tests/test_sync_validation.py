@@ -34,33 +34,39 @@ def stored(store: Store) -> set[str]:
         return set(session.scalars(select(Task.gid)))
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "named"),
-    [
-        ("completed", "false", "completed"),
-        ("completed", "yes", "completed"),
-        ("name", 12345, "name"),
-        ("num_subtasks", "many", "num_subtasks"),
-        ("memberships", "Website relaunch", "memberships"),
-        ("due_on", "next week", "due_on"),
-        ("custom_fields", [{"gid": "77", "number_value": "12"}], "custom_fields.0.number_value"),
-    ],
-)
+WRONG_SHAPES = [  # (field, value served, field named in the line)
+    ("completed", "false", "completed"),
+    ("completed", "yes", "completed"),
+    ("name", 12345, "name"),
+    ("num_subtasks", "many", "num_subtasks"),
+    ("memberships", "Website relaunch", "memberships"),
+    ("due_on", "next week", "due_on"),
+    ("custom_fields", [{"gid": "77", "number_value": "12"}], "custom_fields.0.number_value"),
+]
+
+
 def test_a_record_not_matching_asanas_shape_is_rejected_whole_and_the_run_says_partial(
-    store: Store, server: SandboxServer, workspace: Workspace, field: str, value: object, named: str
+    store: Store, server: SandboxServer, workspace: Workspace, caplog: pytest.LogCaptureFixture
 ) -> None:
     p1 = next(iter(workspace.projects))
     settings = with_projects(make_settings(server.base_url, store.url, workspace), (p1,))
-    victim = next(g for g in workspace.project_member_gids(p1) if not workspace.tasks[g].completed)
-    server.faults.corrupt_task(victim, field, value)
-    first = sync(store, settings)
+    victims = [g for g in workspace.project_member_gids(p1) if not workspace.tasks[g].completed][: len(WRONG_SHAPES)]
+    for victim, (field, value, _named) in zip(victims, WRONG_SHAPES, strict=True):
+        server.faults.corrupt_task(victim, field, value)
+    with caplog.at_level("WARNING", logger="tpmsync.sync.context"):
+        first = sync(store, settings)
     assert first.outcome == "partial"
     assert first.error is not None and "\n" not in first.error
-    assert first.error.startswith("GET /tasks: rejected task ") and victim in first.error
-    assert f"field {named} " in first.error
-    assert victim not in stored(store)  # nothing of it written
-    others = workspace.project_task_gids(p1) - {victim} - set(workspace.descendant_gids(victim))
-    assert others <= stored(store)  # the rest of the page is in
+    assert first.error.startswith("GET /tasks: rejected task ")
+    assert first.error.endswith(f"(+{len(WRONG_SHAPES) - 1} more rejected records, see the log)")
+    rejected = {r.getMessage() for r in caplog.records if "rejected task" in r.getMessage()}
+    for victim, (_field, _value, named) in zip(victims, WRONG_SHAPES, strict=True):
+        line = next(m for m in rejected if f"rejected task {victim}:" in m)
+        assert line.startswith("GET /tasks: ") and f"field {named} " in line and "\n" not in line
+    have = stored(store)
+    assert not set(victims) & have  # nothing of them written
+    dropped = set(victims).union(*(workspace.descendant_gids(v) for v in victims))
+    assert workspace.project_task_gids(p1) - dropped <= have  # the rest of each page is in
 
     server.faults.clear()
     second = sync(store, settings)  # Asana answers right again: the next plain sync repairs it
