@@ -125,3 +125,35 @@ def test_more_than_a_hundred_events_are_read_page_by_page(
     changed = next(p for p in result.projects if p.gid == project)
     assert changed.events > 100
     assert_store_matches(store, workspace)
+
+
+def test_doctor_validates_the_whole_config_and_the_budget_fields_of_each_project(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace
+) -> None:
+    first = next(iter(workspace.projects.values()))
+    runner = CliRunner()
+    env = {"TPMSYNC_ASANA_TOKEN": TOKEN}
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    config = sandbox_config(tmp_path / "a.toml", server.base_url, workspace, db, projects=[first.gid],
+                            extra='[budget]\nestimate_field = "Estimate"\n')
+    result = runner.invoke(main, ["--config", str(config), "doctor"], env=env)
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "budget fields" in x)
+    assert line.startswith(
+        f"✗ budget fields of project {first.gid}: no number field for budget.estimate_field 'Estimate'"
+    )
+    assert "'Actual hours'" in line and "'Estimated hours'" in line  # the number fields it has
+
+    good = sandbox_config(tmp_path / "b.toml", server.base_url, workspace, db, projects=[first.gid])
+    result = runner.invoke(main, ["--config", str(good), "doctor"], env=env)
+    assert f"✓ budget fields of project {first.gid}: 'Estimated hours' and 'Actual hours' found" in result.output
+
+    for extra, named in [
+        ("[schedule.daily]\ncron = \"0 8 * * *\"\nreport = \"daily\"\nchanels = [\"x\"]\n", "schedule.daily.chanels"),
+        ("[channels.chat]\ntype = \"pigeon\"\n", "channels.chat"),
+        ("[kpi.thresholds]\noverdue_ambr = 2\n", "kpi.thresholds.overdue_ambr"),
+    ]:
+        bad = sandbox_config(tmp_path / "c.toml", server.base_url, workspace, db, projects=[first.gid], extra=extra)
+        result = runner.invoke(main, ["--config", str(bad), "doctor"], env=env)
+        assert result.exit_code == 1
+        assert result.output.startswith("✗ config: ") and named in result.output, result.output

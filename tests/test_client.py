@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -138,3 +141,80 @@ def test_every_call_has_a_timeout(server: SandboxServer) -> None:
     ):
         client.me()
     assert client.stats.total == 2
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Html(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><html><head><title>Welcome to nginx!</title></head><body>It works</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def html_server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/api/1.0"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("answer", ["closed port", "html"])
+def test_a_wrong_base_url_is_reported_within_seconds_with_what_was_answered(
+    answer: str, html_server: str
+) -> None:
+    """Default retry settings and real sleeps: a URL that never answered like Asana's API is named
+    within a few seconds, not after 25-50 s of backing off."""
+    base_url = f"http://127.0.0.1:{_closed_port()}/api/1.0" if answer == "closed port" else html_server
+    started = time.monotonic()
+    with AsanaClient(AsanaSettings(token="t", base_url=base_url)) as client, pytest.raises(AsanaError) as caught:
+        client.me()
+    assert time.monotonic() - started < 6.0
+    message = str(caught.value)
+    assert base_url in message and "is asana.base_url" in message and "\n" not in message
+    if answer == "closed port":
+        assert "connection refused" in message
+    else:
+        assert "Welcome to nginx" in message and "not JSON" in message
+
+
+def test_the_token_bucket_charges_a_batch_request_by_its_actions(server: SandboxServer, workspace: Workspace) -> None:
+    """Asana counts each action of a batch against the rate limit; so does the client."""
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)  # one a second, a burst of ten
+    for _ in range(3):
+        limiter.acquire(10)  # three batch requests of ten actions: thirty requests' worth
+        limiter.release()
+    limiter.acquire()
+    limiter.release()
+    assert now[0] == pytest.approx(21.0, abs=0.01)  # as thirty-one single requests would
+
+    with client_for(server.base_url, Sleeps(), requests_per_minute=60) as client:
+        client.limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)
+        start = now[0]
+        assert len(list(client.tasks_batch(sorted(workspace.tasks)[:30]))) == 30
+        assert client.stats.by_endpoint["POST /batch"] == 3
+        # a burst of ten, then the second batch waits 1 s and the third the 10 s of its ten actions
+        assert now[0] - start == pytest.approx(11.0, abs=0.01)

@@ -68,3 +68,33 @@ def test_a_malformed_config_gives_one_line_naming_key_and_file(tmp_path: Path, t
     assert message in text_of_error
     assert str(path) in text_of_error
     assert "\n" not in text_of_error
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[budget]\nestimate_feild = "Estimate"\n',
+            "unknown key budget.estimate_feild; did you mean budget.estimate_field?",
+        ),
+        (
+            "[asana]\nrequests_per_minut = 150\n",
+            "unknown key asana.requests_per_minut; did you mean asana.requests_per_minute?",
+        ),
+        ("[kpi]\ndue_son_days = 3\n", "unknown key kpi.due_son_days; did you mean kpi.due_soon_days?"),
+        ('[database]\nadress = "x"\n', "unknown key database.adress; expected one of url"),
+    ],
+)
+def test_a_misspelled_key_in_any_table_names_the_key_the_file_and_the_closest_valid_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_the_example_config_uses_only_known_keys() -> None:
+    example = Path(__file__).resolve().parents[1] / "config" / "tpmsync.example.toml"
+    settings = load_settings(example, env={})
+    assert settings.asana.outside_refresh_minutes == 60 and settings.asana.tombstone_guard_share == 0.2

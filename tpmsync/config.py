@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ class AsanaSettings:
     backoff_max_seconds: float = 60.0
     sync_workers: int = 4
     modified_since_lag_seconds: int = 120
+    outside_refresh_minutes: int = 60  # open outside dependencies are re-read at most this often
+    tombstone_guard_share: float = 0.2  # a listing lacking more of a project's tasks is confirmed first
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,39 @@ A = AsanaSettings()
 K = KpiConfig()
 B = BudgetConfig()
 
+# The keys each plain table may hold ([channels.*] and [schedule.*] are checked by their owners;
+# [kpi.thresholds] by the KPI engine's Thresholds; budget.project_* are maps of project → value).
+TABLE_KEYS: dict[str, frozenset[str]] = {
+    "asana": frozenset(
+        {"token_env", "token", "base_url", "workspace", "projects", "portfolios", "teams", "requests_per_minute",
+         "max_concurrent_reads", "timeout_seconds", "max_retries", "backoff_base_seconds", "backoff_max_seconds",
+         "sync_workers", "modified_since_lag_seconds", "outside_refresh_minutes", "tombstone_guard_share"}
+    ),
+    "database": frozenset({"url"}),
+    "kpi": frozenset({"timezone", "due_soon_days", "stalled_days", "thresholds"}),
+    "budget": frozenset({"estimate_field", "actual_field", "rate", "currency", "project_rates", "project_currencies"}),
+}
+
+
+def unknown_key(where: str, table: str, key: str, known: Iterable[str]) -> ConfigError:
+    """The one-line error for a key a table does not have, naming the closest one that exists."""
+    import difflib
+
+    choices = sorted(known)
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    hint = f"did you mean {table}.{close[0]}?" if close else f"expected one of {', '.join(choices)}"
+    return ConfigError(f"{where}: unknown key {table}.{key}; {hint}")
+
+
+def _check_keys(raw: Mapping[str, Any], where: str) -> None:
+    for table, known in TABLE_KEYS.items():
+        values = raw.get(table)
+        if not isinstance(values, Mapping):
+            continue
+        for key in values:
+            if key not in known:
+                raise unknown_key(where, table, str(key), known)
+
 
 def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settings:
     reader = _Reader(raw, where)
@@ -157,6 +192,8 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         modified_since_lag_seconds=reader.integer(
             "asana.modified_since_lag_seconds", A.modified_since_lag_seconds, minimum=0
         ),
+        outside_refresh_minutes=reader.integer("asana.outside_refresh_minutes", A.outside_refresh_minutes, minimum=0),
+        tombstone_guard_share=reader.number("asana.tombstone_guard_share", A.tombstone_guard_share, minimum=0.0),
     )
     database_url = (
         env.get("TPMSYNC_DATABASE_URL") or reader.string("database.url", None) or f"sqlite:///{DEFAULT_DATABASE_FILE}"
@@ -190,6 +227,7 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     channels = {str(k): dict(v) for k, v in reader.table("channels").items() if isinstance(v, dict)}
     schedule = {str(k): dict(v) for k, v in reader.table("schedule").items() if isinstance(v, dict)}
     schedule_options = {str(k): v for k, v in reader.table("schedule").items() if not isinstance(v, dict)}
+    _check_keys(raw, where)  # after the values: a wrong value is named first
     return Settings(
         asana=asana,
         database_url=database_url,

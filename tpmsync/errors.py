@@ -2,4 +2,7 @@
 
 
 class TpmsyncError(Exception):
-    """Printed by the CLI as `error: <message>` with exit code 1."""
+    """Printed by the CLI as `error: <message>` with `exit_code` (1 unless a subclass says otherwise;
+    docs/exit-codes.md lists them)."""
+
+    exit_code = 1

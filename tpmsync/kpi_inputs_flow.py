@@ -1,7 +1,7 @@
 """Store → flow inputs: each project's sections, and its tasks with their stories.
 
 Lives outside `store/` because the store must not import the KPI engine. The task sets come from
-the caller (the ones `store.load.load_projects` built for the same as_of, so deletions and
+the caller (the ones `kpi_inputs.load_projects` built for the same as_of, so deletions and
 membership changes are already taken care of); the `FlowTask`s carry their whole history, so
 `compute_flow` and `daily_flow` can measure any day up to the last sync. A story whose project
 sync could not tell is placed by the project of its section when the store knows that section.

@@ -52,9 +52,10 @@ def run_doctor(config_path: str | None, database_url: str | None, base_url: str 
     checks: list[Check] = []
     try:
         settings: Settings = load_settings(config_path).with_overrides(database_url=database_url, base_url=base_url)
+        _check_whole_config(settings)
     except ConfigError as exc:
         return [Check("config", False, str(exc))]
-    checks.append(Check("config", True, f"{settings.source} is valid"))
+    checks.append(Check("config", True, f"{settings.source} is valid (channels, schedule and thresholds included)"))
 
     from tpmsync.store.db import Store, head_revision
 
@@ -88,25 +89,74 @@ def run_doctor(config_path: str | None, database_url: str | None, base_url: str 
             checks.append(Check("token", False, str(exc)))
             return checks
         listing: list[dict[str, Any]] = []
+        readable: list[tuple[str, str]] = []
         for selector in settings.asana.projects:
-            checks.append(_check_project(client, settings, selector, listing))
+            checks.append(_check_project(client, settings, selector, listing, readable))
+        for gid, label in readable:
+            checks.append(_check_budget_fields(client, settings, gid, label))
         if not settings.asana.projects and not settings.asana.portfolios and not settings.asana.teams:
             checks.append(Check("projects", False, f"none configured: set asana.projects in {settings.source}"))
     return checks
 
 
-def _check_project(client: AsanaClient, settings: Settings, selector: str, listing: list[dict[str, Any]]) -> Check:
+def _check_whole_config(settings: Settings) -> None:
+    """The tables other parts read on their own: schedule, channels, KPI thresholds (ConfigError)."""
+    from tpmsync.deliver.channels import load_channels
+    from tpmsync.kpi.health import Thresholds
+    from tpmsync.schedule.plan import load_plan
+
+    load_plan(settings)
+    load_channels(settings)
+    try:
+        Thresholds.from_mapping(settings.kpi.thresholds)
+    except ValueError as exc:
+        raise ConfigError(f"{settings.source}: {exc}") from exc
+
+
+def _check_budget_fields(client: AsanaClient, settings: Settings, gid: str, label: str) -> Check:
+    """The configured estimate and actual fields are number fields of the project."""
+    from tpmsync.asana.client import AsanaError
+
+    name = f"budget fields of project {label}"
+    try:
+        kinds: dict[str, str] = {}
+        for page in client.project_custom_fields(gid):
+            for setting in page:
+                field = setting.get("custom_field") or {}
+                if isinstance(field, dict) and isinstance(field.get("name"), str):
+                    kinds[field["name"]] = str(field.get("resource_subtype") or field.get("type") or "")
+    except AsanaError as exc:
+        return Check(name, False, str(exc))
+    numbers = sorted(n for n, kind in kinds.items() if kind == "number")
+    budget = settings.budget
+    wanted = {"budget.estimate_field": budget.estimate_field, "budget.actual_field": budget.actual_field}
+    missing = [f"{key} {value!r}" for key, value in wanted.items() if value not in numbers]
+    if not missing:
+        return Check(name, True, f"{settings.budget.estimate_field!r} and {settings.budget.actual_field!r} found")
+    offered = ", ".join(repr(n) for n in numbers) if numbers else "none"
+    return Check(name, False, f"no number field for {' or '.join(missing)}; its number fields: {offered}")
+
+
+def _check_project(
+    client: AsanaClient,
+    settings: Settings,
+    selector: str,
+    listing: list[dict[str, Any]],
+    readable: list[tuple[str, str]],
+) -> Check:
     from tpmsync.asana.client import AsanaError
     from tpmsync.sync import workspace_listing
 
     try:
         if selector.isdigit():
             project = client.project(selector)
+            readable.append((selector, selector))
             return Check(f"project {selector}", True, f"readable: {project.get('name')}")
         if not listing:
             listing.extend(workspace_listing(client, settings.asana.workspace))
         names = [p["name"] for p in listing]
         if names.count(selector) == 1:
+            readable.append((next(p["gid"] for p in listing if p["name"] == selector), repr(selector)))
             return Check(f"project {selector!r}", True, "readable")
         if names.count(selector) > 1:
             return Check(f"project {selector!r}", False, "name is ambiguous: use its gid")

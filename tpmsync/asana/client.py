@@ -22,11 +22,15 @@ import urllib3.exceptions
 from asana.rest import ApiException
 
 from tpmsync import retry
+from tpmsync.asana.batch import PAGE_LIMIT, BatchCalls, Timeout
 from tpmsync.asana.errors import (
     AsanaAuthError,
     AsanaError,
     AsanaNotFound,
     SyncTokenExpired,
+    body_snippet,
+    connection_cause,
+    data_of,
     error_body,
     error_message,
 )
@@ -48,12 +52,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PAGE_LIMIT = 100
-# (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
-Timeout = tuple[float, float]
+FIRST_CONTACT_SECONDS = 4.0  # a base URL that never answered like Asana's API is reported after this
+FIRST_CONTACT_WAIT = 0.5
+_CHECK_URL = "is asana.base_url (or TPMSYNC_ASANA_BASE_URL) the Asana API root, such as https://app.asana.com/api/1.0?"
 
 
-class AsanaClient:
+class AsanaClient(BatchCalls):
     """All of tpmsync's Asana traffic goes through `call`; see the module docstring."""
 
     def __init__(
@@ -71,6 +75,7 @@ class AsanaClient:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stats = RequestStats()
+        self.contacted = False  # True once the base URL answered with JSON
         self.limiter = RateLimiter(settings.requests_per_minute, settings.max_concurrent_reads, sleep=sleep)
         self.policy = retry.RetryPolicy(
             max_retries=settings.max_retries,
@@ -107,42 +112,47 @@ class AsanaClient:
 
     # -- the one place that talks HTTP --------------------------------------------------------
 
-    def call(self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True) -> dict[str, Any]:
+    def call(
+        self, endpoint: str, fn: Callable[..., Any], *, idempotent: bool = True, cost: int = 1
+    ) -> dict[str, Any]:
         """Run one SDK call (which makes exactly one HTTP request) under the retry and rate policy.
 
         `fn` receives the request timeout, a (connect, read) pair to pass as `_request_timeout`;
         `endpoint` names the call in counters and messages.
         A non-idempotent call (POST) is retried only on 429, where Asana did not act on it.
+        `cost` is what Asana's rate limit counts the request as (a batch: its actions).
         """
         attempts = 0
         timeout = (self.settings.timeout_seconds, self.settings.timeout_seconds)
+        started = time.monotonic()
 
         def attempt() -> dict[str, Any]:
             nonlocal attempts
-            self.limiter.acquire()
+            self.limiter.acquire(cost)
             try:
                 self.stats.count(endpoint, retry=attempts > 0)
                 attempts += 1
                 try:
                     result = fn(timeout)
                 except ApiException as exc:
-                    raise self._classify(endpoint, exc, idempotent) from exc
+                    raise self._first_contact(self._classify(endpoint, exc, idempotent), started, attempts) from exc
                 except (OSError, urllib3.exceptions.HTTPError) as exc:
                     if retry.decide(None, idempotent=idempotent) is retry.Decision.FAIL:
                         raise AsanaError(
                             f"{endpoint}: connection to {self.settings.base_url} failed ({type(exc).__name__}); "
                             "not retried because the request may have been applied"
                         ) from exc
-                    raise retry.Transient(
-                        f"{endpoint}: cannot reach {self.settings.base_url} ({type(exc).__name__})"
-                    ) from exc
+                    reason = f"{endpoint}: cannot reach {self.settings.base_url} ({connection_cause(exc)})"
+                    raise self._first_contact(retry.Transient(reason), started, attempts) from exc
                 if not isinstance(result, dict):
                     if not idempotent:  # it may have been applied: look it up, never repeat it blindly
                         raise AsanaError(
                             f"{endpoint}: Asana answered with a body that is not JSON; "
                             "not retried because the request may have been applied"
                         )
-                    raise retry.Transient(f"{endpoint}: Asana answered with a body that is not JSON")
+                    reason = f"{endpoint}: {self.settings.base_url} answered {body_snippet(result)}, which is not JSON"
+                    raise self._first_contact(retry.Transient(reason), started, attempts)
+                self.contacted = True
                 return result
             finally:
                 self.limiter.release()
@@ -150,14 +160,30 @@ class AsanaClient:
         try:
             return retry.run(attempt, self.policy, sleep=self.sleep, rng=self.rng)
         except retry.GaveUp as exc:
+            if not self.contacted:
+                raise AsanaError(f"{exc.last.reason}; gave up after {exc.attempts} attempts; {_CHECK_URL}") from exc
             raise AsanaError(
                 f"{exc.last.reason}; gave up after {exc.attempts} attempts — try again later or raise asana.max_retries"
             ) from exc
+
+    def _first_contact(self, problem: retry.Transient, started: float, attempts: int) -> retry.Transient:
+        """Until the base URL has once answered like Asana's API, a failure is more likely a wrong
+        URL than a hiccup: retries wait at most FIRST_CONTACT_WAIT seconds, and after
+        FIRST_CONTACT_SECONDS it is reported with what was answered."""
+        if self.contacted:
+            return problem
+        seconds = time.monotonic() - started
+        if seconds > FIRST_CONTACT_SECONDS:
+            raise AsanaError(f"{problem.reason}; gave up after {attempts} attempts in {seconds:.0f} s; {_CHECK_URL}")
+        wait = problem.wait if problem.wait is not None else self.policy.backoff(attempts, self.rng)
+        return retry.Transient(problem.reason, min(wait, FIRST_CONTACT_WAIT))
 
     def _classify(self, endpoint: str, exc: ApiException, idempotent: bool) -> retry.Transient:
         """The Transient to retry, or raises the AsanaError the answer means."""
         status = int(exc.status or 0)
         body = error_body(exc)
+        if body:
+            self.contacted = True  # an answer in JSON: the URL is an API
         decision = retry.decide(status, idempotent=idempotent)
         if decision is retry.Decision.WAIT:
             headers = exc.headers
@@ -168,6 +194,8 @@ class AsanaClient:
         if status == 412 and isinstance(body.get("sync"), str):
             raise SyncTokenExpired(body["sync"])
         message = error_message(body) or (exc.reason or "")
+        if not body and exc.body:
+            message = f"{message} {body_snippet(exc.body)}".strip()
         if status == 401:
             raise AsanaAuthError(
                 f"Asana rejected the token (401 {message}): set TPMSYNC_ASANA_TOKEN to a valid personal access token",
@@ -216,7 +244,7 @@ class AsanaClient:
                 "me", {"opt_fields": "name,email,workspaces,workspaces.name"}, full_payload=True, _request_timeout=t
             ),
         )
-        return _data(payload)
+        return data_of(payload)
 
     def project(self, gid: str) -> dict[str, Any]:
         payload = self.call(
@@ -225,7 +253,7 @@ class AsanaClient:
                 gid, {"opt_fields": ",".join(PROJECT_FIELDS)}, full_payload=True, _request_timeout=t
             ),
         )
-        return _data(payload)
+        return data_of(payload)
 
     def workspace_projects(self, workspace: str) -> Iterator[list[dict[str, Any]]]:
         fields = ",".join(PROJECT_FIELDS)
@@ -275,76 +303,13 @@ class AsanaClient:
             offset=offset,
         )
 
-    def subtasks_batch(self, parents: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Direct subtasks of each parent, ten parents per request through the batch API."""
-        options = {"limit": PAGE_LIMIT, "fields": list(TASK_FIELDS)}
-        actions = [{"relative_path": f"/tasks/{gid}/subtasks", "options": options} for gid in parents]
-        for gid, (status, body) in zip(parents, self.batch_get(actions), strict=True):
-            if status == 200:
-                records = [r for r in body.get("data") or [] if isinstance(r, dict)]
-                next_page = body.get("next_page")
-                if isinstance(next_page, dict) and next_page.get("offset"):
-                    for page in self.subtasks(gid, offset=str(next_page["offset"])):
-                        records.extend(page)
-                yield gid, records
-            elif status in (403, 404):
-                yield gid, []  # the parent went away meanwhile
-            else:
-                # a transient failure inside the batch: that parent on its own, with retries
-                yield gid, [r for page in self.subtasks(gid) for r in page]
-
     def task(self, gid: str) -> dict[str, Any]:
         fields = ",".join(TASK_FIELDS)
         payload = self.call(
             "GET /tasks/{gid}",
             lambda t: self.tasks.get_task(gid, {"opt_fields": fields}, full_payload=True, _request_timeout=t),
         )
-        return _data(payload)
-
-    def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """GET actions through the batch API, ten per request; yields (status_code, body) in order."""
-        batch = asana.BatchAPIApi(self.api)
-        for start in range(0, len(actions), 10):
-            chunk = [{"method": "get", **action} for action in actions[start : start + 10]]
-            body = {"data": {"actions": chunk}}
-
-            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
-                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
-
-            payload = self.call("POST /batch", send)
-            results = payload.get("data")
-            if not isinstance(results, list) or len(results) != len(chunk):
-                raise AsanaError("POST /batch: Asana answered with an unexpected shape")
-            for result in results:
-                body_out = result.get("body") if isinstance(result, dict) else None
-                yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
-
-    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
-        """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""
-        actions = [{"relative_path": f"/tasks/{gid}", "options": {"fields": list(TASK_FIELDS)}} for gid in gids]
-        for gid, (status, body) in zip(gids, self.batch_get(actions), strict=True):
-            if status == 200:
-                yield gid, _data(body)
-            elif status in (403, 404):
-                yield gid, None
-            else:
-                # a transient failure inside a batch: that one task on its own, with retries
-                try:
-                    yield gid, self.task(gid)
-                except AsanaNotFound:
-                    yield gid, None
-
-    def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """Each project's budget (Budgets API, at most one), ten projects per request."""
-        actions = [{"relative_path": "/budgets", "data": {"parent": gid}} for gid in projects]
-        for gid, (status, body) in zip(projects, self.batch_get(actions), strict=True):
-            if status == 200:
-                data = body.get("data")
-                yield gid, [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
-            elif status in (402, 403, 404):
-                yield gid, []  # budgets not available on this plan or project
-            else:
-                yield gid, self.budgets(gid)
+        return data_of(payload)
 
     def project_events(self, project: str, sync: str | None) -> dict[str, Any]:
         """One page of the project's event stream; raises SyncTokenExpired (412) with a fresh token."""
@@ -366,6 +331,16 @@ class AsanaClient:
         data = payload.get("data")
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
+    def project_custom_fields(self, project: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the custom fields set on a project (`custom_field_settings`), with name and type."""
+        fields = "custom_field.name,custom_field.resource_subtype,custom_field.type"
+        return self.pages(
+            "GET /projects/{gid}/custom_field_settings",
+            lambda opts, t: asana.CustomFieldSettingsApi(self.api).get_custom_field_settings_for_project(
+                project, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+        )
+
     def create_status_update(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """`POST /status_updates` with `data` as the body's data; never retried but on 429 (it may
         have been applied). Returns the new status update."""
@@ -376,7 +351,7 @@ class AsanaClient:
             lambda t: api.create_status_for_object(body, {}, full_payload=True, _request_timeout=t),
             idempotent=False,
         )
-        return _data(payload)
+        return data_of(payload)
 
     def status_updates(self, parent: str, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
         """Pages of the status updates on `parent` (a project), newest first as Asana lists them."""
@@ -388,12 +363,5 @@ class AsanaClient:
                 parent, {**opts, "opt_fields": opt_fields}, full_payload=True, _request_timeout=t
             ),
         )
-
-
-def _data(payload: Mapping[str, Any]) -> dict[str, Any]:
-    data = payload.get("data")
-    if not isinstance(data, dict):
-        raise AsanaError("Asana answered without a data object; is the base URL an Asana API?")
-    return data
 
 

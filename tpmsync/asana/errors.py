@@ -57,3 +57,27 @@ def error_message(body: Mapping[str, Any]) -> str:
     return ""
 
 
+def connection_cause(exc: BaseException) -> str:
+    """What a failed connection ran into, in a few words."""
+    text = str(exc).lower()
+    for words in ("connection refused", "name or service not known", "timed out", "connection reset"):
+        if words in text:
+            return words
+    return type(exc).__name__
+
+
+def body_snippet(raw: Any) -> str:
+    """The start of a body that is not Asana's JSON, quoted, for the message."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    text = " ".join(str(raw).split())
+    return repr(text[:80] + ("…" if len(text) > 80 else ""))
+
+
+def data_of(payload: Mapping[str, Any]) -> dict[str, Any]:
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise AsanaError("Asana answered without a data object; is the base URL an Asana API?")
+    return data
+
+

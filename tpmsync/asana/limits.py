@@ -25,7 +25,11 @@ class RequestStats:
 
 
 class RateLimiter:
-    """Token bucket for requests per minute plus a cap on requests in flight."""
+    """Token bucket for requests per minute plus a cap on requests in flight.
+
+    Asana counts a batch request as its actions, so `acquire(cost)` charges `cost` tokens; a
+    charge larger than what is left puts the bucket in debt, and later requests wait it off.
+    """
 
     def __init__(
         self,
@@ -44,14 +48,14 @@ class RateLimiter:
         self.lock = threading.Lock()
         self.in_flight = threading.BoundedSemaphore(max_concurrent)
 
-    def acquire(self) -> None:
+    def acquire(self, cost: int = 1) -> None:
         while True:
             with self.lock:
                 now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
                 if self.tokens >= 1:
-                    self.tokens -= 1
+                    self.tokens -= cost
                     break
                 wait = (1 - self.tokens) / self.rate
             self.sleep(wait)

@@ -6,6 +6,7 @@ Each command group lives in its own module (`sync`, `status`, `report`, `setup`,
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -31,7 +32,21 @@ class _Group(click.Group):
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
         except TpmsyncError as exc:
-            fail(str(exc))
+            fail(str(exc), exc.exit_code)
+        except Exception as exc:
+            fault = _store_fault(exc, ctx)
+            if fault is None:
+                raise
+            fail(str(fault), fault.exit_code)
+
+
+def _store_fault(exc: Exception, ctx: click.Context) -> TpmsyncError | None:
+    """A database error as one line (exit code 3), naming the store; None for other errors."""
+    if "sqlalchemy" not in sys.modules or not isinstance(ctx.obj, Context):
+        return None
+    from tpmsync.store.db import fault_of
+
+    return fault_of(exc, ctx.obj.settings.database_url)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -44,6 +44,9 @@ class Faults:
         self._retry_after = 0
         self._queued: deque[int | None] = deque()  # status, or None for garbage
         self._garbage_after: Counter[str] = Counter()  # "METHOD /route/{template}" → requests left
+        self._corrupt: dict[str, dict[str, Any]] = {}  # task gid → {field: value served instead}
+        self._short_listings = 0  # task listings still to end after their first page
+        self._batch_missing = 0  # batch actions still to answer 404 although the task exists
 
     @property
     def latency_ms(self) -> float:
@@ -115,13 +118,68 @@ class Faults:
             self._garbage_after[route] -= 1
             return True
 
+    def corrupt_task(self, gid: str, field: str, value: Any) -> None:
+        """Serve task ``gid`` with ``field`` set to ``value`` (a shape Asana never sends), wherever
+        the task record appears in an answer (lists, single reads, batch bodies)."""
+        with self._lock:
+            self._corrupt.setdefault(gid, {})[field] = value
+
+    def short_listing_next(self, n: int = 1) -> None:
+        """The next ``n`` task listings (``GET /tasks``) end after their first page, as a partial
+        answer would: no ``next_page``."""
+        with self._lock:
+            self._short_listings += n
+
+    def batch_missing_next(self, n: int) -> None:
+        """The next ``n`` actions of batch requests answer 404, as if their task were gone."""
+        with self._lock:
+            self._batch_missing += n
+
+    def shape(self, method: str, template: str, body: Any) -> Any:
+        """``body`` of an answer to ``method template`` with the listing, batch and corruption
+        faults applied."""
+        with self._lock:
+            if method == "GET" and template == "/tasks" and self._short_listings and isinstance(body, dict):
+                self._short_listings -= 1
+                body = {**body, "next_page": None}
+            if method == "POST" and template == "/batch" and self._batch_missing and isinstance(body, dict):
+                results = list(body.get("data") or [])
+                for index in range(min(self._batch_missing, len(results))):
+                    results[index] = {"status_code": 404, "headers": {},
+                                      "body": {"errors": [{"message": "task: Unknown object"}]}}
+                self._batch_missing -= min(self._batch_missing, len(results))
+                body = {**body, "data": results}
+        return self.tamper(body)
+
+    def tamper(self, body: Any) -> Any:
+        """``body`` with the corrupted fields applied (the same object when nothing is corrupted)."""
+        with self._lock:
+            corrupt = {gid: dict(fields) for gid, fields in self._corrupt.items()}
+        if not corrupt:
+            return body
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            if isinstance(node, dict):
+                out = {key: walk(value) for key, value in node.items()}
+                fields = corrupt.get(str(node.get("gid")))
+                if fields and node.get("resource_type", "task") == "task" and len(node) > 2:
+                    out.update(fields)
+                return out
+            return node
+
+        return walk(body)
+
     def clear(self) -> None:
-        """No latency, no errors, nothing queued."""
+        """No latency, no errors, nothing queued, nothing corrupted."""
         with self._lock:
             self._latency_ms = self._error_rate = 0.0
             self._retry_after = 0
             self._queued.clear()
             self._garbage_after.clear()
+            self._corrupt.clear()
+            self._short_listings = self._batch_missing = 0
 
     def configure(self, settings: dict[str, Any]) -> None:
         """Apply admin JSON: latency_ms, error_rate, retry_after, seed, clear (bool),

@@ -267,7 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status < 400 and sandbox.faults.take_garbage_after(self.command, template):
             self._send(200, GARBAGE_BODY, "text/html; charset=UTF-8")
             return
-        self._send_json(response.status, response.body, response.headers)
+        self._send_json(response.status, sandbox.faults.shape(self.command, template, response.body), response.headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE, headers)

@@ -17,17 +17,16 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tpmsync.errors import TpmsyncError
+from tpmsync.store.faults import SUPPORTED_URLS, StoreError, describe, first_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_TABLE = "alembic_version"
 
 
-class StoreError(TpmsyncError):
-    """The store cannot be used; the message says what to do."""
+__all__ = ["Store", "StoreError", "open_store"]
 
 
 class Store:
@@ -40,7 +39,14 @@ class Store:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise StoreError(f"database URL {url!r} is not an SQLAlchemy URL; e.g. sqlite:///tpmsync.db") from exc
+        if parsed.drivername in ("postgres", "postgres+psycopg"):  # Heroku-style URLs
+            parsed = parsed.set(drivername="postgresql")
         self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(
+                f"database URL {parsed.render_as_string(hide_password=True)!r} uses {self.dialect}; "
+                f"tpmsync supports {SUPPORTED_URLS}"
+            )
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
@@ -76,6 +82,16 @@ class Store:
             return None
         return Path(database).expanduser()
 
+    @property
+    def where(self) -> str:
+        """The store as a person names it: the SQLite path, else the URL without password."""
+        path = self.sqlite_path
+        return str(path) if path is not None else self.safe_url
+
+    def fault(self, exc: DBAPIError) -> StoreError:
+        """The one-line StoreError for a database error of this store."""
+        return StoreError(describe(exc, self.where, self.dialect))
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
@@ -96,6 +112,18 @@ class Store:
         with self.sessions() as session:
             yield session
 
+    def file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the SQLite file, None when there is none: a run compares it at its
+        end with its start to notice a file deleted or replaced meanwhile."""
+        path = self.sqlite_path
+        if path is None:
+            return None
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return (-1, -1)
+        return (stat.st_dev, stat.st_ino)
+
     def current_revision(self) -> str | None:
         from sqlalchemy import text
 
@@ -104,25 +132,55 @@ class Store:
                 if not inspect(conn).has_table(HEAD_TABLE):
                     return None
                 return conn.execute(text(f"SELECT version_num FROM {HEAD_TABLE}")).scalar()
-        except OperationalError as exc:
-            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+        except DBAPIError as exc:
+            if self.dialect == "postgresql" and isinstance(exc, OperationalError):
+                raise StoreError(f"database {self.safe_url} is not reachable: {first_line(exc)}") from exc
+            raise StoreError(describe(exc, self.where, self.dialect)) from exc
 
     @property
     def safe_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def upgrade(self) -> str:
-        """Apply every Alembic revision not yet applied; returns the head revision."""
+        """Apply every Alembic revision not yet applied, in one transaction; returns the head revision.
+
+        All of it commits or none of it does, on SQLite too (its driver would commit before each
+        CREATE TABLE, so a migration killed midway left "table … already exists" for good). Processes
+        that meet a brand-new database at once take turns: SQLite's BEGIN IMMEDIATE, PostgreSQL's
+        advisory transaction lock; who comes second finds the schema at head and does nothing.
+        """
         from alembic import command
+        from sqlalchemy import text
 
         config = alembic_config(self)
+        engine = self._migration_engine() if self.dialect == "sqlite" else self.engine
         try:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                                 {"k": MIGRATION_LOCK_KEY})
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise StoreError(f"database {self.safe_url} is not reachable: {_first_line(exc)}") from exc
+            if self.dialect == "sqlite":
+                raise StoreError(describe(exc, self.where, self.dialect)) from exc
+            raise StoreError(f"database {self.safe_url} is not reachable: {first_line(exc)}") from exc
+        except DBAPIError as exc:
+            raise StoreError(describe(exc, self.where, self.dialect)) from exc
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
         return head_revision()
+
+    def _migration_engine(self) -> Engine:
+        """An SQLite engine whose transactions are real ones: the driver's own handling is off
+        and each transaction starts with BEGIN IMMEDIATE (the write lock, taken at once)."""
+        engine = create_engine(
+            self.engine.url, connect_args={"timeout": 60, "check_same_thread": False, "isolation_level": None}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
 
     def ensure_schema(self) -> None:
         """Migrate on first use (and after an upgrade of tpmsync); a read-only store is only checked."""
@@ -152,6 +210,7 @@ def alembic_config(store: Store) -> Any:
 # The newest revision in migrations/versions; a test checks it against Alembic's own head, so that
 # opening a store needs no Alembic import (it costs 0.1 s on every `tpmsync status`).
 SCHEMA_HEAD = "0005_flow"
+MIGRATION_LOCK_KEY = 0x7470_6D73  # PostgreSQL advisory lock of migrations ("tpms"), keyed by schema too
 
 
 def head_revision() -> str:
@@ -192,6 +251,16 @@ def _read_only_sqlite(database: str | None, shown: str) -> Any:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def fault_of(exc: BaseException, url: str) -> StoreError | None:
+    """The one-line StoreError for a database error that escaped a command, None for anything else."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    try:
+        return Store(url).fault(exc)
+    except StoreError as unusable:
+        return unusable
 
 
 def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> Store:

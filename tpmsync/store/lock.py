@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from tpmsync.errors import TpmsyncError
 from tpmsync.store.db import Store
@@ -95,13 +96,20 @@ class SyncLock:
             "or pass --wait SECONDS"
         )
 
-    def release(self) -> None:
+    def release(self, *, quiet: bool = False) -> None:
+        """Let go of the lock. A PostgreSQL lock dies with its connection: when that connection was
+        lost, the error says so (StoreError), or nothing at all when `quiet` (another error is
+        already on its way)."""
         if self._conn is not None:
             try:
                 self._conn.execute(text(f"SELECT pg_advisory_unlock(:k, {_SCHEMA_KEY})"), {"k": self.key})
                 self._conn.commit()
+            except DBAPIError as exc:
+                if not quiet:
+                    raise self.store.fault(exc) from exc
             finally:
-                self._conn.close()
+                with contextlib.suppress(DBAPIError):
+                    self._conn.close()
                 self._conn = None
         if self._file is not None:
             import fcntl

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import String, Table, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ def upsert(
     """
     if not rows:
         return
+    rows = fit(table, rows)
     dialect = session.get_bind().dialect.name
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = list(rows[0].keys())
@@ -59,6 +60,21 @@ def upsert(
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     ordered = sorted(rows, key=lambda row: tuple(str(row[k]) for k in keys))
     session.execute(stmt, ordered)
+
+
+def _limits(table: Any) -> dict[str, int]:
+    return {c.name: c.type.length for c in table.columns if isinstance(c.type, String) and c.type.length}
+
+
+def fit(table: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose text is cut to the column lengths (ending in "…"): a 5,000-character task name
+    must not abort a PostgreSQL sync, and SQLite keeps the same text."""
+    limits = _limits(table)
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        long = [k for k, n in limits.items() if isinstance(row.get(k), str) and len(row[k]) > n]
+        out.append({**row, **{k: row[k][: limits[k] - 1] + "…" for k in long}} if long else row)
+    return out
 
 
 def _table(model: type[Base]) -> Table:
@@ -175,9 +191,9 @@ def save_tasks(
     session.execute(delete(CustomFieldValue).where(CustomFieldValue.task_gid.in_(gids)))
     values = [v for m in mapped for v in m.custom_values]
     if values:
-        session.execute(insert(_table(CustomFieldValue)), values)
+        session.execute(insert(_table(CustomFieldValue)), fit(_table(CustomFieldValue), values))
     if history:
-        session.execute(insert(_table(TaskHistory)), history)
+        session.execute(insert(_table(TaskHistory)), fit(_table(TaskHistory), history))
     return len(task_rows)
 
 

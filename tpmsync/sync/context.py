@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -14,6 +15,9 @@ from tpmsync.store.db import Store
 from tpmsync.store.rows import TaskRows
 from tpmsync.sync.mapping import map_budget, map_task
 from tpmsync.sync.results import Progress, ProjectResult
+from tpmsync.sync.validate import RecordRejected, check_task
+
+log = logging.getLogger(__name__)
 
 
 class RunContext:
@@ -37,9 +41,20 @@ class RunContext:
         self.clock = clock
         self.fetch_pool = fetch_pool
 
-    def save(self, records: Sequence[dict[str, Any]], result: ProjectResult) -> list[TaskRows]:
-        """Map a page of Asana task records and save it in one transaction; returns the rows once committed."""
-        rows = [map_task(r) for r in records]
+    def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
+        """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;
+        returns the rows once committed. A record that does not match Asana's shape is left out
+        whole and named in `result.rejected`."""
+        valid: list[dict[str, Any]] = []
+        for record in records:
+            try:
+                check_task(record, endpoint)
+            except RecordRejected as exc:
+                log.warning("%s", exc)
+                result.rejected.append(str(exc))
+            else:
+                valid.append(record)
+        rows = [map_task(r) for r in valid]
         if not rows:
             return rows
         written = sync_state.write_tasks(

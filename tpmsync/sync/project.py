@@ -54,8 +54,15 @@ def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectRes
     ctx.progress.project_started(gid, row["name"], result.mode)
     if events:
         _incremental(ctx, result, events, cursor)
-    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=False))
+    _commit(ctx, result, cursor, full=False)
     return result
+
+
+def _commit(ctx: RunContext, result: ProjectResult, cursor: ProjectCursor, *, full: bool) -> None:
+    """Write the cursor after the data it covers; not when records were rejected, so that the
+    next run reads them again."""
+    if not result.rejected:
+        sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=full))
 
 
 def _read_events(client: AsanaClient, project: str, token: str) -> tuple[list[dict[str, Any]], str]:
@@ -93,14 +100,16 @@ def _full(
     previous = sync_state.project_task_set(ctx.store, gid)
     parents: list[str] = []
     for page in ctx.client.project_tasks(gid):
-        saved = ctx.save(page, result)
+        saved = ctx.save(page, result, "GET /tasks")
         cursor.covered(m.task["modified_at"] for m in saved)
         parents.extend(m.gid for m in saved if m.task["num_subtasks"] > 0)
     cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
     stale = sorted(previous - result.seen)
     if stale:
-        _recheck(ctx, stale, result)  # tasks that left the project: they do not move its cursor
-    sync_state.save_cursor(ctx.store, cursor.to_commit(ctx.clock(), full=True))
+        # tasks that left the project, or a partial listing: asked for one by one; they do not
+        # move the project's cursor
+        _recheck(ctx, stale, result, guard=len(previous))
+    _commit(ctx, result, cursor, full=True)
     return result
 
 
@@ -122,7 +131,7 @@ def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult
         for future in done:
             records = future.result()
             for start in range(0, len(records), 100):
-                rows = ctx.save(records[start : start + 100], result)
+                rows = ctx.save(records[start : start + 100], result, "GET /tasks/{gid}/subtasks")
                 # keep only what the cursor needs, not the records
                 saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
                 queue.extend(m.gid for m in rows if m.task["num_subtasks"] > 0)
@@ -151,33 +160,57 @@ def _incremental(
         sync_state.write_project(ctx.store, map_project(ctx.client.project(gid)), now=ctx.clock())
         ctx.sync_budgets([gid])
     if live:
+        # a task entering the project's set (added, multi-homed, moved in) brings its whole subtree
+        before = sync_state.project_task_set(ctx.store, gid)
+        entering: list[str] = []
         since = cursor.modified_since()
         if since is not None:
             for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
-                cursor.covered(m.task["modified_at"] for m in ctx.save(page, result))
+                saved = ctx.save(page, result, "GET /tasks")
+                cursor.covered(m.task["modified_at"] for m in saved)
+                entering.extend(m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
-            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result))
+            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before, guard=len(before)))
+        if entering:
+            cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
     if deleted:
         result.deleted += sync_state.write_tombstones(ctx.store, deleted, now=ctx.clock(), run_id=ctx.run_id)
 
 
-def _recheck(ctx: RunContext, gids: Sequence[str], result: ProjectResult) -> list[TaskRows]:
-    """Ask Asana once for each task (batch API): save what exists, tombstone what is gone.
+def _recheck(
+    ctx: RunContext, gids: Sequence[str], result: ProjectResult, before: set[str] | None = None, *, guard: int
+) -> list[TaskRows]:
+    """Ask Asana for each task (batch API): save what exists, tombstone what is gone.
 
-    New tasks that have subtasks get their subtasks listed too. Returns the saved rows.
+    A partial answer must never mass-delete: when more than `asana.tombstone_guard_share` of the
+    project's `guard` tasks look gone, they are asked for a second time and only those gone
+    twice become tombstones. Tasks that have subtasks and were not in `before` (the project's
+    set before this pass; by default the tasks the store holds) get their subtasks listed too.
+    Returns the saved rows.
     """
     found: list[dict[str, Any]] = []
     gone: list[str] = []
-    known = sync_state.live_tasks(ctx.store, gids)
+    known = sync_state.live_tasks(ctx.store, gids) if before is None else before
     for gid, record in ctx.client.tasks_batch(list(gids)):
         if record is None:
             gone.append(gid)
         else:
             found.append(record)
+    if len(gone) > 1 and len(gone) > ctx.settings.asana.tombstone_guard_share * max(guard, 1):
+        log.warning(
+            "%s: %d of %d tasks look deleted; asking Asana again before marking them", result.name, len(gone), guard
+        )
+        confirmed: list[str] = []
+        for gid, record in ctx.client.tasks_batch(gone):
+            if record is None:
+                confirmed.append(gid)
+            else:
+                found.append(record)
+        gone = confirmed
     saved: list[TaskRows] = []
     for start in range(0, len(found), 100):
-        saved.extend(ctx.save(found[start : start + 100], result))
+        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}"))
     if gone:
         result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
     fresh_parents = [m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in known]

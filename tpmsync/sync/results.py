@@ -42,6 +42,7 @@ class ProjectResult:
     removed: int = 0
     events: int = 0
     error: str | None = None
+    rejected: list[str] = field(default_factory=list)  # one line per record not matching Asana's shape
     dependencies: set[str] = field(default_factory=set, repr=False)
     seen: set[str] = field(default_factory=set, repr=False)
 

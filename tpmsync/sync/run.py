@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.store import sync_state
-from tpmsync.store.db import Store
+from tpmsync.store.db import Store, StoreError
 from tpmsync.store.lock import SyncLock
 from tpmsync.sync.context import RunContext
 from tpmsync.sync.project import sync_project
@@ -40,12 +40,21 @@ def run_sync(
 ) -> SyncResult:
     """Sync the chosen projects; raises SyncError/AsanaError before writing anything if it cannot start."""
     progress = progress or NoProgress()
+    identity = store.file_identity()
     lock = SyncLock(store)
     lock.acquire(wait_seconds=lock_wait_seconds)
     try:
-        return _run_locked(store, client, settings, projects, full, progress, clock)
-    finally:
-        lock.release()
+        result = _run_locked(store, client, settings, projects, full, progress, clock)
+    except BaseException:
+        lock.release(quiet=True)  # the cause is what failed, not the unlock on a connection it took along
+        raise
+    lock.release()
+    if store.file_identity() != identity:
+        raise StoreError(
+            f"the database file {store.where} was deleted or replaced during the sync, so what this run fetched "
+            "is not in it; run `tpmsync sync` again"
+        )
+    return result
 
 
 def _run_locked(
@@ -61,13 +70,13 @@ def _run_locked(
     mode = "full" if full else "incremental"
     requests_before, retries_before = client.stats.total, client.stats.retries
     synced_before = sync_state.synced_projects(store)
-    rows = resolve_projects(client, store, settings, selectors, refresh=full or not synced_before)
+    rows, unresolved = resolve_projects(client, store, settings, selectors, refresh=full or not synced_before)
     run_id = sync_state.start_run(store, started=started, mode=mode, projects=rows)
     tracked = {row["gid"] for row in sync_state.tracked_projects(store)}
     fetch_workers = max(1, min(settings.asana.max_concurrent_reads, 16))
     results: list[ProjectResult] = []
     error: str | None = None
-    outside_upserted = 0
+    outside = ProjectResult("(dependencies)", "dependencies outside the synced projects")
     with ThreadPoolExecutor(fetch_workers, thread_name_prefix="tpmsync-fetch") as fetch_pool:
         ctx = RunContext(store, client, settings, run_id, tracked, progress, clock, fetch_pool)
         with ThreadPoolExecutor(settings.asana.sync_workers, thread_name_prefix="tpmsync-project") as pool:
@@ -82,13 +91,20 @@ def _run_locked(
                 progress.project_finished(results[-1])
         if error is None:
             try:
-                outside_upserted = _sync_outside_dependencies(ctx, results, full)
+                outside = _sync_outside_dependencies(ctx, results, full)
                 ctx.sync_budgets([r.gid for r in results if r.mode == "full"])
             except AsanaError as exc:
                 error = f"after the projects: {exc}"
+    for problem in unresolved:  # a bad project name stops only that project
+        results.append(ProjectResult("", problem.split(";")[0], error=problem))
+        error = error or problem
     finished = clock()
     failed = sum(1 for r in results if r.error)
-    outcome = "ok" if error is None else ("failed" if failed == len(results) else "partial")
+    rejected = [line for r in (*results, outside) for line in r.rejected]
+    if error is None and rejected:
+        more = f" (+{len(rejected) - 1} more rejected records, see the log)" if len(rejected) > 1 else ""
+        error = rejected[0] + more
+    outcome = "ok" if error is None else ("failed" if failed and failed == len(results) else "partial")
     result = SyncResult(
         run_id=run_id,
         mode=mode,
@@ -97,7 +113,7 @@ def _run_locked(
         projects=results,
         requests=client.stats.total - requests_before,
         retries=client.stats.retries - retries_before,
-        tasks_upserted=sum(r.upserted for r in results) + outside_upserted,
+        tasks_upserted=sum(r.upserted for r in results) + outside.upserted,
         tasks_deleted=sum(r.deleted for r in results),
         outcome=outcome,
         error=error,
@@ -115,21 +131,25 @@ def _run_locked(
     return result
 
 
-def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> int:
-    """Fetch the tasks that synced tasks depend on but that no synced project holds, once each.
+def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], full: bool) -> ProjectResult:
+    """Fetch the tasks that tracked tasks depend on but that no synced project holds, once each.
 
-    A full sync refreshes all of them; an incremental one fetches only those the store has never
-    seen (a dependency outside the synced projects changes state in the store on the next full sync
-    or when a task that depends on it changes). Returns how many task rows were written.
+    Every sync fetches those the store has never seen, whichever run left them undone (an
+    interrupted one included), and reads again the open ones last read more than
+    `asana.outside_refresh_minutes` ago (ten a batch request), so that a blocked count is never
+    older than that; a full sync refreshes all its projects' tasks depend on. With nothing
+    missing and nothing stale, no request. Returns what was written and rejected, as a result.
     """
-    seen: set[str] = set().union(*(r.seen for r in results))
-    wanted: set[str] = set().union(*(r.dependencies for r in results)) - seen
-    if wanted and not full:
-        wanted -= sync_state.known_tasks(ctx.store, wanted)
-    if not wanted:
-        return 0
+    wanted = sync_state.missing_dependencies(ctx.store, ctx.tracked)
+    refresh_before = ctx.clock() - timedelta(minutes=ctx.settings.asana.outside_refresh_minutes)
+    wanted |= sync_state.stale_outside_dependencies(ctx.store, ctx.tracked, synced_before=refresh_before)
+    if full:
+        seen: set[str] = set().union(*(r.seen for r in results))
+        wanted |= set().union(*(r.dependencies for r in results)) - seen
     holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
+    if not wanted:
+        return holder
     found = [record for _gid, record in ctx.client.tasks_batch(sorted(wanted)) if record is not None]
     for start in range(0, len(found), 100):
-        ctx.save(found[start : start + 100], holder)
-    return holder.upserted
+        ctx.save(found[start : start + 100], holder, "GET /tasks/{gid}")
+    return holder

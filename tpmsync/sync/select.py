@@ -15,12 +15,15 @@ from tpmsync.sync.results import SyncError
 
 def resolve_projects(
     client: AsanaClient, store: Store, settings: Settings, selectors: Sequence[str], *, refresh: bool
-) -> list[dict[str, Any]]:
-    """Project rows (as `map_project` gives them) for gids, exact names, portfolios and teams.
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Project rows (as `map_project` gives them) for gids, exact names, portfolios and teams, and
+    one line for each selector that names no project: a bad name stops only that project. When
+    no selector names a project, SyncError.
 
     Projects already in the store are taken from it without a request unless `refresh`; the rest
     come from one listing of the workspace's projects (100 a page).
     """
+    problems: list[str] = []
     asana = settings.asana
     chosen: dict[str, dict[str, Any]] = {}
     pending = list(selectors or asana.projects)
@@ -66,21 +69,23 @@ def resolve_projects(
                 chosen[row["gid"]] = row
             elif by_name.get(selector):
                 gids = ", ".join(r["gid"] for r in by_name[selector])
-                raise SyncError(f"project name {selector!r} is ambiguous ({gids}); use the gid in asana.projects")
+                problems.append(f"project name {selector!r} is ambiguous ({gids}); use the gid in asana.projects")
             elif selector.isdigit():
                 try:
                     chosen[selector] = map_project(client.project(selector))
-                except AsanaNotFound as exc:
-                    raise SyncError(
+                except AsanaNotFound:
+                    problems.append(
                         f"project {selector} not found or not visible to this token; check asana.projects in "
                         f"{settings.source}"
-                    ) from exc
+                    )
             else:
-                raise SyncError(
+                problems.append(
                     f"no project named {selector!r} in the workspace; check asana.projects in {settings.source} "
                     "(exact name or gid)"
                 )
-    return list(chosen.values())
+    if problems and not chosen:
+        raise SyncError(problems[0])
+    return list(chosen.values()), problems
 
 
 def workspace_listing(client: AsanaClient, workspace: str | None) -> list[dict[str, Any]]:

@@ -1,0 +1,100 @@
+"""The batch API: up to ten GET actions a request, each charged as one request by Asana.
+
+`BatchCalls` is part of `AsanaClient` (a mixin, so that the client module stays one screenful of
+policy); it relies on the client's `call`, `subtasks`, `task` and `budgets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import asana
+
+from tpmsync.asana.errors import AsanaError, AsanaNotFound, data_of
+from tpmsync.asana.fields import TASK_FIELDS
+
+PAGE_LIMIT = 100
+BATCH_SIZE = 10  # actions per batch request (Asana's limit)
+# (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
+Timeout = tuple[float, float]
+
+
+class BatchCalls:
+    api: asana.ApiClient
+
+    def call(self, endpoint: str, fn: Any, *, idempotent: bool = True, cost: int = 1) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def subtasks(self, parent: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        raise NotImplementedError
+
+    def task(self, gid: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def budgets(self, project: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def subtasks_batch(self, parents: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Direct subtasks of each parent, ten parents per request through the batch API."""
+        options = {"limit": PAGE_LIMIT, "fields": list(TASK_FIELDS)}
+        actions = [{"relative_path": f"/tasks/{gid}/subtasks", "options": options} for gid in parents]
+        for gid, (status, body) in zip(parents, self.batch_get(actions), strict=True):
+            if status == 200:
+                records = [r for r in body.get("data") or [] if isinstance(r, dict)]
+                next_page = body.get("next_page")
+                if isinstance(next_page, dict) and next_page.get("offset"):
+                    for page in self.subtasks(gid, offset=str(next_page["offset"])):
+                        records.extend(page)
+                yield gid, records
+            elif status in (403, 404):
+                yield gid, []  # the parent went away meanwhile
+            else:
+                # a transient failure inside the batch: that parent on its own, with retries
+                yield gid, [r for page in self.subtasks(gid) for r in page]
+
+    def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """GET actions through the batch API, ten per request; yields (status_code, body) in order."""
+        batch = asana.BatchAPIApi(self.api)
+        for start in range(0, len(actions), BATCH_SIZE):
+            chunk = [{"method": "get", **action} for action in actions[start : start + BATCH_SIZE]]
+            body = {"data": {"actions": chunk}}
+
+            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
+                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
+
+            payload = self.call("POST /batch", send, cost=len(chunk))
+            results = payload.get("data")
+            if not isinstance(results, list) or len(results) != len(chunk):
+                raise AsanaError("POST /batch: Asana answered with an unexpected shape")
+            for result in results:
+                body_out = result.get("body") if isinstance(result, dict) else None
+                yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
+
+    def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""
+        actions = [{"relative_path": f"/tasks/{gid}", "options": {"fields": list(TASK_FIELDS)}} for gid in gids]
+        for gid, (status, body) in zip(gids, self.batch_get(actions), strict=True):
+            if status == 200:
+                yield gid, data_of(body)
+            elif status in (403, 404):
+                yield gid, None
+            else:
+                # a transient failure inside a batch: that one task on its own, with retries
+                try:
+                    yield gid, self.task(gid)
+                except AsanaNotFound:
+                    yield gid, None
+
+    def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Each project's budget (Budgets API, at most one), ten projects per request."""
+        actions = [{"relative_path": "/budgets", "data": {"parent": gid}} for gid in projects]
+        for gid, (status, body) in zip(projects, self.batch_get(actions), strict=True):
+            if status == 200:
+                data = body.get("data")
+                yield gid, [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
+            elif status in (402, 403, 404):
+                yield gid, []  # budgets not available on this plan or project
+            else:
+                yield gid, self.budgets(gid)
+
