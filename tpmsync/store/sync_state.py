@@ -17,9 +17,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from tpmsync.store.db import Store
-from tpmsync.store.models import Project, SyncRun, SyncState, Task, TaskDependency, TaskProject
+from tpmsync.store.models import Project, Section, SyncRun, SyncState, Task, TaskDependency, TaskProject
 from tpmsync.store.rows import TaskRows
 from tpmsync.store.save import save_budgets, save_project, save_tasks, tombstone_tasks, upsert
+from tpmsync.store.stories import mark_stories_stale, save_stories, tasks_needing_stories
 
 log = logging.getLogger(__name__)
 
@@ -226,3 +227,79 @@ def missing_dependencies(store: Store) -> set[str]:
                 .distinct()
             )
         )
+
+
+def project_sections(store: Store, project: str) -> dict[str, str]:
+    """The sections the store knows for the project (from its tasks' memberships): gid → name."""
+    with store.read() as session:
+        return {
+            gid: name or ""
+            for gid, name in session.execute(select(Section.gid, Section.name).where(Section.project_gid == project))
+        }
+
+
+def member_sections(store: Store, project: str) -> dict[str, str | None]:
+    """Each live member task of the project → the section it is in there."""
+    with store.read() as session:
+        query = (
+            select(TaskProject.task_gid, TaskProject.section_gid)
+            .join(Task, Task.gid == TaskProject.task_gid)
+            .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
+        )
+        return {task: section for task, section in session.execute(query)}
+
+
+def story_candidates(
+    store: Store, project: str, started_sections: Iterable[str], completed_since: datetime
+) -> dict[str, datetime | None]:
+    """The project's member tasks flow needs stories for — open ones in one of `started_sections`
+    (section gids) and those completed at or after `completed_since` — each with its modified_at."""
+    started = set(started_sections)
+    out: dict[str, datetime | None] = {}
+    with store.read() as session:
+        query = (
+            select(Task.gid, Task.modified_at, Task.completed, Task.completed_at, TaskProject.section_gid)
+            .join(TaskProject, TaskProject.task_gid == Task.gid)
+            .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
+        )
+        for gid, modified_at, completed, completed_at, section in session.execute(query):
+            if completed:
+                if completed_at is not None and completed_at >= completed_since:
+                    out[gid] = modified_at
+            elif section in started:
+                out[gid] = modified_at
+    return out
+
+
+def stories_to_read(store: Store, candidates: dict[str, datetime | None]) -> list[str]:
+    """Of the candidates, those whose stories were never read or were read at another modified_at."""
+    with store.read() as session:
+        return tasks_needing_stories(session, candidates)
+
+
+def write_stories(
+    store: Store,
+    stories: Sequence[dict[str, Any]],
+    markers: Sequence[dict[str, Any]],
+    stale: Iterable[str] = (),
+) -> int:
+    """One batch of stories, their tasks' markers, and markers dropped for `stale` tasks, in one
+    transaction. A story without its project gets the project of its section when the store knows
+    it. Returns the story rows written."""
+    with store.write() as session:
+        wanted = sorted({str(s["new_section_gid"] or s["old_section_gid"]) for s in stories
+                         if s.get("project_gid") is None and (s.get("new_section_gid") or s.get("old_section_gid"))})
+        owner: dict[str, str | None] = {}
+        for chunk in _chunks(wanted):
+            query = select(Section.gid, Section.project_gid).where(Section.gid.in_(chunk))
+            owner.update((section, project) for section, project in session.execute(query))
+        rows = [
+            {**s, "project_gid": owner.get(str(s.get("new_section_gid") or s.get("old_section_gid")))}
+            if s.get("project_gid") is None
+            else s
+            for s in stories
+        ]
+        stale_gids = sorted(set(stale))
+        if stale_gids:
+            mark_stories_stale(session, stale_gids)
+        return save_stories(session, rows, markers)
