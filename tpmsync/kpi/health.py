@@ -25,6 +25,7 @@ from tpmsync.kpi.model import (
     TaskInput,
     Verdict,
 )
+from tpmsync.kpi.people import OverloadedOwner, overload_reason
 
 NAMES_SHOWN = 3
 """How many tasks a reason names before it says "and N more"."""
@@ -469,6 +470,21 @@ def flow_verdict(flow: FlowKpis | None, t: Thresholds) -> Verdict | None:
         )
 
     return _verdict("aging", "flow", health, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# People
+# --------------------------------------------------------------------------------------------
+
+
+def overload_verdict(owners: Sequence[OverloadedOwner], horizon_days: int) -> Verdict | None:
+    """Amber, one reason per overloaded person who owns work on this project's critical path
+    (`people.overloaded_owners`); None when nobody is.  Judged across projects, after every
+    project's critical path is known, so it is added with `engine.with_verdicts`."""
+    if not owners:
+        return None
+    reasons = tuple(overload_reason(owner, horizon_days) for owner in owners)
+    return Verdict(kpi="overloaded_owners", area="dependencies", health=Health.AMBER, reasons=reasons)
 
 
 # --------------------------------------------------------------------------------------------
