@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from tpmsync.store import fastread, snapshots
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.fastread import read_current, sqlite_path
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
-from tpmsync.store import fastread, snapshots
 from tpmsync.store.snapshots import current_people, current_snapshots, save_people, save_snapshots, tracked_projects
 
 DAY = date(2026, 11, 25)

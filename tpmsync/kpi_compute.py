@@ -24,17 +24,17 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from tpmsync.config import Settings
+from tpmsync.config import Settings, flow_settings, workload_settings
 from tpmsync.kpi.calibration import CALIBRATION_DAYS, ForecastRecord
 from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, with_verdicts
-from tpmsync.kpi.flow import FlowKpis, FlowSettings, compute_flow
+from tpmsync.kpi.flow import FlowKpis, compute_flow
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.health import overload_verdict
 from tpmsync.kpi.milestones import DurationHistory, duration_history
 from tpmsync.kpi.model import ProjectInput, ProjectKpis, TaskInput
 from tpmsync.kpi.moved import ForecastState, forecast_state
 from tpmsync.kpi.outlook import compute_forecast_detail
-from tpmsync.kpi.people import PersonLoad, WorkloadSettings, compute_people, overloaded_owners
+from tpmsync.kpi.people import PersonLoad, compute_people, overloaded_owners
 from tpmsync.store.models import Project
 
 MOVED_AFTER_DAYS = 7
@@ -76,15 +76,6 @@ class _Known(Mapping[str, TaskInput]):
 
     def __len__(self) -> int:
         return len(self._tasks)
-
-
-def flow_settings(settings: Settings) -> FlowSettings | None:
-    """`[flow]` as the flow KPIs take it; None when the config has no `[flow]` table."""
-    return None
-
-
-def workload_settings(settings: Settings) -> WorkloadSettings:
-    return WorkloadSettings()
 
 
 def compute_day(

@@ -34,7 +34,13 @@ def today_in(settings: Settings) -> date:
 
 def fingerprint(settings: Settings) -> str:
     """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
-    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
+    basis = {
+        "kpi": asdict(settings.kpi),
+        "budget": asdict(settings.budget),
+        "flow": None if settings.flow is None else asdict(settings.flow),
+        "workload": asdict(settings.workload),
+        "version": 2,  # 2: flow, the forecast detail and people in the document
+    }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
