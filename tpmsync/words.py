@@ -23,6 +23,8 @@ import re
 import unicodedata
 from typing import Any
 
+from tpmsync.kpi.likelihood import bounded_percent
+
 DASH = "—"
 ELLIPSIS = "…"
 SYMBOLS = {"green": "●", "amber": "▲", "red": "■"}
@@ -71,14 +73,8 @@ def percent(value: float | None) -> str:
 
 
 def chance(value: float | None) -> str:
-    """A likelihood for people: never 0 % or 100 % ("<5%", ">95%")."""
-    if value is None:
-        return DASH
-    if value < 0.05:
-        return "<5%"
-    if value > 0.95:
-        return ">95%"
-    return percent(value)
+    """A likelihood for people: never 0 % or 100 % ("<5%", ">95%"; the rule: `kpi.likelihood`)."""
+    return DASH if value is None else bounded_percent(value, "%")
 
 
 def ratio(value: float | None) -> str:
@@ -247,8 +243,8 @@ def teams_escape(text: str) -> str:
 
 
 def likelihood(value: float | None) -> str:
-    """A likelihood in a sentence: "<5 %", ">95 %", "62 %" (the rule of `chance`, spaced as prose)."""
-    return chance(value).replace("%", " %")
+    """A likelihood in a sentence: "<5 %", ">95 %", "62 %" (`chance` spaced as prose)."""
+    return DASH if value is None else bounded_percent(value)
 
 
 def signed_days(days: int) -> str:

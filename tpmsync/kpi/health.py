@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from tpmsync.kpi.flow import FlowKpis
+from tpmsync.kpi.likelihood import bounded_percent
 from tpmsync.kpi.model import (
     Area,
     BudgetKpis,
@@ -300,7 +301,7 @@ def _forecast(forecast: Forecast, as_of: date, t: Thresholds) -> Verdict | None:
             f"{label} {day_text(day, as_of)}" for label, day in (("p50", forecast.p50), ("p85", forecast.p85)) if day
         )
         return (
-            f"at the current pace only {_percent(probability)} of {forecast.trials:,} simulations finish the "
+            f"at the current pace only {bounded_percent(probability)} of {forecast.trials:,} simulations finish the "
             f"{forecast.remaining} open tasks by the due date {day_text(due_on, as_of)}"
             + (f" ({outlook})" if outlook else "")
             + "; cut scope, add people or move the date"
