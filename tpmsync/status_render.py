@@ -248,4 +248,111 @@ def render_detail(project: dict[str, Any], width: int | None = None) -> str:
     for task in deps.get("critical_path_tasks", []):
         slack = f" — float {task['total_float']} d" if task.get("total_float") is not None else ""
         out += _task_line(task, width, slack)
+    out += _flow_lines(project.get("flow"), width)
+    out += _forecast_lines(_forecast(project), width)
     return "\n".join(out) + "\n"
+
+
+def _flow_lines(flow: dict[str, Any] | None, width: int) -> Iterator[str]:
+    """Work in progress, each open task with its section and its age there, oldest first."""
+    if not flow:
+        return
+    p85 = flow["cycle_time"]["p85"]
+    within = f"; 85 % of tasks finish within {words.plural(p85, 'day')}" if p85 is not None else ""
+    aging = flow["aging"]
+    aging_text = f", {aging:,} aging" if aging is not None else ""
+    yield f"In progress ({flow['wip']:,}{aging_text}{within}):"
+    aging_gids = {item["gid"] for item in flow.get("aging_tasks", [])}
+    for item in flow.get("wip_tasks", []):
+        mark = " — aging" if item["gid"] in aging_gids else ""
+        text = (f"{words.clean(item['name'])} — in {words.clean(item['section'], 60)} for "
+                f"{words.plural(item['age_days'], 'day')}{mark}")
+        yield from _wrap(text, width, "  - ", "    ")
+
+
+def _forecast_lines(forecast: dict[str, Any], width: int) -> Iterator[str]:
+    """How many by a date, why the p85 moved, the calibration, the milestones and what to unblock first."""
+    if "how_many" not in forecast:
+        return
+    as_of = (forecast.get("throughput_window") or {}).get("end")
+    year = date.fromisoformat(as_of).year if as_of else 0  # dates then show their year
+    how_many = forecast["how_many"]
+    if how_many is not None:
+        by = _date(how_many["by"], year)
+        if how_many["p85"] is None:
+            yield f"By {by}: no count ({words.clean(how_many.get('reason') or '', 120)})"
+        else:
+            yield (f"By {by}: at least {how_many['p85']:,} of {how_many['open']:,} open tasks done (85 %), "
+                   f"{how_many['p50']:,} likely (50 %)")
+    if forecast.get("p85"):
+        yield f"p85 {_date(forecast['p85'], year)}: {words.calibration_line(forecast['calibration'])}"
+    if forecast.get("moved"):
+        yield from _wrap(words.moved_line(forecast["moved"]), width, "", "  ")
+    milestones = forecast.get("milestones") or []
+    if milestones:
+        yield f"Milestones ({len(milestones)}):"
+    for milestone in milestones:
+        due = f" (due {_date(milestone['due'], year)})" if milestone.get("due") else ""
+        if milestone["p85"] is None:
+            text = f"{words.clean(milestone['name'])}{due}: no forecast — {words.clean(milestone['reason'] or '', 160)}"
+        else:
+            chance = ""
+            if milestone.get("probability_on_time") is not None:
+                chance = f", {words.likelihood(milestone['probability_on_time'])} likely on time"
+            text = (f"{words.clean(milestone['name'])}{due}: p50 {_date(milestone['p50'], year)}, "
+                    f"p85 {_date(milestone['p85'], year)}{chance}")
+        yield from _wrap(text, width, "  - ", "    ")
+    unblock = forecast.get("unblock_first") or []
+    if unblock:
+        yield "Unblock first:"
+    for item in unblock:
+        owner = (item.get("assignee") or {}).get("name")
+        details = ", ".join(x for x in (words.clean(owner, 60) if owner else "",
+                                        f"due {_date(item['due'], year)}" if item.get("due") else "") if x)
+        text = (f"{words.clean(item['name'])}{f' ({details})' if details else ''} decides "
+                f"{words.clean(item['milestone']['name'])} in {words.likelihood(item['share'])} of trials")
+        waits = ", ".join(words.clean(b["name"], 60) for b in item.get("blocked_by", []))
+        yield from _wrap(text + (f"; waits for {waits}" if waits else ""), width, "  - ", "    ")
+
+
+# -- `tpmsync people` -----------------------------------------------------------------------------
+
+PEOPLE_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("Open", lambda p: f"{p['open']:,}"),
+    ("Overdue", lambda p: f"{p['overdue']:,}"),
+    ("Due soon", lambda p: f"{p['due_in_horizon']:,}"),
+    ("Load h", lambda p: f"{p['load_hours']:,.0f}"),
+    ("Capacity", lambda p: f"{p['capacity_hours']:,.0f}"),
+    ("Load", lambda p: words.percent(p["load_ratio"])),
+    ("Critical", lambda p: f"{p['critical_tasks']:,}"),
+)
+
+
+def render_people(people: list[dict[str, Any]], as_of: str) -> Table:
+    """People by load, one line each: names cleaned and passed as `Text` (never read as markup),
+    the overloaded marked; the name column takes what the numbers leave (80 columns fit)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=f"Workload as of {words.clean(as_of, 20)}",
+        title_justify="left",
+        caption="Load: estimated hours of work overdue or due in the horizon, against capacity."
+        if people else "No open assigned tasks.",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("Person", min_width=12, max_width=30, no_wrap=True, overflow="ellipsis")
+    for header, _cell in PEOPLE_COLUMNS:
+        table.add_column(_header(header), justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for person in people:
+        flag = Text(f"{words.SYMBOLS['red']} over", style=f"bold {words.RICH_COLOURS['red']}") if person[
+            "overloaded"] else Text("")
+        table.add_row(Text(words.clean(person["name"], 60)), *(Text(cell(person)) for _h, cell in PEOPLE_COLUMNS),
+                      flag)
+    return table
