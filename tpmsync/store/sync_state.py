@@ -17,10 +17,19 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from tpmsync.store.db import Store
-from tpmsync.store.models import Project, Section, SyncRun, SyncState, Task, TaskDependency, TaskProject
+from tpmsync.store.models import (
+    Project,
+    Section,
+    SyncRun,
+    SyncState,
+    Task,
+    TaskDependency,
+    TaskProject,
+    TaskStorySync,
+)
 from tpmsync.store.rows import TaskRows
 from tpmsync.store.save import save_budgets, save_project, save_tasks, tombstone_tasks, upsert
-from tpmsync.store.stories import mark_stories_stale, save_stories, tasks_needing_stories
+from tpmsync.store.stories import save_stories, tasks_needing_stories
 
 log = logging.getLogger(__name__)
 
@@ -251,11 +260,13 @@ def member_sections(store: Store, project: str) -> dict[str, str | None]:
 
 def story_candidates(
     store: Store, project: str, started_sections: Iterable[str], completed_since: datetime
-) -> dict[str, datetime | None]:
+) -> tuple[dict[str, datetime | None], dict[str, datetime | None]]:
     """The project's member tasks flow needs stories for — open ones in one of `started_sections`
-    (section gids) and those completed at or after `completed_since` — each with its modified_at."""
+    (section gids) and those completed at or after `completed_since` — each with its modified_at;
+    and, apart, the other members with theirs."""
     started = set(started_sections)
-    out: dict[str, datetime | None] = {}
+    needed: dict[str, datetime | None] = {}
+    others: dict[str, datetime | None] = {}
     with store.read() as session:
         query = (
             select(Task.gid, Task.modified_at, Task.completed, Task.completed_at, TaskProject.section_gid)
@@ -263,12 +274,20 @@ def story_candidates(
             .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
         )
         for gid, modified_at, completed, completed_at, section in session.execute(query):
-            if completed:
-                if completed_at is not None and completed_at >= completed_since:
-                    out[gid] = modified_at
-            elif section in started:
-                out[gid] = modified_at
-    return out
+            if (completed_at is not None and completed_at >= completed_since) if completed else section in started:
+                needed[gid] = modified_at
+            else:
+                others[gid] = modified_at
+    return needed, others
+
+
+def tasks_with_stories(store: Store, gids: Iterable[str]) -> set[str]:
+    """Of `gids`, the tasks whose stories the store holds (a marker was written)."""
+    found: set[str] = set()
+    with store.read() as session:
+        for chunk in _chunks(sorted(set(gids))):
+            found.update(session.scalars(select(TaskStorySync.task_gid).where(TaskStorySync.task_gid.in_(chunk))))
+    return found
 
 
 def stories_to_read(store: Store, candidates: dict[str, datetime | None]) -> list[str]:
@@ -277,15 +296,9 @@ def stories_to_read(store: Store, candidates: dict[str, datetime | None]) -> lis
         return tasks_needing_stories(session, candidates)
 
 
-def write_stories(
-    store: Store,
-    stories: Sequence[dict[str, Any]],
-    markers: Sequence[dict[str, Any]],
-    stale: Iterable[str] = (),
-) -> int:
-    """One batch of stories, their tasks' markers, and markers dropped for `stale` tasks, in one
-    transaction. A story without its project gets the project of its section when the store knows
-    it. Returns the story rows written."""
+def write_stories(store: Store, stories: Sequence[dict[str, Any]], markers: Sequence[dict[str, Any]]) -> int:
+    """One batch of stories and their tasks' markers in one transaction. A story without its
+    project gets the project of its section when the store knows it. Returns the rows written."""
     with store.write() as session:
         wanted = sorted({str(s["new_section_gid"] or s["old_section_gid"]) for s in stories
                          if s.get("project_gid") is None and (s.get("new_section_gid") or s.get("old_section_gid"))})
@@ -299,7 +312,4 @@ def write_stories(
             else s
             for s in stories
         ]
-        stale_gids = sorted(set(stale))
-        if stale_gids:
-            mark_stories_stale(session, stale_gids)
         return save_stories(session, rows, markers)

@@ -6,8 +6,9 @@ completed within `window_days` (docs/kpis.md "Flow"); a project where no section
 a started section needs none. Of those, a task is read when it has no marker yet, when its
 `modified_at` differs from the one its marker recorded, or when it moved between sections since the
 last pass: a move does not change `modified_at`, so the project pass hands over the tasks the events
-stream (incremental) or the memberships (full) show moving. A moved task that flow does not need
-now has its marker dropped, so its stories are read again when it is needed.
+stream (incremental) or the memberships (full) show moving. A task that flow does not need now is
+read again too when it moved or changed and the store holds its stories, so they stay true (flow
+places a task on a past day by them); one whose stories were never read stays unread.
 
 Each batch's stories and markers are committed in one transaction, before the project's cursor.
 """
@@ -40,19 +41,18 @@ def sync_stories(ctx: RunContext, result: ProjectResult, moved: Collection[str] 
         return
     # a day more than the window: the window is counted in whole days of the configured zone
     since = ctx.clock() - timedelta(days=flow.window_days + 1)
-    candidates = sync_state.story_candidates(ctx.store, result.gid, started, since)
-    moved_set = set(moved)
-    needed = sorted(set(sync_state.stories_to_read(ctx.store, candidates)) | (moved_set & candidates.keys()))
-    stale = sorted(moved_set - candidates.keys())
-    if not needed:
-        if stale:
-            sync_state.write_stories(ctx.store, [], [], stale)
-        return
+    candidates, others = sync_state.story_candidates(ctx.store, result.gid, started, since)
+    needed = set(sync_state.stories_to_read(ctx.store, candidates)) | (set(moved) & candidates.keys())
+    # a task out of flow's sight now whose stories the store holds: kept true when it moved or changed
+    # (flow places a task on a past day, and decides whether it is complete, by its stories)
+    held = sync_state.tasks_with_stories(ctx.store, others)
+    needed |= set(sync_state.stories_to_read(ctx.store, {gid: others[gid] for gid in held})) | (set(moved) & held)
+    modified = {**candidates, **others}
 
     def fetch(chunk: list[str]) -> list[tuple[str, list[dict[str, Any]] | None]]:
         return list(ctx.client.stories_batch(chunk))
 
-    queue = needed
+    queue = sorted(needed)
     in_flight: set[Future[list[tuple[str, list[dict[str, Any]] | None]]]] = set()
     while queue or in_flight:
         while queue and len(in_flight) < WINDOW:
@@ -67,6 +67,5 @@ def sync_stories(ctx: RunContext, result: ProjectResult, moved: Collection[str] 
                 if records is None:
                     continue  # gone: the next pass tombstones it
                 stories.extend(row for row in (map_story(r, task) for r in records) if row is not None)
-                markers.append({"task_gid": task, "task_modified_at": candidates[task], "synced_at": now})
-            result.stories += sync_state.write_stories(ctx.store, stories, markers, stale)
-            stale = []
+                markers.append({"task_gid": task, "task_modified_at": modified[task], "synced_at": now})
+            result.stories += sync_state.write_stories(ctx.store, stories, markers)
