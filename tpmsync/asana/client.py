@@ -255,6 +255,21 @@ class AsanaClient:
             ),
         )
 
+    def project_sections(self, project: str) -> list[dict[str, Any]]:
+        """The project's sections in board order (`GET /projects/{gid}/sections`, every page)."""
+        sections = asana.SectionsApi(self.api)
+        return [
+            record
+            for page in self.pages(
+                "GET /projects/{gid}/sections",
+                lambda opts, t: sections.get_sections_for_project(
+                    project, {**opts, "opt_fields": "name"}, full_payload=True, _request_timeout=t
+                ),
+            )
+            for record in page
+            if isinstance(record, dict)
+        ]
+
     def project_tasks(self, project: str, modified_since: str | None = None) -> Iterator[list[dict[str, Any]]]:
         fields = ",".join(TASK_FIELDS)
         extra: dict[str, Any] = {"project": project, "opt_fields": fields}
