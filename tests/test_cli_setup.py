@@ -185,9 +185,9 @@ def test_init_leaves_flow_off_for_projects_without_a_board(
     for section in [s for s in workspace.sections.values() if s.project_gid == first.gid]:
         section.name = {"In progress": "Now", "Review": "Later"}.get(section.name, section.name)
     config = tmp_path / "tpmsync.toml"
-    result = CliRunner().invoke(
-        main, ["--database-url", f"sqlite:///{tmp_path / 't.db'}", "--asana-base-url", server.base_url, "init", "--path",
-               str(config), "--project", first.gid], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    args = ["--database-url", f"sqlite:///{tmp_path / 't.db'}", "--asana-base-url", server.base_url,
+            "init", "--path", str(config), "--project", first.gid]
+    result = CliRunner().invoke(main, args, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
     assert "[flow] switched on" not in result.output
     assert load_settings(config, env={}).flow is None

@@ -8,7 +8,9 @@ a started section needs none. Of those, a task is read when it has no marker yet
 last pass: a move does not change `modified_at`, so the project pass hands over the tasks the events
 stream (incremental) or the memberships (full) show moving. A task that flow does not need now is
 read again too when it moved or changed and the store holds its stories, so they stay true (flow
-places a task on a past day by them); one whose stories were never read stays unread.
+places a task on a past day by them); one whose stories were never read stays unread. A pass that
+found nothing changed (no events) checks only the tasks flow needs, so that a [flow] table added to
+an existing store, or a new started section, gets its stories without waiting for a change.
 
 Each batch's stories and markers are committed in one transaction, before the project's cursor.
 """
@@ -43,10 +45,11 @@ def sync_stories(ctx: RunContext, result: ProjectResult, moved: Collection[str] 
     since = ctx.clock() - timedelta(days=flow.window_days + 1)
     candidates, others = sync_state.story_candidates(ctx.store, result.gid, started, since)
     needed = set(sync_state.stories_to_read(ctx.store, candidates)) | (set(moved) & candidates.keys())
-    # a task out of flow's sight now whose stories the store holds: kept true when it moved or changed
-    # (flow places a task on a past day, and decides whether it is complete, by its stories)
-    held = sync_state.tasks_with_stories(ctx.store, others)
-    needed |= set(sync_state.stories_to_read(ctx.store, {gid: others[gid] for gid in held})) | (set(moved) & held)
+    if result.mode != "unchanged":
+        # a task out of flow's sight now whose stories the store holds: kept true when it moved or
+        # changed (flow places a task on a past day, and decides whether it is complete, by its stories)
+        held = sync_state.tasks_with_stories(ctx.store, others)
+        needed |= set(sync_state.stories_to_read(ctx.store, {gid: others[gid] for gid in held})) | (set(moved) & held)
     modified = {**candidates, **others}
 
     def fetch(chunk: list[str]) -> list[tuple[str, list[dict[str, Any]] | None]]:
