@@ -25,8 +25,9 @@ from tpmsync.kpi.people import people_from_json
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
-from tpmsync.status import backfill_snapshots, read_status, refresh_snapshots, status_for
+from tpmsync.status import backfill_snapshots, fingerprint, read_status, refresh_snapshots, status_for
 from tpmsync.store.db import Store
+from tpmsync.store.fastread import read_current, sqlite_path
 from tpmsync.store.snapshots import save_snapshots
 
 STARTED = {"in progress", "review"}
@@ -184,7 +185,9 @@ def test_people_by_and_detail_from_the_cli_and_both_read_paths_agree(
         return result.output
 
     refresh_snapshots(store, loaded)
-    # the stdlib reader and the store read the same document, people included
+    # the stdlib reader answers (the instant path), and reads the document the store reads, people included
+    path = sqlite_path(store.url)
+    assert path is not None and read_current(path, (), today, fingerprint(loaded)) is not None
     fast = status_for(loaded)
     full = read_status(store, loaded)
     assert fast == full and fast["people"]
