@@ -30,7 +30,7 @@ from tpmsync.asana.errors import (
     error_body,
     error_message,
 )
-from tpmsync.asana.fields import PROJECT_FIELDS, TASK_FIELDS
+from tpmsync.asana.fields import PROJECT_FIELDS, STORY_FIELDS, TASK_FIELDS
 from tpmsync.asana.limits import RateLimiter, RequestStats
 from tpmsync.config import AsanaSettings
 
@@ -255,6 +255,21 @@ class AsanaClient:
             ),
         )
 
+    def project_sections(self, project: str) -> list[dict[str, Any]]:
+        """The project's sections in board order (`GET /projects/{gid}/sections`, every page)."""
+        sections = asana.SectionsApi(self.api)
+        return [
+            record
+            for page in self.pages(
+                "GET /projects/{gid}/sections",
+                lambda opts, t: sections.get_sections_for_project(
+                    project, {**opts, "opt_fields": "name"}, full_payload=True, _request_timeout=t
+                ),
+            )
+            for record in page
+            if isinstance(record, dict)
+        ]
+
     def project_tasks(self, project: str, modified_since: str | None = None) -> Iterator[list[dict[str, Any]]]:
         fields = ",".join(TASK_FIELDS)
         extra: dict[str, Any] = {"project": project, "opt_fields": fields}
@@ -331,6 +346,40 @@ class AsanaClient:
                 # a transient failure inside a batch: that one task on its own, with retries
                 try:
                     yield gid, self.task(gid)
+                except AsanaNotFound:
+                    yield gid, None
+
+    def stories(self, task: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the task's stories, oldest first, with `STORY_FIELDS` (from `offset`)."""
+        stories = asana.StoriesApi(self.api)
+        fields = ",".join(STORY_FIELDS)
+        return self.pages(
+            "GET /tasks/{gid}/stories",
+            lambda opts, t: stories.get_stories_for_task(
+                task, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+            offset=offset,
+        )
+
+    def stories_batch(self, tasks: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
+        """Each task's stories, ten tasks per request through the batch API; a task with more than
+        one page has the rest read from its action's `next_page`. None for a task that is gone."""
+        options = {"limit": PAGE_LIMIT, "fields": list(STORY_FIELDS)}
+        actions = [{"relative_path": f"/tasks/{gid}/stories", "options": options} for gid in tasks]
+        for gid, (status, body) in zip(tasks, self.batch_get(actions), strict=True):
+            if status == 200:
+                records = [r for r in body.get("data") or [] if isinstance(r, dict)]
+                next_page = body.get("next_page")
+                if isinstance(next_page, dict) and next_page.get("offset"):
+                    for page in self.stories(gid, offset=str(next_page["offset"])):
+                        records.extend(r for r in page if isinstance(r, dict))
+                yield gid, records
+            elif status in (403, 404):
+                yield gid, None  # the task went away meanwhile
+            else:
+                # a transient failure inside the batch: that task on its own, with retries
+                try:
+                    yield gid, [r for page in self.stories(gid) for r in page]
                 except AsanaNotFound:
                     yield gid, None
 

@@ -41,6 +41,7 @@ class ProjectResult:
     deleted: int = 0
     removed: int = 0
     events: int = 0
+    stories: int = 0  # story rows written (flow)
     error: str | None = None
     dependencies: set[str] = field(default_factory=set, repr=False)
     seen: set[str] = field(default_factory=set, repr=False)
