@@ -18,7 +18,7 @@ whole load. It imports numpy (through the milestone forecast): never on the `tpm
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -49,33 +49,21 @@ class DayKpis:
     people: tuple[PersonLoad, ...]
 
 
-class _Known(Mapping[str, TaskInput]):
-    """Every task the store loaded by gid, with the project it was loaded through (first wins),
-    made on demand: the milestone network reads a few of 100,000."""
+def _known(inputs: Sequence[ProjectInput]) -> dict[str, TaskInput]:
+    """Every task loaded, by gid, carrying the project it was loaded through (the first, as people
+    count it) so that a predecessor in another project samples that project's history."""
+    known: dict[str, TaskInput] = {}
+    for project in inputs:
+        for task in project.outside_tasks:
+            known[task.gid] = task
+    for project in reversed(inputs):
+        for task in project.tasks:
+            known[task.gid] = replace(task, project_gid=project.gid, project_name=project.name)
+    return known
 
-    def __init__(self, inputs: Sequence[ProjectInput]) -> None:
-        self._tasks: dict[str, tuple[TaskInput, ProjectInput | None]] = {}
-        for project in inputs:
-            for task in project.tasks:
-                self._tasks.setdefault(task.gid, (task, project))
-        for project in inputs:
-            for task in project.outside_tasks:
-                self._tasks.setdefault(task.gid, (task, None))
-        self._made: dict[str, TaskInput] = {}
 
-    def __getitem__(self, gid: str) -> TaskInput:
-        made = self._made.get(gid)
-        if made is None:
-            task, project = self._tasks[gid]
-            made = task if project is None else replace(task, project_gid=project.gid, project_name=project.name)
-            self._made[gid] = made
-        return made
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._tasks)
-
-    def __len__(self) -> int:
-        return len(self._tasks)
+def _has_open_milestone(project: ProjectInput) -> bool:
+    return any(task.is_milestone and not task.completed for task in project.tasks)
 
 
 def compute_day(
@@ -135,8 +123,9 @@ def _details(
     gids = [p.gid for p in inputs]
     if not gids:
         return {}
-    histories = _histories(inputs, flows, as_of)
-    known = _Known(inputs)
+    with_milestones = {p.gid for p in inputs if _has_open_milestone(p)}
+    histories = _histories(inputs, flows, as_of) if with_milestones else {}
+    known = _known(inputs) if with_milestones else {}
     befores = _states_before(session, settings, inputs, as_of)
     first = as_of - timedelta(days=CALIBRATION_DAYS - 1)
     stored = forecast_records(session, gids, first, as_of - timedelta(days=1))
@@ -146,7 +135,7 @@ def _details(
         out[project.gid] = compute_forecast_detail(
             project,
             as_of,
-            known=known,
+            known=known if project.gid in with_milestones else None,
             histories=histories,
             before=befores.get(project.gid),
             records=records,
@@ -159,8 +148,6 @@ def _histories(
     inputs: Sequence[ProjectInput], flows: Mapping[str, FlowKpis], as_of: date
 ) -> dict[str, DurationHistory]:
     """Each project's durations: flow cycle times where flow exists, and planned-vs-actual spans."""
-    if not any(task.is_milestone and not task.completed for p in inputs for task in p.tasks):
-        return {}  # no milestone to forecast
     out = {}
     for project in inputs:
         flow = flows.get(project.gid)

@@ -61,13 +61,20 @@ def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # -- the one call of `tpmsync status` ------------------------------------------------------------
 
 
-def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None) -> dict[str, Any]:
-    """The status document: from today's snapshots by the stdlib reader when current, else the store."""
+def status_for(
+    settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None, by: date | None = None
+) -> dict[str, Any]:
+    """The status document: from today's snapshots by the stdlib reader when current, else the store.
+
+    `by`: count `deadline.forecast.how_many` to this date rather than as_of + 14 days (recounted
+    from the store; the rest of the document is read as usual)."""
     from tpmsync.store.fastread import read_current, sqlite_path
 
     day = as_of or today_in(settings)
+    if by is not None and by < day:
+        raise TpmsyncError(f"--by {by.isoformat()} is before the status day {day.isoformat()}")
     path = sqlite_path(settings.database_url)
-    if path is not None and day == today_in(settings):
+    if path is not None and day == today_in(settings) and by is None:
         fast = read_current(path, selectors, day, fingerprint(settings))
         if fast is not None:
             return status_document(day, fast.projects, fast.people)
@@ -75,9 +82,34 @@ def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | 
 
     store = open_store(settings.database_url)
     try:
-        return read_status(store, settings, selectors=selectors, as_of=day)
+        document = read_status(store, settings, selectors=selectors, as_of=day)
+        if by is not None:
+            count_by(store, settings, document, by)
+        return document
     finally:
         store.dispose()
+
+
+def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date) -> None:
+    """Replace each project's `deadline.forecast.how_many` in `document` by the count to `by`,
+    from the same task states and the same seed and trials as the stored forecast."""
+    from tpmsync.kpi.how_many import compute_how_many
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.store.snapshots import tracked_projects
+
+    as_of = date.fromisoformat(document["as_of"])
+    engine = kpi_settings(settings)
+    gids = [project["gid"] for project in document["projects"]]
+    with store.read() as session:
+        inputs = load_projects(
+            session, settings, tracked_projects(session, gids), as_of if as_of < today_in(settings) else None
+        )
+    counts = {
+        p.gid: compute_how_many(p.tasks, as_of, p.due_on, by, trials=engine.forecast_trials, seed=engine.forecast_seed)
+        for p in inputs
+    }
+    for project in document["projects"]:
+        project["deadline"]["forecast"]["how_many"] = counts[project["gid"]].to_json()
 
 
 def read_status(

@@ -265,7 +265,7 @@ def _flow_lines(flow: dict[str, Any] | None, width: int) -> Iterator[str]:
     aging_gids = {item["gid"] for item in flow.get("aging_tasks", [])}
     for item in flow.get("wip_tasks", []):
         mark = " — aging" if item["gid"] in aging_gids else ""
-        text = (f"{words.clean(item['name'])} — in {words.clean(item['section'], 60)} for "
+        text = (f"{words.clean(item['name'])} — in '{words.clean(item['section'], 60)}' for "
                 f"{words.plural(item['age_days'], 'day')}{mark}")
         yield from _wrap(text, width, "  - ", "    ")
 
@@ -284,8 +284,7 @@ def _forecast_lines(forecast: dict[str, Any], width: int) -> Iterator[str]:
         else:
             yield (f"By {by}: at least {how_many['p85']:,} of {how_many['open']:,} open tasks done (85 %), "
                    f"{how_many['p50']:,} likely (50 %)")
-    if forecast.get("p85"):
-        yield f"p85 {_date(forecast['p85'], year)}: {words.calibration_line(forecast['calibration'])}"
+    yield f"Calibration: {words.calibration_line(forecast['calibration'])}"
     if forecast.get("moved"):
         yield from _wrap(words.moved_line(forecast["moved"]), width, "", "  ")
     milestones = forecast.get("milestones") or []
@@ -321,38 +320,38 @@ PEOPLE_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("Open", lambda p: f"{p['open']:,}"),
     ("Overdue", lambda p: f"{p['overdue']:,}"),
     ("Due soon", lambda p: f"{p['due_in_horizon']:,}"),
-    ("Load h", lambda p: f"{p['load_hours']:,.0f}"),
-    ("Capacity", lambda p: f"{p['capacity_hours']:,.0f}"),
-    ("Load", lambda p: words.percent(p["load_ratio"])),
+    ("Hours", lambda p: f"{p['load_hours']:,.0f}/{p['capacity_hours']:,.0f}"),
+    ("Load", lambda p: words.percent(p["load_ratio"]) + (f" {words.SYMBOLS['red']}" if p["overloaded"] else "")),
     ("Critical", lambda p: f"{p['critical_tasks']:,}"),
 )
 
 
 def render_people(people: list[dict[str, Any]], as_of: str) -> Table:
-    """People by load, one line each: names cleaned and passed as `Text` (never read as markup),
-    the overloaded marked; the name column takes what the numbers leave (80 columns fit)."""
+    """People by load, one line each, readable in 80 columns: names cleaned and passed as `Text`
+    (never read as markup) and cut with … when long; the overloaded marked with ■."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
+    caption = (
+        "Hours: estimated hours of open work overdue or due in the horizon / capacity. "
+        f"Load: their ratio, {words.SYMBOLS['red']} overloaded. Critical: tasks on a critical path."
+    )
     table = Table(
         title=f"Workload as of {words.clean(as_of, 20)}",
         title_justify="left",
-        caption="Load: estimated hours of work overdue or due in the horizon, against capacity."
-        if people else "No open assigned tasks.",
+        caption=caption if people else "No open assigned tasks.",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
-        collapse_padding=True,
     )
-    table.add_column("Person", min_width=12, max_width=30, no_wrap=True, overflow="ellipsis")
+    table.add_column("Person", min_width=12, max_width=24, no_wrap=True, overflow="ellipsis")
     for header, _cell in PEOPLE_COLUMNS:
-        table.add_column(_header(header), justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+        table.add_column(header, justify="right", no_wrap=True)
     for person in people:
-        flag = Text(f"{words.SYMBOLS['red']} over", style=f"bold {words.RICH_COLOURS['red']}") if person[
-            "overloaded"] else Text("")
-        table.add_row(Text(words.clean(person["name"], 60)), *(Text(cell(person)) for _h, cell in PEOPLE_COLUMNS),
-                      flag)
+        style = f"bold {words.RICH_COLOURS['red']}" if person["overloaded"] else ""
+        cells = [Text(cell(person)) for _header, cell in PEOPLE_COLUMNS]
+        cells[4].stylize(style)
+        table.add_row(Text(words.clean(person["name"], 60)), *cells)
     return table
