@@ -157,3 +157,69 @@ def test_doctor_validates_the_whole_config_and_the_budget_fields_of_each_project
         result = runner.invoke(main, ["--config", str(bad), "doctor"], env=env)
         assert result.exit_code == 1
         assert result.output.startswith("✗ config: ") and named in result.output, result.output
+
+
+def test_doctor_lists_each_projects_sections_and_suggests_flow_for_a_board(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace
+) -> None:
+    first = next(iter(workspace.projects.values()))
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    runner = CliRunner()
+    env = {"TPMSYNC_ASANA_TOKEN": TOKEN}
+    assert runner.invoke(main, ["--database-url", db, "db", "upgrade"]).exit_code == 0
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, workspace, db, projects=[first.name])
+    result = runner.invoke(main, ["--config", str(config), "doctor"], env=env)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith(f"✓ sections of {first.name!r}"))
+    # without [flow], the default started names are shown and a [flow] table suggested
+    assert "Backlog, In progress (started), Review (started), Done" in line
+    assert "looks like a board: add a [flow] table" in line
+
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, workspace, db, projects=[first.gid],
+                            extra='[flow]\nstarted_sections = ["Doing"]\n')
+    result = runner.invoke(main, ["--config", str(config), "doctor"], env=env)
+    line = next(x for x in result.output.splitlines() if x.startswith(f"✓ sections of {first.name!r}"))
+    assert "Backlog, In progress, Review, Done; none counts as started" in line
+    assert f'[flow.projects."{first.name}"] started_sections' in line
+
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, workspace, db, projects=[first.gid],
+                            extra=f'[flow]\n[flow.projects."{first.gid}"]\nstarted_sections = ["Review"]\n')
+    result = runner.invoke(main, ["--config", str(config), "doctor"], env=env)
+    line = next(x for x in result.output.splitlines() if x.startswith(f"✓ sections of {first.name!r}"))
+    assert line.endswith("Backlog, In progress, Review (started), Done")
+
+
+def test_init_switches_flow_on_when_the_projects_sections_look_like_a_board(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace
+) -> None:
+    first = next(iter(workspace.projects.values()))
+    runner = CliRunner()
+    config = tmp_path / "tpmsync.toml"
+    args = ["--database-url", f"sqlite:///{tmp_path / 't.db'}", "--asana-base-url", server.base_url, "init", "--path",
+            str(config), "--workspace", workspace.asana_workspace.gid, "--project", first.name]
+    result = runner.invoke(main, args, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert f"[flow] switched on: {first.name}" in result.output
+    settings = load_settings(config, env={})
+    assert settings.flow is not None
+    assert settings.flow.started_sections == ("In progress", "Doing", "In review", "Review", "QA", "Testing")
+    assert settings.flow.project_started_sections == {}  # the per-project example stays a comment
+
+    offline = runner.invoke(main, [*args, "--force"], env={"TPMSYNC_ASANA_TOKEN": "", "ASANA_ACCESS_TOKEN": ""})
+    assert offline.exit_code == 0, offline.output
+    assert load_settings(config, env={}).flow is None
+
+
+def test_init_leaves_flow_off_for_projects_without_a_board(
+    tmp_path: Path, server: SandboxServer, workspace: Workspace
+) -> None:
+    first = next(iter(workspace.projects.values()))
+    for section in [s for s in workspace.sections.values() if s.project_gid == first.gid]:
+        section.name = {"In progress": "Now", "Review": "Later"}.get(section.name, section.name)
+    config = tmp_path / "tpmsync.toml"
+    args = ["--database-url", f"sqlite:///{tmp_path / 't.db'}", "--asana-base-url", server.base_url,
+            "init", "--path", str(config), "--project", first.gid]
+    result = CliRunner().invoke(main, args, env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert "[flow] switched on" not in result.output
+    assert load_settings(config, env={}).flow is None

@@ -2,8 +2,9 @@
 
 1. generate a sample workspace and serve it over HTTP on 127.0.0.1;
 2. write a config for it and sync everything into a new SQLite store (full sync);
-3. change a few things in the sandbox (a slip, a completion, a deletion, a move, a new subtask)
-   and sync again (incremental: a handful of requests);
+3. change a few things in the sandbox (a slip, a completion, a deletion, a move, a new subtask,
+   tasks moving across each board and finishing) and sync again (incremental: a handful of
+   requests; the moved tasks' stories through the batch API);
 4. compute the KPIs and print the status table, as `tpmsync status` would;
 5. write the weekly HTML report and deliver the daily one to the sandbox (Asana status updates)
    and to a folder of files, through the delivery ledger.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tpmsync.config import load_settings
 from tpmsync.progress import make_progress
@@ -22,6 +23,9 @@ from tpmsync.status import read_status, today_in
 from tpmsync.status_render import render_table
 from tpmsync.store.db import open_store
 from tpmsync.sync import SyncResult
+
+if TYPE_CHECKING:
+    from tpmsync.sandbox.workspace import Workspace
 
 DEMO_TOKEN = "demo-token"
 
@@ -39,6 +43,13 @@ def _config_text(base_url: str, workspace: str, projects: list[str], root: Path)
         f'url = "sqlite:///{(root / "tpmsync.db").as_posix()}"\n'
         "\n[kpi]\n"
         'timezone = "UTC"\n'
+        "\n# Flow: the sandbox's boards are Backlog → In progress → Review → Done.\n"
+        "[flow]\n"
+        'started_sections = ["In progress", "Review"]\n'
+        "window_days = 42\n"
+        "\n[workload]\n"
+        "hours_per_week = 32\n"
+        "horizon_days = 14\n"
         "\n[channels.pm-asana]\n"
         'type = "asana_status"\n'
         "\n[channels.archive]\n"
@@ -141,4 +152,37 @@ def _change_things(workspace: object) -> str:
     if open_members:
         workspace.add_subtask(open_members[0], name="Follow-up check")
         done.append("added 1 subtask")
+    started, finished = _move_across_boards(workspace)
+    if started or finished:
+        done.append(f"started {started} and finished {finished} task(s) on the boards")
     return ", ".join(done) or "nothing"
+
+
+def _move_across_boards(workspace: Workspace) -> tuple[int, int]:
+    """On each project's board: one "Review" task to "Done" and completed, one "In progress" task on
+    to "Review", two Backlog tasks into "In progress". Returns (started, finished)."""
+    started = finished = 0
+    for project in workspace.projects:
+        columns = {s.name: s.gid for s in workspace.sections.values() if s.project_gid == project}
+        if not {"Backlog", "In progress", "Review", "Done"} <= columns.keys():
+            continue
+        for gid in _open_in(workspace, project, columns["Review"])[:1]:
+            workspace.move_to_section(gid, columns["Done"])
+            workspace.complete_task(gid)
+            finished += 1
+        for gid in _open_in(workspace, project, columns["In progress"])[:1]:
+            workspace.move_to_section(gid, columns["Review"])
+        for gid in _open_in(workspace, project, columns["Backlog"])[:2]:
+            workspace.move_to_section(gid, columns["In progress"])
+            started += 1
+    return started, finished
+
+
+def _open_in(workspace: Workspace, project: str, section: str) -> list[str]:
+    """The project's open member tasks in `section`."""
+    return [
+        gid
+        for gid in workspace.project_member_gids(project)
+        if not workspace.tasks[gid].completed
+        and any(m.project_gid == project and m.section_gid == section for m in workspace.tasks[gid].memberships)
+    ]

@@ -36,7 +36,13 @@ def today_in(settings: Settings) -> date:
 
 def fingerprint(settings: Settings) -> str:
     """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
-    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
+    basis = {
+        "kpi": asdict(settings.kpi),
+        "budget": asdict(settings.budget),
+        "flow": None if settings.flow is None else asdict(settings.flow),
+        "workload": asdict(settings.workload),
+        "version": 2,  # 2: flow, the forecast detail and people in the document
+    }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
@@ -88,9 +94,13 @@ def ago(delta: timedelta) -> str:
 
 
 def status_document(
-    as_of: date, projects: Sequence[dict[str, Any]], freshness: Freshness | None = None
+    as_of: date,
+    projects: Sequence[dict[str, Any]],
+    people: Sequence[dict[str, Any]] = (),
+    freshness: Freshness | None = None,
 ) -> dict[str, Any]:
-    """the status contract of docs/kpis.md: worst projects first, then by name, the portfolio, and freshness.
+    """the status contract of docs/kpis.md: worst projects first, then by name, the portfolio,
+    `people` (workload across every tracked project, most loaded first), and freshness.
 
     With `freshness`, the document says when the last sync finished (`synced_at`) and whether the
     data is `stale`; a stale document keeps every health and adds a reason naming the last sync.
@@ -106,6 +116,7 @@ def status_document(
         ordered = [{**p, "stale": stale, "reasons": [*p["reasons"], *reason]} for p in ordered]
     document["projects"] = ordered
     document["portfolio"] = portfolio_of(ordered)
+    document["people"] = list(people)
     return document
 
 
@@ -118,35 +129,71 @@ def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def status_for(
-    settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None, *, store: Store | None = None
+    settings: Settings,
+    selectors: Sequence[str] = (),
+    as_of: date | None = None,
+    by: date | None = None,
+    *,
+    store: Store | None = None,
 ) -> dict[str, Any]:
     """The status document: from today's snapshots by the stdlib reader when current, else the store.
 
-    The store is `store` when given (the MCP server passes its read-only one), else the settings'
-    database, opened for this call.
+    `by`: count `deadline.forecast.how_many` to this date rather than as_of + 14 days (recounted
+    from the store; the rest of the document is read as usual). The store is `store` when given
+    (the MCP server passes its read-only one), else the settings' database, opened for this call.
     """
     from tpmsync.store.fastread import read_current, sqlite_path
 
     day = as_of or today_in(settings)
+    if by is not None and by < day:
+        raise TpmsyncError(f"--by {by.isoformat()} is before the status day {day.isoformat()}")
     path = sqlite_path(settings.database_url)
     if path is not None and not Path(path).exists():
         raise TpmsyncError(
             f"nothing synced yet: the local store {path} does not exist, so it has no projects yet: run "
             f"`tpmsync sync` (projects come from asana.projects in {settings.source})"
         )
-    if path is not None and day == today_in(settings):
+    if path is not None and day == today_in(settings) and by is None:
         fast = read_current(path, selectors, day, fingerprint(settings))
         if fast is not None:
-            return status_document(day, fast.projects, freshness_of(settings, fast.last_sync))
+            return status_document(day, fast.projects, fast.people, freshness_of(settings, fast.last_sync))
     if store is not None:
-        return read_status(store, settings, selectors=selectors, as_of=day)
+        document = read_status(store, settings, selectors=selectors, as_of=day)
+        if by is not None:
+            count_by(store, settings, document, by)
+        return document
     from tpmsync.store.db import open_store
 
     store = open_store(settings.database_url)
     try:
-        return read_status(store, settings, selectors=selectors, as_of=day)
+        document = read_status(store, settings, selectors=selectors, as_of=day)
+        if by is not None:
+            count_by(store, settings, document, by)
+        return document
     finally:
         store.dispose()
+
+
+def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date) -> None:
+    """Replace each project's `deadline.forecast.how_many` in `document` by the count to `by`,
+    from the same task states and the same seed and trials as the stored forecast."""
+    from tpmsync.kpi.how_many import compute_how_many
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.store.snapshots import tracked_projects
+
+    as_of = date.fromisoformat(document["as_of"])
+    engine = kpi_settings(settings)
+    gids = [project["gid"] for project in document["projects"]]
+    with store.read() as session:
+        inputs = load_projects(
+            session, settings, tracked_projects(session, gids), as_of if as_of < today_in(settings) else None
+        )
+    counts = {
+        p.gid: compute_how_many(p.tasks, as_of, p.due_on, by, trials=engine.forecast_trials, seed=engine.forecast_seed)
+        for p in inputs
+    }
+    for project in document["projects"]:
+        project["deadline"]["forecast"]["how_many"] = counts[project["gid"]].to_json()
 
 
 def read_status(
@@ -156,7 +203,7 @@ def read_status(
 
     Today's KPIs, when computed here, are stored as snapshots unless the store is read-only.
     """
-    from tpmsync.store.snapshots import current_snapshots, last_finished_sync, tracked_projects
+    from tpmsync.store.snapshots import current_people, current_snapshots, last_finished_sync, tracked_projects
 
     today = today_in(settings)
     as_of = as_of or today
@@ -168,15 +215,19 @@ def read_status(
                 f"(projects come from asana.projects in {settings.source})"
             )
         freshness = freshness_of(settings, last_finished_sync(session))
-        current = None
+        current = people = None
         if as_of == today:
             current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
-    if current is not None:
-        return status_document(as_of, current, freshness)
-    computed = compute_projects(store, settings, as_of, selectors)
-    if as_of == today and not store.read_only:
-        _save(store, settings, as_of, computed, None)
-    return status_document(as_of, computed, freshness)
+            people = current_people(session, as_of, fingerprint(settings))
+    if as_of != today:
+        return status_document(as_of, *compute_status(store, settings, as_of, selectors), freshness)
+    if current is not None and people is not None:
+        return status_document(as_of, current, people, freshness)
+    computed, people = compute_status(store, settings, as_of)
+    if not store.read_only:
+        _save(store, settings, as_of, computed, people, None)
+    wanted = {p.gid for p in projects}
+    return status_document(as_of, [p for p in computed if p["gid"] in wanted], people, freshness)
 
 
 # -- computing and storing KPI snapshots ---------------------------------------------------------
@@ -196,35 +247,53 @@ def kpi_settings(settings: Settings) -> KpiSettings:
         raise ConfigError(f"{settings.source}: {exc}") from exc
 
 
-def compute_projects(
+def compute_status(
     store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
-    from tpmsync.kpi.engine import compute_project_kpis
-    from tpmsync.kpi_inputs import load_projects
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The selected projects' KPI JSONs for `as_of` and the `people` list, computed from the store
+    now (`tpmsync.kpi_compute`: flow, the forecast detail, people and overloaded owners). People
+    and their reasons are over every tracked project, whatever is selected."""
+    from tpmsync.kpi_compute import compute_day
     from tpmsync.store.snapshots import tracked_projects
 
     engine_settings = kpi_settings(settings)
     past = as_of < today_in(settings)
     with store.read() as session:
-        projects = tracked_projects(session, selectors)
-        inputs = load_projects(session, settings, projects, as_of if past else None)
-    return [compute_project_kpis(p, as_of, engine_settings).to_json() for p in inputs]
+        wanted = {p.gid for p in tracked_projects(session, selectors)}
+        day = compute_day(session, settings, engine_settings, tracked_projects(session), as_of, past=past)
+    projects = [kpis.to_json() for kpis in day.projects if kpis.gid in wanted]
+    return projects, [person.to_json() for person in day.people]
+
+
+def compute_projects(
+    store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
+    return compute_status(store, settings, as_of, selectors)[0]
 
 
 def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = None) -> list[dict[str, Any]]:
-    """Compute today's KPIs of every tracked project and store them; returns the project JSONs."""
+    """Compute today's KPIs of every tracked project and people, and store them; returns the project JSONs."""
     as_of = today_in(settings)
-    computed = compute_projects(store, settings, as_of)
-    _save(store, settings, as_of, computed, run_id)
+    computed, people = compute_status(store, settings, as_of)
+    _save(store, settings, as_of, computed, people, run_id)
     return computed
 
 
-def _save(store: Store, settings: Settings, as_of: date, projects: list[dict[str, Any]], run_id: int | None) -> None:
-    from tpmsync.store.snapshots import save_snapshots
+def _save(
+    store: Store,
+    settings: Settings,
+    as_of: date,
+    projects: list[dict[str, Any]],
+    people: list[dict[str, Any]] | None,
+    run_id: int | None,
+) -> None:
+    from tpmsync.store.snapshots import save_people, save_snapshots
 
     with store.write() as session:
         save_snapshots(session, as_of, projects, fingerprint=fingerprint(settings), run_id=run_id)
+        if people is not None:
+            save_people(session, as_of, people, fingerprint=fingerprint(settings), run_id=run_id)
 
 
 def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -> list[date]:
@@ -245,6 +314,6 @@ def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -
         missing = [g for g in gids if g not in existing[day]]
         if not missing:
             continue
-        _save(store, settings, day, compute_projects(store, settings, day, missing), None)
+        _save(store, settings, day, compute_projects(store, settings, day, missing), None, None)
         written.append(day)
     return written

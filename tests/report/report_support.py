@@ -17,6 +17,7 @@ from tpmsync.sandbox.workspace import Workspace
 from tpmsync.status import refresh_snapshots
 from tpmsync.store.db import Store
 from tpmsync.store.models import KpiSnapshot
+from tpmsync.store.snapshots import PEOPLE_ROW
 
 
 @dataclass
@@ -40,7 +41,11 @@ class Synced:
 
     def snapshots(self, day: date) -> dict[str, dict[str, Any]]:
         with self.store.read() as session:
-            rows = session.execute(select(KpiSnapshot.project_gid, KpiSnapshot.data).where(KpiSnapshot.as_of == day))
+            rows = session.execute(
+                select(KpiSnapshot.project_gid, KpiSnapshot.data).where(
+                    KpiSnapshot.as_of == day, KpiSnapshot.project_gid != PEOPLE_ROW  # projects only
+                )
+            )
             return {gid: data for gid, data in rows}
 
     def move_snapshots(self, from_day: date, to_day: date) -> None:

@@ -130,7 +130,8 @@ def test_status_is_healthy_only_with_a_recent_sync(config: Path, store: Store) -
     assert invoke(config, "schedule", "run-once", "sync").exit_code == 0
     fresh = invoke(config, "schedule", "status")
     assert fresh.exit_code == 0, fresh.output
-    assert fresh.output.startswith("ok: last sync finished 0s ago (") and "threshold 30 min" in fresh.output
+    # the KPI refresh after the sync (flow, milestones, people) may take a second on a busy machine
+    assert re.match(r"ok: last sync finished [0-2]s ago \(", fresh.output) and "threshold 30 min" in fresh.output
     with store.write() as session:
         for run in session.query(SyncRun):
             run.finished_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=45)

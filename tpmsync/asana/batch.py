@@ -12,7 +12,7 @@ from typing import Any
 import asana
 
 from tpmsync.asana.errors import AsanaError, AsanaNotFound, data_of
-from tpmsync.asana.fields import TASK_FIELDS
+from tpmsync.asana.fields import STORY_FIELDS, TASK_FIELDS
 
 PAGE_LIMIT = 100
 BATCH_SIZE = 10  # actions per batch request (Asana's limit)
@@ -33,6 +33,9 @@ class BatchCalls:
         raise NotImplementedError
 
     def budgets(self, project: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def stories(self, task: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
         raise NotImplementedError
 
     def subtasks_batch(self, parents: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -83,6 +86,28 @@ class BatchCalls:
                 # a transient failure inside a batch: that one task on its own, with retries
                 try:
                     yield gid, self.task(gid)
+                except AsanaNotFound:
+                    yield gid, None
+
+    def stories_batch(self, tasks: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
+        """Each task's stories, ten tasks per request through the batch API; a task with more than
+        one page has the rest read from its action's `next_page`. None for a task that is gone."""
+        options = {"limit": PAGE_LIMIT, "fields": list(STORY_FIELDS)}
+        actions = [{"relative_path": f"/tasks/{gid}/stories", "options": options} for gid in tasks]
+        for gid, (status, body) in zip(tasks, self.batch_get(actions), strict=True):
+            if status == 200:
+                records = [r for r in body.get("data") or [] if isinstance(r, dict)]
+                next_page = body.get("next_page")
+                if isinstance(next_page, dict) and next_page.get("offset"):
+                    for page in self.stories(gid, offset=str(next_page["offset"])):
+                        records.extend(r for r in page if isinstance(r, dict))
+                yield gid, records
+            elif status in (403, 404):
+                yield gid, None  # the task went away meanwhile
+            else:
+                # a transient failure inside the batch: that task on its own, with retries
+                try:
+                    yield gid, [r for page in self.stories(gid) for r in page]
                 except AsanaNotFound:
                     yield gid, None
 

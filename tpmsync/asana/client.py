@@ -34,7 +34,7 @@ from tpmsync.asana.errors import (
     error_body,
     error_message,
 )
-from tpmsync.asana.fields import PROJECT_FIELDS, TASK_FIELDS
+from tpmsync.asana.fields import PROJECT_FIELDS, STORY_FIELDS, TASK_FIELDS
 from tpmsync.asana.limits import RateLimiter, RequestStats
 from tpmsync.config import AsanaSettings
 
@@ -283,6 +283,21 @@ class AsanaClient(BatchCalls):
             ),
         )
 
+    def project_sections(self, project: str) -> list[dict[str, Any]]:
+        """The project's sections in board order (`GET /projects/{gid}/sections`, every page)."""
+        sections = asana.SectionsApi(self.api)
+        return [
+            record
+            for page in self.pages(
+                "GET /projects/{gid}/sections",
+                lambda opts, t: sections.get_sections_for_project(
+                    project, {**opts, "opt_fields": "name"}, full_payload=True, _request_timeout=t
+                ),
+            )
+            for record in page
+            if isinstance(record, dict)
+        ]
+
     def project_tasks(self, project: str, modified_since: str | None = None) -> Iterator[list[dict[str, Any]]]:
         fields = ",".join(TASK_FIELDS)
         extra: dict[str, Any] = {"project": project, "opt_fields": fields}
@@ -310,6 +325,18 @@ class AsanaClient(BatchCalls):
             lambda t: self.tasks.get_task(gid, {"opt_fields": fields}, full_payload=True, _request_timeout=t),
         )
         return data_of(payload)
+
+    def stories(self, task: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the task's stories, oldest first, with `STORY_FIELDS` (from `offset`)."""
+        stories = asana.StoriesApi(self.api)
+        fields = ",".join(STORY_FIELDS)
+        return self.pages(
+            "GET /tasks/{gid}/stories",
+            lambda opts, t: stories.get_stories_for_task(
+                task, {**opts, "opt_fields": fields}, full_payload=True, _request_timeout=t
+            ),
+            offset=offset,
+        )
 
     def project_events(self, project: str, sync: str | None) -> dict[str, Any]:
         """One page of the project's event stream; raises SyncTokenExpired (412) with a fresh token."""

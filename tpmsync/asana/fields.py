@@ -60,3 +60,12 @@ PROJECT_FIELDS: tuple[str, ...] = (
 )
 
 
+# A story's fields for flow: what happened, when, and between which sections (docs/kpis.md "Flow").
+STORY_FIELDS: tuple[str, ...] = (
+    "resource_subtype",
+    "created_at",
+    "new_section",
+    "new_section.name",
+    "old_section",
+    "old_section.name",
+)

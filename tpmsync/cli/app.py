@@ -17,7 +17,7 @@ from tpmsync.cli.mcp import mcp
 from tpmsync.cli.report import report
 from tpmsync.cli.schedule import schedule
 from tpmsync.cli.setup import db, demo, doctor, init
-from tpmsync.cli.status import status
+from tpmsync.cli.status import people, status
 from tpmsync.cli.sync import sync
 from tpmsync.config import ConfigError
 from tpmsync.errors import TpmsyncError
@@ -109,5 +109,5 @@ def check_commands_have_examples() -> list[str]:
     return missing
 
 
-for command in (sync, status, report, init, doctor, db, demo, schedule, mcp):
+for command in (sync, status, people, report, init, doctor, db, demo, schedule, mcp):
     main.add_command(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -18,14 +19,26 @@ from tpmsync.cli.context import EXIT_FAILURE, Context, print_rich
 def init(obj: Context, path: str, force: bool, workspace: str | None, projects: tuple[str, ...]) -> None:
     """Write a commented config file and create the database.
 
+    With a token in TPMSYNC_ASANA_TOKEN and projects given, it reads their sections and switches the
+    [flow] table on when they look like a board.
+
     \b
     Example:
       tpmsync init --workspace 1200000000000001 --project "Website relaunch"
     """
-    from tpmsync.setup import write_config
+    from tpmsync.errors import TpmsyncError
+    from tpmsync.setup import boards_for_init, write_config
 
-    written = write_config(path, workspace=workspace, projects=projects, force=force)
+    boards: list[str] = []
+    if projects:
+        try:
+            boards = boards_for_init(workspace, projects, obj.base_url, os.environ)
+        except TpmsyncError as exc:
+            click.echo(f"sections not read ({exc}); [flow] left as a comment")
+    written = write_config(path, workspace=workspace, projects=projects, force=force, flow=bool(boards))
     click.echo(f"wrote {written}")
+    if boards:
+        click.echo(f"[flow] switched on: {', '.join(boards)} look(s) like a board")
     obj.config_path = str(written)
     with obj.open_store() as store:
         click.echo(f"database ready: {store.safe_url}")

@@ -17,9 +17,19 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from tpmsync.store.db import Store
-from tpmsync.store.models import Project, SyncRun, SyncState, Task, TaskDependency, TaskProject
+from tpmsync.store.models import (
+    Project,
+    Section,
+    SyncRun,
+    SyncState,
+    Task,
+    TaskDependency,
+    TaskProject,
+    TaskStorySync,
+)
 from tpmsync.store.rows import TaskRows
 from tpmsync.store.save import save_budgets, save_project, save_tasks, tombstone_tasks, upsert
+from tpmsync.store.stories import save_stories, tasks_needing_stories
 
 log = logging.getLogger(__name__)
 
@@ -279,3 +289,80 @@ def stale_outside_dependencies(store: Store, tracked: set[str], *, synced_before
             return set()
         inside = _inside(session, {g for pair in pairs for g in pair}, tracked)
     return {target for source, target in pairs if source in inside and target not in inside}
+
+
+def project_sections(store: Store, project: str) -> dict[str, str]:
+    """The sections the store knows for the project (from its tasks' memberships): gid → name."""
+    with store.read() as session:
+        return {
+            gid: name or ""
+            for gid, name in session.execute(select(Section.gid, Section.name).where(Section.project_gid == project))
+        }
+
+
+def member_sections(store: Store, project: str) -> dict[str, str | None]:
+    """Each live member task of the project → the section it is in there."""
+    with store.read() as session:
+        query = (
+            select(TaskProject.task_gid, TaskProject.section_gid)
+            .join(Task, Task.gid == TaskProject.task_gid)
+            .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
+        )
+        return {task: section for task, section in session.execute(query)}
+
+
+def story_candidates(
+    store: Store, project: str, started_sections: Iterable[str], completed_since: datetime
+) -> tuple[dict[str, datetime | None], dict[str, datetime | None]]:
+    """The project's member tasks flow needs stories for — open ones in one of `started_sections`
+    (section gids) and those completed at or after `completed_since` — each with its modified_at;
+    and, apart, the other members with theirs."""
+    started = set(started_sections)
+    needed: dict[str, datetime | None] = {}
+    others: dict[str, datetime | None] = {}
+    with store.read() as session:
+        query = (
+            select(Task.gid, Task.modified_at, Task.completed, Task.completed_at, TaskProject.section_gid)
+            .join(TaskProject, TaskProject.task_gid == Task.gid)
+            .where(TaskProject.project_gid == project, TaskProject.removed_at.is_(None), Task.deleted_at.is_(None))
+        )
+        for gid, modified_at, completed, completed_at, section in session.execute(query):
+            if (completed_at is not None and completed_at >= completed_since) if completed else section in started:
+                needed[gid] = modified_at
+            else:
+                others[gid] = modified_at
+    return needed, others
+
+
+def tasks_with_stories(store: Store, gids: Iterable[str]) -> set[str]:
+    """Of `gids`, the tasks whose stories the store holds (a marker was written)."""
+    found: set[str] = set()
+    with store.read() as session:
+        for chunk in _chunks(sorted(set(gids))):
+            found.update(session.scalars(select(TaskStorySync.task_gid).where(TaskStorySync.task_gid.in_(chunk))))
+    return found
+
+
+def stories_to_read(store: Store, candidates: dict[str, datetime | None]) -> list[str]:
+    """Of the candidates, those whose stories were never read or were read at another modified_at."""
+    with store.read() as session:
+        return tasks_needing_stories(session, candidates)
+
+
+def write_stories(store: Store, stories: Sequence[dict[str, Any]], markers: Sequence[dict[str, Any]]) -> int:
+    """One batch of stories and their tasks' markers in one transaction. A story without its
+    project gets the project of its section when the store knows it. Returns the rows written."""
+    with store.write() as session:
+        wanted = sorted({str(s["new_section_gid"] or s["old_section_gid"]) for s in stories
+                         if s.get("project_gid") is None and (s.get("new_section_gid") or s.get("old_section_gid"))})
+        owner: dict[str, str | None] = {}
+        for chunk in _chunks(wanted):
+            query = select(Section.gid, Section.project_gid).where(Section.gid.in_(chunk))
+            owner.update((section, project) for section, project in session.execute(query))
+        rows = [
+            {**s, "project_gid": owner.get(str(s.get("new_section_gid") or s.get("old_section_gid")))}
+            if s.get("project_gid") is None
+            else s
+            for s in stories
+        ]
+        return save_stories(session, rows, markers)

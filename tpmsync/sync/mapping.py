@@ -202,3 +202,26 @@ def map_budget(raw: dict[str, Any], project_gid: str) -> dict[str, Any] | None:
         "actual": actual,
         "raw": raw,
     }
+
+
+def map_story(raw: dict[str, Any], task_gid: str) -> dict[str, Any] | None:
+    """A story record → a row for `store.stories.save_stories`; None for a kind flow does not read.
+    `project_gid` is left for the store to fill from the section (a section has one project)."""
+    kind = raw.get("resource_subtype")
+    gid = _gid(raw)
+    if kind not in ("section_changed", "marked_complete", "marked_incomplete") or gid is None:
+        return None
+    created_at = parse_datetime(raw.get("created_at"))
+    if created_at is None:
+        raise MappingError(f"story {gid} of task {task_gid} has no created_at")
+    return {
+        "gid": gid,
+        "task_gid": task_gid,
+        "kind": kind,
+        "created_at": created_at,
+        "project_gid": None,
+        "new_section_gid": _gid(raw.get("new_section")),
+        "new_section_name": _name(raw.get("new_section")),
+        "old_section_gid": _gid(raw.get("old_section")),
+        "old_section_name": _name(raw.get("old_section")),
+    }

@@ -28,6 +28,7 @@ from tpmsync.sync.context import RunContext
 from tpmsync.sync.cursor import ProjectCursor
 from tpmsync.sync.mapping import format_datetime, map_project
 from tpmsync.sync.results import ProjectResult
+from tpmsync.sync.stories import sync_stories
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectRes
     result.events = len(events)
     result.mode = "unchanged" if not events else "incremental"
     ctx.progress.project_started(gid, row["name"], result.mode)
+    moved: set[str] = set()
     if events:
-        _incremental(ctx, result, events, cursor)
+        moved = _incremental(ctx, result, events, cursor)
+    sync_stories(ctx, result, moved)
     _commit(ctx, result, cursor, full=False)
     return result
 
@@ -98,6 +101,7 @@ def _full(
     # the token comes first, so that whatever changes while the pages are read is in the next run's events
     cursor.next_token(fresh_token or _fresh_token(ctx.client, gid))
     previous = sync_state.project_task_set(ctx.store, gid)
+    sections_before = sync_state.member_sections(ctx.store, gid) if ctx.settings.flow is not None else {}
     parents: list[str] = []
     for page in ctx.client.project_tasks(gid):
         saved = ctx.save(page, result, "GET /tasks")
@@ -109,6 +113,11 @@ def _full(
         # tasks that left the project, or a partial listing: asked for one by one; they do not
         # move the project's cursor
         _recheck(ctx, stale, result, guard=len(previous))
+    if ctx.settings.flow is not None:
+        # a move does not change modified_at, and the events that told of it are not read on a full pass
+        sections_now = sync_state.member_sections(ctx.store, gid)
+        moved = {task for task, section in sections_now.items() if sections_before.get(task, section) != section}
+        sync_stories(ctx, result, moved)
     _commit(ctx, result, cursor, full=True)
     return result
 
@@ -140,12 +149,16 @@ def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult
 
 def _incremental(
     ctx: RunContext, result: ProjectResult, events: list[dict[str, Any]], cursor: ProjectCursor
-) -> None:
+) -> set[str]:
+    """The pass over the events; returns the tasks that moved between sections (their stories are
+    read again: a move does not change modified_at)."""
     gid = result.gid
     touched: dict[str, str] = {}
+    moved: set[str] = set()
     project_changed = False
     for event in events:
         resource = event.get("resource") or {}
+        parent = event.get("parent") or {}
         kind = resource.get("resource_type")
         rgid = resource.get("gid")
         if not rgid:
@@ -154,6 +167,10 @@ def _incremental(
             project_changed = True
         elif kind == "task":
             touched[str(rgid)] = str(event.get("action") or "changed")
+            if parent.get("resource_type") == "section":
+                moved.add(str(rgid))  # removed from one section, added to another
+        elif kind == "story" and parent.get("resource_type") == "task" and parent.get("gid"):
+            moved.add(str(parent["gid"]))  # a new story (a move, a completion) on the task
     deleted = sorted(g for g, action in touched.items() if action == "deleted")
     live = [g for g, action in touched.items() if action != "deleted"]
     if project_changed:
@@ -176,6 +193,7 @@ def _incremental(
             cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
     if deleted:
         result.deleted += sync_state.write_tombstones(ctx.store, deleted, now=ctx.clock(), run_id=ctx.run_id)
+    return moved - set(deleted)
 
 
 def _recheck(

@@ -41,6 +41,7 @@ class ProjectResult:
     deleted: int = 0
     removed: int = 0
     events: int = 0
+    stories: int = 0  # story rows written (flow)
     error: str | None = None
     rejected: list[str] = field(default_factory=list)  # one line per record not matching Asana's shape
     dependencies: set[str] = field(default_factory=set, repr=False)
