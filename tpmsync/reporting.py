@@ -8,10 +8,12 @@ tasks. `tpmsync.report.build.build_report` turns that into a `Report` without to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tpmsync.config import Settings
+from tpmsync.config import ConfigError, Settings
 from tpmsync.kpi.model import ProjectKpis
 from tpmsync.report.build import MAX_ITEMS, ReportInputs, period_start_of, trend_weeks
 from tpmsync.report.build import build_report as build_from
@@ -20,11 +22,33 @@ from tpmsync.report.trend import BURNUP_DAYS
 from tpmsync.status import compute_projects, read_status, today_in
 from tpmsync.store.db import Store
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tpmsync.kpi.flow import FlowHistory, FlowKpis
+    from tpmsync.kpi.forecast_detail import ForecastDetail
+    from tpmsync.kpi.model import ProjectInput
+    from tpmsync.kpi.people import PersonLoad
+
+NOTES_DIR = "notes"
+"""Beside the config file: `notes/<project gid>.md` is the project manager's note for that project."""
+CALIBRATION_DAYS = 365
+
 
 def gather(
-    store: Store, settings: Settings, kind: str, *, projects: Sequence[str] = (), as_of: date | None = None
+    store: Store,
+    settings: Settings,
+    kind: str,
+    *,
+    projects: Sequence[str] = (),
+    as_of: date | None = None,
+    note: str | None = None,
 ) -> ReportInputs:
-    """What the `kind` report on `projects` (gids or names; all tracked when empty) needs, read once."""
+    """What the `kind` report on `projects` (gids or names; all tracked when empty) needs, read once.
+
+    `note` (the `--note` of the command line) goes first in every project's written status,
+    before the project's note file (`notes_for`).
+    """
     from tpmsync.kpi_inputs import created_days, load_projects
     from tpmsync.store.snapshots import previous_states, recorded_counts, recorded_health, tracked_projects
 
@@ -46,12 +70,187 @@ def gather(
         }
         healths = recorded_health(session, gids, weeks[0], as_of)
         counts = recorded_counts(session, gids, as_of - timedelta(days=BURNUP_DAYS - 1), as_of)
+        since = previous_report_day(session, kind, as_of)
+        flow, flow_history = _flow(session, settings, inputs, as_of)
+        details, previous_milestones = _details(session, settings, inputs, flow, since, as_of, today)
+    people = _people(inputs.values(), current, as_of)
     missing = [g for g in gids if g not in previous]
     if missing:
         day_before = period_start - timedelta(days=1)
         for data in compute_projects(store, settings, day_before, missing):
             previous[data["gid"]] = (day_before, ProjectKpis.from_json(data, day_before), "history")
-    return ReportInputs(kind, as_of, current, inputs, previous, healths, counts, created, every_tracked)
+    return ReportInputs(
+        kind,
+        as_of,
+        current,
+        inputs,
+        previous,
+        healths,
+        counts,
+        created,
+        every_tracked,
+        flow=flow,
+        flow_history=flow_history,
+        people=people,
+        details=details,
+        previous_milestones=previous_milestones,
+        notes=notes_for(settings, gids, note),
+    )
+
+
+def previous_report_day(session: Session, kind: str, as_of: date) -> date:
+    """The as_of of the previous report of the same kind: the latest period before this one the
+    delivery ledger has sent. A weekly report is taken as made on the same weekday of its week.
+    Without one, the day (daily) or the week (weekly) before."""
+    from sqlalchemy import func, select
+
+    from tpmsync.report.model import period_of
+    from tpmsync.store.models import Delivery
+
+    period = period_of(kind, as_of)
+    latest = session.scalar(
+        select(func.max(Delivery.period)).where(
+            Delivery.kind == kind, Delivery.status == "sent", Delivery.period < period
+        )
+    )
+    step = 1 if kind == "daily" else 7
+    if latest is None:
+        return as_of - timedelta(days=step)
+    try:
+        if kind == "daily":
+            return date.fromisoformat(latest)
+        year, week = latest.split("-W")
+        return date.fromisocalendar(int(year), int(week), as_of.isoweekday())
+    except ValueError:
+        return as_of - timedelta(days=step)
+
+
+def notes_for(settings: Settings, gids: Sequence[str], note: str | None = None) -> dict[str, str]:
+    """The project manager's note per project: `note` (for every project) then the project's
+    `notes/<gid>.md` beside the config file, when there is one."""
+    folder = Path(settings.source).parent / NOTES_DIR if Path(settings.source).is_file() else None
+    out: dict[str, str] = {}
+    for gid in gids:
+        parts = [note.strip()] if note and note.strip() else []
+        if folder is not None and gid.isalnum():
+            path = folder / f"{gid}.md"
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                text = ""
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: the note cannot be read ({exc})") from exc
+            if text:
+                parts.append(text)
+        if parts:
+            out[gid] = "\n".join(parts)
+    return out
+
+
+def _flow(
+    session: Session, settings: Settings, inputs: Mapping[str, ProjectInput], as_of: date
+) -> tuple[dict[str, FlowKpis], dict[str, FlowHistory]]:
+    """Flow KPIs and the daily flow over the window, for each project with a started section."""
+    from tpmsync.kpi.flow import FlowSettings, compute_flow, daily_flow
+    from tpmsync.kpi_inputs_flow import load_flow_projects
+
+    flow_settings = FlowSettings(timezone=settings.kpi.timezone)
+    task_sets = {gid: [t.gid for t in p.tasks] for gid, p in inputs.items()}
+    kpis: dict[str, FlowKpis] = {}
+    history: dict[str, FlowHistory] = {}
+    for project in load_flow_projects(session, task_sets):
+        computed = compute_flow(project, as_of, flow_settings)
+        if computed is None:
+            continue
+        kpis[project.gid] = computed
+        history[project.gid] = daily_flow(project, computed.window_start, as_of, flow_settings)
+    return kpis, history
+
+
+def _people(inputs: Iterable[ProjectInput], current: Sequence[ProjectKpis], as_of: date) -> Sequence[PersonLoad]:
+    """Every assignee's load across the reported projects (a multi-homed task counted once)."""
+    from tpmsync.kpi.people import compute_people
+
+    critical = {t.gid for k in current for t in k.dependencies.critical_path}
+    return compute_people([p.tasks for p in inputs], critical, as_of)
+
+
+def _records(session: Session, gids: Sequence[str], as_of: date) -> dict[str, list[Any]]:
+    """Each project's stored daily forecasts (day, open tasks, p85) for the calibration."""
+    from sqlalchemy import select
+
+    from tpmsync.kpi.calibration import ForecastRecord
+    from tpmsync.store.models import KpiSnapshot
+
+    out: dict[str, list[Any]] = {gid: [] for gid in gids}
+    query = select(KpiSnapshot.project_gid, KpiSnapshot.as_of, KpiSnapshot.data).where(
+        KpiSnapshot.project_gid.in_(list(gids)),
+        KpiSnapshot.as_of <= as_of,
+        KpiSnapshot.as_of > as_of - timedelta(days=CALIBRATION_DAYS),
+    )
+    for gid, day, data in session.execute(query):
+        try:
+            p85 = data["deadline"]["forecast"]["p85"]
+            due = None if p85 is None else date.fromisoformat(p85)
+            out[gid].append(ForecastRecord(day, int(data["tasks"]["open"]), due))
+        except (KeyError, TypeError, ValueError):
+            continue  # a snapshot from before the forecast existed
+    return out
+
+
+def _details(
+    session: Session,
+    settings: Settings,
+    inputs: Mapping[str, ProjectInput],
+    flow: Mapping[str, FlowKpis],
+    since: date,
+    as_of: date,
+    today: date,
+) -> tuple[dict[str, ForecastDetail], dict[str, dict[str, date | None]]]:
+    """The forecast detail of each project now (with `moved` since the previous report) and each
+    milestone's p85 then."""
+    from tpmsync.kpi.milestones import duration_history, forecast_milestones
+    from tpmsync.kpi.moved import forecast_state
+    from tpmsync.kpi.outlook import compute_forecast_detail
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.status import kpi_settings
+    from tpmsync.store.snapshots import tracked_projects
+
+    if not inputs:
+        return {}, {}
+    kpi = kpi_settings(settings)
+    then = {p.gid: p for p in load_projects(session, settings, tracked_projects(session, list(inputs)), since)}
+    records = _records(session, list(inputs), as_of)
+
+    def cycles(gid: str) -> list[int]:
+        kpis = flow.get(gid)
+        return [] if kpis is None else [c.cycle_days for c in kpis.completed if c.cycle_days]
+
+    known = {t.gid: t for p in inputs.values() for t in (*p.outside_tasks, *p.tasks)}
+    known_then = {t.gid: t for p in then.values() for t in (*p.outside_tasks, *p.tasks)}
+    histories = {gid: duration_history(p.tasks, as_of, cycles(gid)) for gid, p in inputs.items()}
+    histories_then = {gid: duration_history(p.tasks, since, cycles(gid)) for gid, p in then.items()}
+    details: dict[str, ForecastDetail] = {}
+    previous: dict[str, dict[str, date | None]] = {}
+    for gid, project in inputs.items():
+        before = then.get(gid)
+        details[gid] = compute_forecast_detail(
+            project,
+            as_of,
+            known=known,
+            histories=histories,
+            before=None if before is None else forecast_state(before.tasks, since),
+            records=records.get(gid, ()),
+            settings=kpi,
+        )
+        if before is not None:
+            everything = {t.gid: t for t in before.outside_tasks} | known_then
+            old = forecast_milestones(
+                gid, before.name, before.tasks, everything, histories_then, since,
+                trials=kpi.forecast_trials, seed=kpi.forecast_seed,
+            )
+            previous[gid] = {m.gid: m.p85 for m in old.milestones}
+    return details, previous
 
 
 def build_report(
@@ -63,6 +262,8 @@ def build_report(
     as_of: date | None = None,
     max_items: int = MAX_ITEMS,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> Report:
     """The `kind` ("daily" or "weekly") report on `projects`, from the store."""
-    return build_from(gather(store, settings, kind, projects=projects, as_of=as_of), max_items=max_items, now=now)
+    gathered = gather(store, settings, kind, projects=projects, as_of=as_of, note=note)
+    return build_from(gathered, max_items=max_items, now=now)
