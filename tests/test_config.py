@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tpmsync.config import ConfigError, load_settings
+from tpmsync.config import (
+    DEFAULT_STARTED_SECTIONS,
+    ConfigError,
+    FlowConfig,
+    WorkloadConfig,
+    flow_settings,
+    load_settings,
+    workload_settings,
+)
+from tpmsync.kpi import flow as kpi_flow
+from tpmsync.kpi.people import WorkloadSettings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -68,3 +78,82 @@ def test_a_malformed_config_gives_one_line_naming_key_and_file(tmp_path: Path, t
     assert message in text_of_error
     assert str(path) in text_of_error
     assert "\n" not in text_of_error
+
+
+def test_no_flow_table_means_no_flow_and_workload_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[asana]\nprojects = ["1"]\n'), env={})
+    assert settings.flow is None
+    assert flow_settings(settings) is None
+    assert settings.workload == WorkloadConfig(hours_per_week=32.0, horizon_days=14)
+    assert workload_settings(settings) == WorkloadSettings(hours_per_week=32.0, horizon_days=14)
+
+
+def test_an_empty_flow_table_takes_the_documented_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[flow]\n[kpi]\ntimezone = "Europe/Berlin"\n'), env={})
+    assert settings.flow == FlowConfig(
+        started_sections=("In progress", "Doing", "In review", "Review", "QA", "Testing"), window_days=42
+    )
+    assert DEFAULT_STARTED_SECTIONS == kpi_flow.DEFAULT_STARTED_SECTIONS
+    assert FlowConfig().window_days == kpi_flow.DEFAULT_WINDOW_DAYS
+    assert flow_settings(settings) == kpi_flow.FlowSettings(
+        started_sections=DEFAULT_STARTED_SECTIONS, project_started_sections={}, window_days=42,
+        timezone="Europe/Berlin",
+    )
+
+
+def test_flow_and_workload_tables_with_per_project_overrides(tmp_path: Path) -> None:
+    text = (
+        '[flow]\nstarted_sections = ["Building", " Checking "]\nwindow_days = 28\n'
+        '[flow.projects."Website relaunch"]\nstarted_sections = ["Build"]\n'
+        '[flow.projects."1207"]\nstarted_sections = []\n'
+        "[workload]\nhours_per_week = 20.5\nhorizon_days = 7\n"
+    )
+    settings = load_settings(write(tmp_path, text), env={})
+    assert settings.flow is not None
+    assert settings.flow.started_sections == ("Building", "Checking")
+    assert settings.flow.window_days == 28
+    assert settings.flow.project_started_sections == {"Website relaunch": ("Build",), "1207": ()}
+    assert settings.flow.started_names("9", "Website relaunch") == {"build"}
+    assert settings.flow.started_names("1207", "Website relaunch") == frozenset()
+    assert settings.flow.started_names("9", "Other") == {"building", "checking"}
+    engine = flow_settings(settings)
+    assert engine is not None
+    assert engine.started_names("1207", "x") == frozenset()
+    assert engine.started_names("9", "Website relaunch") == {"build"}
+    assert engine.window_days == 28
+    assert workload_settings(settings).capacity_hours == pytest.approx(20.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[flow]\nstarted_section = []\n", "unknown key flow.started_section"),
+        ('[flow]\nstarted_sections = "Doing"\n', "flow.started_sections must be a list of section names"),
+        ('[flow]\nstarted_sections = ["Doing", ""]\n', "flow.started_sections must be a list of section names"),
+        ("[flow]\nwindow_days = 0\n", "flow.window_days must be a whole number ≥ 1"),
+        ("flow = 3\n", "flow must be a table"),
+        ('[flow.projects."Web"]\nstarted = ["A"]\n', 'unknown key flow.projects."Web".started'),
+        ('[flow.projects."Web"]\n', 'flow.projects."Web".started_sections must be a list of section names'),
+        ('[flow.projects]\nWeb = ["A"]\n', 'flow.projects."Web" must be a table'),
+        ("[workload]\nhours = 3\n", "unknown key workload.hours"),
+        ("[workload]\nhours_per_week = 0\n", "workload.hours_per_week must be a number above 0"),
+        ("[workload]\nhorizon_days = 0\n", "workload.horizon_days must be a whole number ≥ 1"),
+    ],
+)
+def test_a_malformed_flow_or_workload_table_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_the_example_config_reads_and_its_commented_flow_table_is_valid(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[1] / "tpmsync" / "templates" / "tpmsync.example.toml").read_text()
+    assert load_settings(write(tmp_path, example), env={}).flow is None
+    uncommented = example.replace("# [flow]\n", "[flow]\n").replace("# started_sections", "started_sections")
+    uncommented = uncommented.replace("# window_days", "window_days").replace("# [flow.projects", "[flow.projects")
+    settings = load_settings(write(tmp_path, uncommented), env={})
+    assert settings.flow is not None
+    assert settings.flow.started_sections == DEFAULT_STARTED_SECTIONS
+    assert settings.flow.project_started_sections == {"Website relaunch": ("Build", "Verify")}

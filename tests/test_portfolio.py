@@ -37,7 +37,7 @@ def test_health_is_the_worst_project_and_counts_are_summed() -> None:
               portfolio.completed, portfolio.due_soon, portfolio.blocked_by_overdue, portfolio.slipped)
     assert counts == (2, 3, 1, 1, 4, 1, 0, 1, 0)
     assert (portfolio.red, portfolio.amber, portfolio.green) == (("Red",), (), ("Green",))
-    document = status_document(AS_OF, [green.to_json(), red.to_json()])
+    document = status_document(AS_OF, [green.to_json(), red.to_json()], [])
     assert document["portfolio"] == {
         "health": "red", "projects": 2, "open": 3, "overdue": 1, "blocked": 1, "red": ["Red"], "amber": [],
         "green": ["Green"],

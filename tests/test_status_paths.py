@@ -10,13 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from tpmsync.store import fastread, snapshots
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.fastread import read_current, sqlite_path
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
-from tpmsync.store.snapshots import current_snapshots, save_snapshots, tracked_projects
+from tpmsync.store.snapshots import current_people, current_snapshots, save_people, save_snapshots, tracked_projects
 
 DAY = date(2026, 11, 25)
 FP = "fingerprint-a"
+
+
+PEOPLE = [{"gid": "u1", "name": "Ana", "load_ratio": 1.8, "overloaded": True}]
 
 
 def project_json(gid: str, name: str, health: str = "green") -> dict[str, Any]:
@@ -40,7 +44,10 @@ def both(store: Store, selectors: tuple[str, ...] = (), fingerprint: str = FP) -
     with store.read() as session:
         gids = [p.gid for p in tracked_projects(session, selectors)]
         full = current_snapshots(session, gids, DAY, fingerprint)
-    return (None if fast is None else fast.projects), full
+        people = current_people(session, DAY, fingerprint)
+    if full is not None:
+        assert people == (None if fast is None else fast.people)  # the people row: current on both, or on neither
+    return (None if fast is None else fast.projects), (None if people is None else full)
 
 
 def finish_sync(store: Store, at: datetime, outcome: str = "ok") -> None:
@@ -51,6 +58,7 @@ def finish_sync(store: Store, at: datetime, outcome: str = "ok") -> None:
 def test_current_snapshots_read_alike_by_both_paths_in_name_order(sqlite_store: Store) -> None:
     with sqlite_store.write() as session:
         save_snapshots(session, DAY, [project_json("1", "Beta"), project_json("2", "Alpha", "red")], fingerprint=FP)
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
     fast, full = both(sqlite_store)
     assert fast == full == [project_json("2", "Alpha", "red"), project_json("1", "Beta")]
     assert both(sqlite_store, ("Beta",)) == ([project_json("1", "Beta")], [project_json("1", "Beta")])
@@ -62,6 +70,7 @@ def test_a_snapshot_older_than_the_last_finished_sync_is_stale_on_both_paths(
 ) -> None:
     with sqlite_store.write() as session:
         save_snapshots(session, DAY, [project_json("1", "Beta"), project_json("2", "Alpha")], fingerprint=FP)
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
     finish_sync(sqlite_store, datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=5), outcome)
     fast, full = both(sqlite_store)
     assert (fast is None, full is None) == (stale, stale)
@@ -70,9 +79,24 @@ def test_a_snapshot_older_than_the_last_finished_sync_is_stale_on_both_paths(
 def test_another_fingerprint_or_a_missing_snapshot_is_not_current_on_both_paths(sqlite_store: Store) -> None:
     with sqlite_store.write() as session:
         save_snapshots(session, DAY, [project_json("1", "Beta")], fingerprint=FP)
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
     assert both(sqlite_store) == (None, None)  # Alpha has none
     with sqlite_store.write() as session:
         save_snapshots(session, DAY, [project_json("2", "Alpha")], fingerprint=FP)
         session.execute(update(KpiSnapshot).where(KpiSnapshot.project_gid == "1").values(fingerprint="other"))
     assert both(sqlite_store) == (None, None)
     assert both(sqlite_store, ("Alpha",)) == ([project_json("2", "Alpha")], [project_json("2", "Alpha")])
+
+
+def test_without_a_current_people_row_neither_path_answers(sqlite_store: Store) -> None:
+    assert fastread.PEOPLE_ROW == snapshots.PEOPLE_ROW
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [project_json("1", "Beta"), project_json("2", "Alpha")], fingerprint=FP)
+    assert both(sqlite_store) == (None, None)  # snapshots stored before people existed
+    with sqlite_store.write() as session:
+        save_people(session, DAY, PEOPLE, fingerprint="other")
+    assert both(sqlite_store) == (None, None)
+    with sqlite_store.write() as session:
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
+    fast, full = both(sqlite_store)
+    assert fast == full == [project_json("2", "Alpha"), project_json("1", "Beta")]

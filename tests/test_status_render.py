@@ -119,3 +119,64 @@ def test_detail_wraps_to_the_width_and_keeps_links_whole() -> None:
     assert lines[0].startswith("Customer portal relaunch") and len(lines[0]) > 20  # not one letter per line
     assert "    https://app.asana.com/0/1/91" in lines
     assert max(len(line.split()) for line in lines) > 3
+
+
+def person(gid: str, name: str, ratio: float) -> dict[str, Any]:
+    return {"gid": gid, "name": name, "open": 12, "overdue": 1, "due_in_horizon": 5, "load_hours": ratio * 64,
+            "unestimated": 0, "capacity_hours": 64.0, "load_ratio": ratio, "overloaded": ratio > 1,
+            "critical_tasks": 2, "critical_task_gids": ["1", "2"]}
+
+
+def test_people_table_reads_in_80_columns_with_hostile_names_shown_as_typed() -> None:
+    from tpmsync.status_render import render_people
+
+    people = [
+        person("u1", "[link=https://evil.example]Ana[/link] \x1b[31mred\u202e", 1.8),
+        person("u2", "Bartholomew Fitzgerald-Montgomery the Third of Somewhere Long", 0.5),
+        person("u3", "[/oops]", 0.0),
+    ]
+    text, segments = printed(render_people(people, "2026-11-25"), 80)
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "[link=https:" in text and "[/oops]" in text
+    assert all(segment.style is None or not segment.style.link for segment in segments)
+    assert "\x1b" not in text and "\u202e" not in text
+    (ana,) = [line for line in text.splitlines() if line.startswith("[link")]
+    assert "180% ■" in ana and "115/64" in ana
+    (bart,) = [line for line in text.splitlines() if line.startswith("Bartholomew")]
+    assert "…" in bart and "■" not in bart and "50%" in bart
+    assert "No open assigned tasks." in printed(render_people([], "2026-11-25"), 80)[0]
+
+
+def test_detail_shows_flow_milestones_unblock_first_calibration_and_the_move() -> None:
+    item = {"gid": "7", "name": "Migrate \x1b[31mauth", "section": "Review", "started_on": "2026-11-03",
+            "age_days": 23}
+    detail_project = project(1, "Web")
+    detail_project["flow"] = {"wip": 2, "aging": 1, "cycle_time": {"p85": 9}, "aging_tasks": [item],
+                              "wip_tasks": [item, {**item, "gid": "8", "name": "Billing", "age_days": 1}]}
+    detail_project["deadline"]["forecast"].update(
+        throughput_window={"start": "2026-10-15", "end": "2026-11-25"},
+        how_many={"by": "2026-12-09", "p50": 7, "p85": 5, "open": 12, "trials": 10_000, "reason": None},
+        calibration={"judged": 9, "held": 7},
+        moved={"since": "2026-11-18", "p85_change_days": 9, "scope_days": 5, "progress_days": 1, "pace_days": 3,
+               "tasks_added": 12, "tasks_removed": 0},
+        milestones=[
+            {"gid": "m1", "name": "Beta", "p50": "2026-12-18", "p85": "2026-12-24", "due": "2026-12-20",
+             "probability_on_time": 0.001, "reason": None},
+            {"gid": "m2", "name": "GA", "p50": None, "p85": None, "due": None, "probability_on_time": None,
+             "reason": "Web has 0 cycle time(s); a milestone forecast needs 5 of either"},
+        ],
+        unblock_first=[{"gid": "t1", "name": "API schema", "assignee": {"gid": "u1", "name": "Ana"},
+                        "due": "2026-11-28", "share": 1.0, "milestone": {"gid": "m1", "name": "Beta"},
+                        "blocked_by": [{"gid": "t0", "name": "Vendor [b]contract[/b]"}]}],
+    )
+    text = render_detail(detail_project, 100)
+    assert "In progress (2, 1 aging; 85 % of tasks finish within 9 days):" in text
+    assert "  - Migrate auth — in 'Review' for 23 days — aging" in text and "\x1b" not in text
+    assert "By Dec 9: at least 5 of 12 open tasks done (85 %), 7 likely (50 %)" in text
+    assert "Calibration: 85 % dates held 7 of 9 times here" in text
+    assert "p85 moved 9 days later since 2026-11-18: +5 scope (12 tasks added), +3 pace, +1 progress" in text
+    assert "  - Beta (due Dec 20): p50 Dec 18, p85 Dec 24, <5 % likely on time" in text
+    assert "  - GA: no forecast — Web has 0 cycle time(s)" in text
+    assert ("  - API schema (Ana, due Nov 28) decides Beta in >95 % of trials; waits for Vendor [b]contract[/b]"
+            in text)
+    assert "0 %" not in text.replace("50 %", "").replace("100 ", "")

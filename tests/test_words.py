@@ -90,3 +90,30 @@ def test_rich_escape_and_safe_url() -> None:
     assert words.safe_url("javascript:alert(1)") is None
     assert words.safe_url("https://app.asana.com/0/1/2") == "https://app.asana.com/0/1/2"
     assert words.safe_url("https://app.asana.com/0/1)[x](https://evil") == "https://app.asana.com/0/1%29%5Bx%5D%28https://evil"
+
+
+def test_one_likelihood_rule_for_tables_prose_and_kpi_reasons() -> None:
+    from tpmsync.kpi.likelihood import bounded_percent
+    from tpmsync.report.narrative import likelihood as narrative_likelihood
+
+    values = (0.0, 0.049, 0.05, 0.5, 0.95, 0.951, 1.0)
+    prose = ["<5 %", "<5 %", "5 %", "50 %", "95 %", ">95 %", ">95 %"]
+    assert [bounded_percent(v) for v in values] == prose
+    assert [words.likelihood(v) for v in values] == prose
+    assert [narrative_likelihood(v) for v in values] == prose
+    assert [words.chance(v) for v in values] == [p.replace(" %", "%") for p in prose]
+
+
+def test_moved_and_calibration_lines_read_as_the_contract_says() -> None:
+    moved = {"since": "2026-11-18", "p85_change_days": 9, "scope_days": 5, "progress_days": 1, "pace_days": 3,
+             "tasks_added": 12, "tasks_removed": 0}
+    assert words.moved_line(moved) == (
+        "p85 moved 9 days later since 2026-11-18: +5 scope (12 tasks added), +3 pace, +1 progress"
+    )
+    earlier = {**moved, "p85_change_days": -1, "scope_days": -2, "progress_days": 0, "pace_days": 1,
+               "tasks_added": 0, "tasks_removed": 1}
+    assert words.moved_line(earlier) == (
+        "p85 moved 1 day earlier since 2026-11-18: -2 scope (1 task removed), +1 pace, +0 progress"
+    )
+    assert words.calibration_line({"judged": 9, "held": 7}) == "85 % dates held 7 of 9 times here"
+    assert words.calibration_line({"judged": 0, "held": 0}) == "no 85 % date has come yet here"

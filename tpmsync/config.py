@@ -11,7 +11,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tpmsync.kpi.flow import FlowSettings
+    from tpmsync.kpi.people import WorkloadSettings
 
 DEFAULT_BASE_URL = "https://app.asana.com/api/1.0"
 DEFAULT_DATABASE_FILE = "tpmsync.db"
@@ -58,6 +62,36 @@ class BudgetConfig:
     project_currencies: Mapping[str, str] = field(default_factory=dict)
 
 
+# docs/kpis.md "Flow": the section names that count as started unless [flow] says otherwise
+# (kpi.flow.DEFAULT_STARTED_SECTIONS holds the same list; a test keeps the two equal).
+DEFAULT_STARTED_SECTIONS = ("In progress", "Doing", "In review", "Review", "QA", "Testing")
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """`[flow]`: which sections count as started (by name, case-insensitive), per-project overrides
+    keyed by project gid or exact name, and the window lead and cycle times are measured over."""
+
+    started_sections: tuple[str, ...] = DEFAULT_STARTED_SECTIONS
+    window_days: int = 42
+    project_started_sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def started_names(self, project_gid: str, project_name: str) -> frozenset[str]:
+        """The casefolded started section names for one project (its override, else the default)."""
+        names = self.project_started_sections.get(project_gid)
+        if names is None:
+            names = self.project_started_sections.get(project_name, self.started_sections)
+        return frozenset(name.strip().casefold() for name in names)
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    """`[workload]`: one person's capacity and the horizon load is measured over."""
+
+    hours_per_week: float = 32.0
+    horizon_days: int = 14
+
+
 @dataclass(frozen=True)
 class Settings:
     asana: AsanaSettings = field(default_factory=AsanaSettings)
@@ -67,6 +101,8 @@ class Settings:
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     schedule: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # the [schedule.NAME] jobs
     schedule_options: Mapping[str, Any] = field(default_factory=dict)  # plain [schedule] keys
+    flow: FlowConfig | None = None  # None: the file has no [flow] table, so no stories are synced
+    workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     source: str = "(defaults)"
 
     def with_overrides(
@@ -117,11 +153,13 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
 A = AsanaSettings()
 K = KpiConfig()
 B = BudgetConfig()
+F = FlowConfig()
+W = WorkloadConfig()
 
 
 def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settings:
     reader = _Reader(raw, where)
-    known = {"asana", "database", "kpi", "budget", "channels", "schedule"}
+    known = {"asana", "database", "kpi", "budget", "channels", "schedule", "flow", "workload"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{where}: unknown section [{key}]; expected one of {', '.join(sorted(known))}")
@@ -190,6 +228,14 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
     channels = {str(k): dict(v) for k, v in reader.table("channels").items() if isinstance(v, dict)}
     schedule = {str(k): dict(v) for k, v in reader.table("schedule").items() if isinstance(v, dict)}
     schedule_options = {str(k): v for k, v in reader.table("schedule").items() if not isinstance(v, dict)}
+    reader.only_keys("workload", {"hours_per_week", "horizon_days"})
+    hours_per_week = reader.number("workload.hours_per_week", W.hours_per_week, minimum=0.0)
+    if not hours_per_week > 0:
+        raise reader.fail("workload.hours_per_week", "a number above 0", hours_per_week)
+    workload = WorkloadConfig(
+        hours_per_week=hours_per_week,
+        horizon_days=reader.integer("workload.horizon_days", W.horizon_days, minimum=1),
+    )
     return Settings(
         asana=asana,
         database_url=database_url,
@@ -198,7 +244,63 @@ def _build(raw: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Settin
         channels=channels,
         schedule=schedule,
         schedule_options=schedule_options,
+        flow=_flow(reader),
+        workload=workload,
         source=where,
+    )
+
+
+def _flow(reader: _Reader) -> FlowConfig | None:
+    if not reader.has("flow"):
+        return None
+    table = reader.table("flow")
+    reader.only_keys("flow", {"started_sections", "window_days", "projects"})
+    overrides: dict[str, tuple[str, ...]] = {}
+    for key, project in reader.table("flow.projects").items():
+        dotted = f'flow.projects."{key}"'
+        if not isinstance(project, Mapping):
+            raise reader.fail(dotted, "a table such as [flow.projects.\"Website\"] started_sections = [...]", project)
+        unknown = sorted(set(project) - {"started_sections"})
+        if unknown:
+            raise ConfigError(f"{reader.where}: unknown key {dotted}.{unknown[0]}; expected started_sections")
+        names = _section_names(reader, project.get("started_sections"), f"{dotted}.started_sections")
+        overrides[str(key).strip()] = names
+    started = table.get("started_sections")
+    return FlowConfig(
+        started_sections=F.started_sections
+        if started is None
+        else _section_names(reader, started, "flow.started_sections"),
+        window_days=reader.integer("flow.window_days", F.window_days, minimum=1),
+        project_started_sections=overrides,
+    )
+
+
+def _section_names(reader: _Reader, value: Any, dotted: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise reader.fail(dotted, "a list of section names", value)
+    return tuple(v.strip() for v in value)
+
+
+def flow_settings(settings: Settings) -> FlowSettings | None:
+    """The KPI engine's `FlowSettings` for `settings` ([flow] plus [kpi] timezone); None without [flow]."""
+    if settings.flow is None:
+        return None
+    from tpmsync.kpi.flow import FlowSettings
+
+    return FlowSettings(
+        started_sections=settings.flow.started_sections,
+        project_started_sections=dict(settings.flow.project_started_sections),
+        window_days=settings.flow.window_days,
+        timezone=settings.kpi.timezone,
+    )
+
+
+def workload_settings(settings: Settings) -> WorkloadSettings:
+    """The KPI engine's `WorkloadSettings` for `settings` ([workload])."""
+    from tpmsync.kpi.people import WorkloadSettings
+
+    return WorkloadSettings(
+        hours_per_week=settings.workload.hours_per_week, horizon_days=settings.workload.horizon_days
     )
 
 
@@ -238,15 +340,23 @@ class _Reader:
     def has(self, dotted: str) -> bool:
         return self._get(dotted) is not None
 
-    def _fail(self, dotted: str, expected: str, value: Any) -> ConfigError:
+    def fail(self, dotted: str, expected: str, value: Any) -> ConfigError:
         return ConfigError(f"{self.where}: {dotted} must be {expected}, got {value!r}")
+
+    def only_keys(self, dotted: str, allowed: set[str]) -> None:
+        """Refuse a key of the table `dotted` that is not in `allowed` (a typo would be ignored silently)."""
+        for key in self.table(dotted):
+            if key not in allowed:
+                raise ConfigError(
+                    f"{self.where}: unknown key {dotted}.{key}; expected one of {', '.join(sorted(allowed))}"
+                )
 
     def string(self, dotted: str, default: str | None) -> Any:
         value = self._get(dotted)
         if value is None:
             return default
         if not isinstance(value, str) or not value.strip():
-            raise self._fail(dotted, "a non-empty string", value)
+            raise self.fail(dotted, "a non-empty string", value)
         return value
 
     def gid(self, dotted: str) -> str | None:
@@ -256,7 +366,7 @@ class _Reader:
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str) or not value.strip():
-            raise self._fail(dotted, "an Asana gid (a string of digits)", value)
+            raise self.fail(dotted, "an Asana gid (a string of digits)", value)
         return value.strip()
 
     def strings(self, dotted: str) -> tuple[str, ...]:
@@ -266,7 +376,7 @@ class _Reader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-            raise self._fail(dotted, "a list of gids or names", value)
+            raise self.fail(dotted, "a list of gids or names", value)
         return tuple(str(v).strip() for v in value)
 
     def integer(self, dotted: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
@@ -274,9 +384,9 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise self._fail(dotted, f"a whole number ≥ {minimum}", value)
+            raise self.fail(dotted, f"a whole number ≥ {minimum}", value)
         if maximum is not None and value > maximum:
-            raise self._fail(dotted, f"a whole number from {minimum} to {maximum}", value)
+            raise self.fail(dotted, f"a whole number from {minimum} to {maximum}", value)
         return value
 
     def number(self, dotted: str, default: float, *, minimum: float) -> float:
@@ -284,7 +394,7 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
-            raise self._fail(dotted, f"a number ≥ {minimum:g}", value)
+            raise self.fail(dotted, f"a number ≥ {minimum:g}", value)
         return float(value)
 
     def table(self, dotted: str) -> Mapping[str, Any]:
@@ -292,5 +402,5 @@ class _Reader:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise self._fail(dotted, "a table", value)
+            raise self.fail(dotted, "a table", value)
         return value

@@ -34,14 +34,23 @@ def today_in(settings: Settings) -> date:
 
 def fingerprint(settings: Settings) -> str:
     """What the KPI numbers depend on besides the store; snapshots made under another are stale."""
-    basis = {"kpi": asdict(settings.kpi), "budget": asdict(settings.budget), "version": 1}
+    basis = {
+        "kpi": asdict(settings.kpi),
+        "budget": asdict(settings.budget),
+        "flow": None if settings.flow is None else asdict(settings.flow),
+        "workload": asdict(settings.workload),
+        "version": 2,  # 2: flow, the forecast detail and people in the document
+    }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def status_document(as_of: date, projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """the status contract of docs/kpis.md: worst projects first, then by name, and the portfolio."""
+def status_document(
+    as_of: date, projects: Sequence[dict[str, Any]], people: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """the status contract of docs/kpis.md: worst projects first, then by name, the portfolio, and
+    `people` (workload across every tracked project, most loaded first)."""
     ordered = sorted(projects, key=lambda p: (-HEALTH_ORDER.get(p["health"], 0), p["name"]))
-    return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered)}
+    return {"as_of": as_of.isoformat(), "projects": ordered, "portfolio": portfolio_of(ordered), "people": list(people)}
 
 
 def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -52,35 +61,67 @@ def portfolio_of(projects: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # -- the one call of `tpmsync status` ------------------------------------------------------------
 
 
-def status_for(settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None) -> dict[str, Any]:
-    """The status document: from today's snapshots by the stdlib reader when current, else the store."""
+def status_for(
+    settings: Settings, selectors: Sequence[str] = (), as_of: date | None = None, by: date | None = None
+) -> dict[str, Any]:
+    """The status document: from today's snapshots by the stdlib reader when current, else the store.
+
+    `by`: count `deadline.forecast.how_many` to this date rather than as_of + 14 days (recounted
+    from the store; the rest of the document is read as usual)."""
     from tpmsync.store.fastread import read_current, sqlite_path
 
     day = as_of or today_in(settings)
+    if by is not None and by < day:
+        raise TpmsyncError(f"--by {by.isoformat()} is before the status day {day.isoformat()}")
     path = sqlite_path(settings.database_url)
-    if path is not None and day == today_in(settings):
+    if path is not None and day == today_in(settings) and by is None:
         fast = read_current(path, selectors, day, fingerprint(settings))
         if fast is not None:
-            return status_document(day, fast.projects)
+            return status_document(day, fast.projects, fast.people)
     from tpmsync.store.db import open_store
 
     store = open_store(settings.database_url)
     try:
-        return read_status(store, settings, selectors=selectors, as_of=day)
+        document = read_status(store, settings, selectors=selectors, as_of=day)
+        if by is not None:
+            count_by(store, settings, document, by)
+        return document
     finally:
         store.dispose()
+
+
+def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date) -> None:
+    """Replace each project's `deadline.forecast.how_many` in `document` by the count to `by`,
+    from the same task states and the same seed and trials as the stored forecast."""
+    from tpmsync.kpi.how_many import compute_how_many
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.store.snapshots import tracked_projects
+
+    as_of = date.fromisoformat(document["as_of"])
+    engine = kpi_settings(settings)
+    gids = [project["gid"] for project in document["projects"]]
+    with store.read() as session:
+        inputs = load_projects(
+            session, settings, tracked_projects(session, gids), as_of if as_of < today_in(settings) else None
+        )
+    counts = {
+        p.gid: compute_how_many(p.tasks, as_of, p.due_on, by, trials=engine.forecast_trials, seed=engine.forecast_seed)
+        for p in inputs
+    }
+    for project in document["projects"]:
+        project["deadline"]["forecast"]["how_many"] = counts[project["gid"]].to_json()
 
 
 def read_status(
     store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
 ) -> dict[str, Any]:
     """The status document through the store (the contract in docs/kpis.md)."""
-    from tpmsync.store.snapshots import current_snapshots, tracked_projects
+    from tpmsync.store.snapshots import current_people, current_snapshots, tracked_projects
 
     today = today_in(settings)
     as_of = as_of or today
     if as_of != today:
-        return status_document(as_of, compute_projects(store, settings, as_of, selectors))
+        return status_document(as_of, *compute_status(store, settings, as_of, selectors))
     with store.read() as session:
         projects = tracked_projects(session, selectors)
         if not projects:
@@ -89,11 +130,13 @@ def read_status(
                 f"(projects come from asana.projects in {settings.source})"
             )
         current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
-    if current is not None:
-        return status_document(as_of, current)
-    computed = compute_projects(store, settings, as_of, selectors)
-    _save(store, settings, as_of, computed, None)
-    return status_document(as_of, computed)
+        people = current_people(session, as_of, fingerprint(settings))
+    if current is not None and people is not None:
+        return status_document(as_of, current, people)
+    computed, people = compute_status(store, settings, as_of)
+    _save(store, settings, as_of, computed, people, None)
+    wanted = {p.gid for p in projects}
+    return status_document(as_of, [p for p in computed if p["gid"] in wanted], people)
 
 
 # -- computing and storing KPI snapshots ---------------------------------------------------------
@@ -113,35 +156,53 @@ def kpi_settings(settings: Settings) -> KpiSettings:
         raise ConfigError(f"{settings.source}: {exc}") from exc
 
 
-def compute_projects(
+def compute_status(
     store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
-    from tpmsync.kpi.engine import compute_project_kpis
-    from tpmsync.kpi_inputs import load_projects
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The selected projects' KPI JSONs for `as_of` and the `people` list, computed from the store
+    now (`tpmsync.kpi_compute`: flow, the forecast detail, people and overloaded owners). People
+    and their reasons are over every tracked project, whatever is selected."""
+    from tpmsync.kpi_compute import compute_day
     from tpmsync.store.snapshots import tracked_projects
 
     engine_settings = kpi_settings(settings)
     past = as_of < today_in(settings)
     with store.read() as session:
-        projects = tracked_projects(session, selectors)
-        inputs = load_projects(session, settings, projects, as_of if past else None)
-    return [compute_project_kpis(p, as_of, engine_settings).to_json() for p in inputs]
+        wanted = {p.gid for p in tracked_projects(session, selectors)}
+        day = compute_day(session, settings, engine_settings, tracked_projects(session), as_of, past=past)
+    projects = [kpis.to_json() for kpis in day.projects if kpis.gid in wanted]
+    return projects, [person.to_json() for person in day.people]
+
+
+def compute_projects(
+    store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
+    return compute_status(store, settings, as_of, selectors)[0]
 
 
 def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = None) -> list[dict[str, Any]]:
-    """Compute today's KPIs of every tracked project and store them; returns the project JSONs."""
+    """Compute today's KPIs of every tracked project and people, and store them; returns the project JSONs."""
     as_of = today_in(settings)
-    computed = compute_projects(store, settings, as_of)
-    _save(store, settings, as_of, computed, run_id)
+    computed, people = compute_status(store, settings, as_of)
+    _save(store, settings, as_of, computed, people, run_id)
     return computed
 
 
-def _save(store: Store, settings: Settings, as_of: date, projects: list[dict[str, Any]], run_id: int | None) -> None:
-    from tpmsync.store.snapshots import save_snapshots
+def _save(
+    store: Store,
+    settings: Settings,
+    as_of: date,
+    projects: list[dict[str, Any]],
+    people: list[dict[str, Any]] | None,
+    run_id: int | None,
+) -> None:
+    from tpmsync.store.snapshots import save_people, save_snapshots
 
     with store.write() as session:
         save_snapshots(session, as_of, projects, fingerprint=fingerprint(settings), run_id=run_id)
+        if people is not None:
+            save_people(session, as_of, people, fingerprint=fingerprint(settings), run_id=run_id)
 
 
 def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -> list[date]:
@@ -162,6 +223,6 @@ def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -
         missing = [g for g in gids if g not in existing[day]]
         if not missing:
             continue
-        _save(store, settings, day, compute_projects(store, settings, day, missing), None)
+        _save(store, settings, day, compute_projects(store, settings, day, missing), None, None)
         written.append(day)
     return written

@@ -248,4 +248,110 @@ def render_detail(project: dict[str, Any], width: int | None = None) -> str:
     for task in deps.get("critical_path_tasks", []):
         slack = f" — float {task['total_float']} d" if task.get("total_float") is not None else ""
         out += _task_line(task, width, slack)
+    out += _flow_lines(project.get("flow"), width)
+    out += _forecast_lines(_forecast(project), width)
     return "\n".join(out) + "\n"
+
+
+def _flow_lines(flow: dict[str, Any] | None, width: int) -> Iterator[str]:
+    """Work in progress, each open task with its section and its age there, oldest first."""
+    if not flow:
+        return
+    p85 = flow["cycle_time"]["p85"]
+    within = f"; 85 % of tasks finish within {words.plural(p85, 'day')}" if p85 is not None else ""
+    aging = flow["aging"]
+    aging_text = f", {aging:,} aging" if aging is not None else ""
+    yield f"In progress ({flow['wip']:,}{aging_text}{within}):"
+    aging_gids = {item["gid"] for item in flow.get("aging_tasks", [])}
+    for item in flow.get("wip_tasks", []):
+        mark = " — aging" if item["gid"] in aging_gids else ""
+        text = (f"{words.clean(item['name'])} — in '{words.clean(item['section'], 60)}' for "
+                f"{words.plural(item['age_days'], 'day')}{mark}")
+        yield from _wrap(text, width, "  - ", "    ")
+
+
+def _forecast_lines(forecast: dict[str, Any], width: int) -> Iterator[str]:
+    """How many by a date, why the p85 moved, the calibration, the milestones and what to unblock first."""
+    if "how_many" not in forecast:
+        return
+    as_of = (forecast.get("throughput_window") or {}).get("end")
+    year = date.fromisoformat(as_of).year if as_of else 0  # dates then show their year
+    how_many = forecast["how_many"]
+    if how_many is not None:
+        by = _date(how_many["by"], year)
+        if how_many["p85"] is None:
+            yield f"By {by}: no count ({words.clean(how_many.get('reason') or '', 120)})"
+        else:
+            yield (f"By {by}: at least {how_many['p85']:,} of {how_many['open']:,} open tasks done (85 %), "
+                   f"{how_many['p50']:,} likely (50 %)")
+    yield f"Calibration: {words.calibration_line(forecast['calibration'])}"
+    if forecast.get("moved"):
+        yield from _wrap(words.moved_line(forecast["moved"]), width, "", "  ")
+    milestones = forecast.get("milestones") or []
+    if milestones:
+        yield f"Milestones ({len(milestones)}):"
+    for milestone in milestones:
+        due = f" (due {_date(milestone['due'], year)})" if milestone.get("due") else ""
+        if milestone["p85"] is None:
+            text = f"{words.clean(milestone['name'])}{due}: no forecast — {words.clean(milestone['reason'] or '', 160)}"
+        else:
+            chance = ""
+            if milestone.get("probability_on_time") is not None:
+                chance = f", {words.likelihood(milestone['probability_on_time'])} likely on time"
+            text = (f"{words.clean(milestone['name'])}{due}: p50 {_date(milestone['p50'], year)}, "
+                    f"p85 {_date(milestone['p85'], year)}{chance}")
+        yield from _wrap(text, width, "  - ", "    ")
+    unblock = forecast.get("unblock_first") or []
+    if unblock:
+        yield "Unblock first:"
+    for item in unblock:
+        owner = (item.get("assignee") or {}).get("name")
+        details = ", ".join(x for x in (words.clean(owner, 60) if owner else "",
+                                        f"due {_date(item['due'], year)}" if item.get("due") else "") if x)
+        text = (f"{words.clean(item['name'])}{f' ({details})' if details else ''} decides "
+                f"{words.clean(item['milestone']['name'])} in {words.likelihood(item['share'])} of trials")
+        waits = ", ".join(words.clean(b["name"], 60) for b in item.get("blocked_by", []))
+        yield from _wrap(text + (f"; waits for {waits}" if waits else ""), width, "  - ", "    ")
+
+
+# -- `tpmsync people` -----------------------------------------------------------------------------
+
+PEOPLE_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("Open", lambda p: f"{p['open']:,}"),
+    ("Overdue", lambda p: f"{p['overdue']:,}"),
+    ("Due soon", lambda p: f"{p['due_in_horizon']:,}"),
+    ("Hours", lambda p: f"{p['load_hours']:,.0f}/{p['capacity_hours']:,.0f}"),
+    ("Load", lambda p: words.percent(p["load_ratio"]) + (f" {words.SYMBOLS['red']}" if p["overloaded"] else "")),
+    ("Critical", lambda p: f"{p['critical_tasks']:,}"),
+)
+
+
+def render_people(people: list[dict[str, Any]], as_of: str) -> Table:
+    """People by load, one line each, readable in 80 columns: names cleaned and passed as `Text`
+    (never read as markup) and cut with … when long; the overloaded marked with ■."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    caption = (
+        "Hours: estimated hours of open work overdue or due in the horizon / capacity. "
+        f"Load: their ratio, {words.SYMBOLS['red']} overloaded. Critical: tasks on a critical path."
+    )
+    table = Table(
+        title=f"Workload as of {words.clean(as_of, 20)}",
+        title_justify="left",
+        caption=caption if people else "No open assigned tasks.",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Person", min_width=12, max_width=24, no_wrap=True, overflow="ellipsis")
+    for header, _cell in PEOPLE_COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for person in people:
+        style = f"bold {words.RICH_COLOURS['red']}" if person["overloaded"] else ""
+        cells = [Text(cell(person)) for _header, cell in PEOPLE_COLUMNS]
+        cells[4].stylize(style)
+        table.add_row(Text(words.clean(person["name"], 60)), *cells)
+    return table

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from tpmsync.kpi.likelihood import bounded_percent
 
 DASH = "—"
 ELLIPSIS = "…"
@@ -70,14 +73,8 @@ def percent(value: float | None) -> str:
 
 
 def chance(value: float | None) -> str:
-    """A likelihood for people: never 0 % or 100 % ("<5%", ">95%")."""
-    if value is None:
-        return DASH
-    if value < 0.05:
-        return "<5%"
-    if value > 0.95:
-        return ">95%"
-    return percent(value)
+    """A likelihood for people: never 0 % or 100 % ("<5%", ">95%"; the rule: `kpi.likelihood`)."""
+    return DASH if value is None else bounded_percent(value, "%")
 
 
 def ratio(value: float | None) -> str:
@@ -238,3 +235,44 @@ def teams_escape(text: str) -> str:
     escaped = defang_urls(text).translate(_TEAMS)
     # a TextBlock line that starts "- " or "1. " is a list item
     return re.sub(r"^(\s*)([-+]|\d+[.)])(\s)", "\\1\\2\u2060\\3", escaped)
+
+
+# ----------------------------------------------------------------------------------------------
+# Forecast detail, flow and people (status --detail, `tpmsync people`)
+# ----------------------------------------------------------------------------------------------
+
+
+def likelihood(value: float | None) -> str:
+    """A likelihood in a sentence: "<5 %", ">95 %", "62 %" (`chance` spaced as prose)."""
+    return DASH if value is None else bounded_percent(value)
+
+
+def signed_days(days: int) -> str:
+    """ "+5", "-2", "+0": a part of a date's movement, in days."""
+    return f"{days:+d}"
+
+
+def moved_line(moved: dict[str, Any]) -> str:
+    """ "p85 moved 9 days later: +5 scope (12 tasks added), +3 pace, +1 progress" (JSON `moved`)."""
+    change = moved["p85_change_days"]
+    if change == 0:
+        head = "p85 did not move"
+    else:
+        head = f"p85 moved {plural(abs(change), 'day')} {'later' if change > 0 else 'earlier'}"
+    scope = [f"{plural(moved['tasks_added'], 'task')} added"] if moved["tasks_added"] else []
+    if moved["tasks_removed"]:
+        scope.append(f"{plural(moved['tasks_removed'], 'task')} removed")
+    scope_text = f" ({', '.join(scope)})" if scope else ""
+    since = clean(str(moved["since"]), 20)
+    return (
+        f"{head} since {since}: {signed_days(moved['scope_days'])} scope{scope_text}, "
+        f"{signed_days(moved['pace_days'])} pace, {signed_days(moved['progress_days'])} progress"
+    )
+
+
+def calibration_line(calibration: dict[str, Any]) -> str:
+    """ "85 % dates held 7 of 9 times here"; "no 85 % date has come yet" when none was judged."""
+    judged, held = calibration["judged"], calibration["held"]
+    if not judged:
+        return "no 85 % date has come yet here"
+    return f"85 % dates held {held:,} of {plural(judged, 'time')} here"

@@ -45,3 +45,35 @@ def test_a_project_touching_every_kpi_round_trips(project: Factory, as_of: date,
 @given(project=projects())
 def test_any_project_round_trips(project: ProjectInput) -> None:
     round_trips(compute_project_kpis(project, AS_OF))
+
+
+def test_flow_and_the_forecast_detail_round_trip_typed(
+    project: Factory, as_of: date, day: Callable[[int], date]
+) -> None:
+    from dataclasses import replace
+
+    from test_kpi_flow import BOARD, board_tasks
+
+    from tpmsync.kpi.flow import FlowProject, compute_flow
+    from tpmsync.kpi.outlook import compute_forecast_detail
+
+    sample = sample_project(project, day)
+    kpis = compute_project_kpis(sample, as_of)
+    flow = compute_flow(FlowProject(sample.gid, sample.name, tuple(BOARD), tuple(board_tasks())), as_of)
+    detail = compute_forecast_detail(sample, as_of)
+    assert flow is not None and flow.wip
+    full = replace(kpis, flow=flow, forecast_detail=detail)
+    data = json.loads(json.dumps(full.to_json()))
+    assert set(data["deadline"]["forecast"]) >= {"p50", "p85", "how_many", "calibration", "milestones", "moved",
+                                                  "unblock_first"}
+    assert data["flow"]["wip"] == flow.wip and data["areas"]["flow"] == "green"
+    back = ProjectKpis.from_json(data, as_of)
+    assert back.flow == flow
+    assert back.forecast_detail == detail
+    assert back.to_json() == data
+    # a snapshot stored before flow and the detail existed reads back without them
+    older = json.loads(json.dumps(kpis.to_json()))
+    del older["flow"]
+    assert (ProjectKpis.from_json(older, as_of).flow, ProjectKpis.from_json(older, as_of).forecast_detail) == (None,
+                                                                                                               None)
+    assert "how_many" not in older["deadline"]["forecast"]

@@ -152,7 +152,7 @@ def test_forecast_probability(kpis: Callable[..., ProjectKpis], as_of: date, due
     if expected is Health.RED:
         forecast_reason = next(r for r in result.reasons if "simulations" in r)
         assert forecast_reason == (
-            "At the current pace only 0 % of 10,000 simulations finish the 10 open tasks by the due date "
+            "At the current pace only <5 % of 10,000 simulations finish the 10 open tasks by the due date "
             "Nov 29 (p50 Nov 30, p85 Nov 30); cut scope, add people or move the date"
         )
 

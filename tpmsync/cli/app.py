@@ -15,7 +15,7 @@ from tpmsync.cli.context import EXIT_CONFIG, Context, fail
 from tpmsync.cli.report import report
 from tpmsync.cli.schedule import schedule
 from tpmsync.cli.setup import db, demo, doctor, init
-from tpmsync.cli.status import status
+from tpmsync.cli.status import people, status
 from tpmsync.cli.sync import sync
 from tpmsync.config import ConfigError
 from tpmsync.errors import TpmsyncError
@@ -93,5 +93,5 @@ def check_commands_have_examples() -> list[str]:
     return missing
 
 
-for command in (sync, status, report, init, doctor, db, demo, schedule):
+for command in (sync, status, people, report, init, doctor, db, demo, schedule):
     main.add_command(command)

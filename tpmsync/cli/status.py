@@ -9,7 +9,7 @@ import click
 
 from tpmsync.cli.context import Context, print_rich
 from tpmsync.cli.sync import run_sync
-from tpmsync.status_render import render_detail, render_markdown, render_table
+from tpmsync.status_render import render_detail, render_markdown, render_people, render_table
 
 
 @click.command()
@@ -17,9 +17,22 @@ from tpmsync.status_render import render_detail, render_markdown, render_table
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--sync", "sync_first", is_flag=True, help="Sync from Asana first (needs the network).")
-@click.option("--detail", is_flag=True, help="List overdue, blocked and critical-path tasks with links.")
+@click.option(
+    "--detail",
+    is_flag=True,
+    help="List overdue, blocked and critical-path tasks with links, work in progress with its age, the "
+    "milestones, what to unblock first, how the forecast moved and how often it held.",
+)
+@click.option(
+    "--by",
+    "by",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Count how many open tasks are done by this day (YYYY-MM-DD; default 14 days on).",
+)
 @click.pass_obj
-def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_first: bool, detail: bool) -> None:
+def status(
+    obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_first: bool, detail: bool, by: Any
+) -> None:
     """Red/amber/green per project and why, from the local store (works offline).
 
     \b
@@ -27,13 +40,14 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
       tpmsync status
       tpmsync status "Website relaunch" --detail
       tpmsync status --format json --as-of 2026-11-20
+      tpmsync status --detail --by 2026-12-24
     """
     from tpmsync.status import status_for
 
     if sync_first:
         result = run_sync(obj, show_progress=fmt == "table")
         click.echo(result.summary(), err=True)
-    document = status_for(obj.settings, projects, as_of.date() if as_of else None)
+    document = status_for(obj.settings, projects, as_of.date() if as_of else None, by.date() if by else None)
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
     elif fmt == "markdown":
@@ -43,3 +57,25 @@ def status(obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_f
     if detail:
         for project in document["projects"]:
             click.echo(render_detail(project))
+
+
+@click.command()
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def people(obj: Context, as_of: Any, fmt: str) -> None:
+    """Workload per person across every tracked project: open, overdue and due-soon tasks, estimated
+    hours due in the horizon against capacity ([workload]), and critical-path tasks owned.
+
+    \b
+    Example:
+      tpmsync people
+      tpmsync people --format json --as-of 2026-11-20
+    """
+    from tpmsync.status import status_for
+
+    document = status_for(obj.settings, (), as_of.date() if as_of else None)
+    if fmt == "json":
+        click.echo(json.dumps({"as_of": document["as_of"], "people": document["people"]}, indent=2))
+    else:
+        print_rich(render_people(document["people"], document["as_of"]))

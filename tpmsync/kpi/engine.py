@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from tpmsync.kpi.budget import compute_budget
 from tpmsync.kpi.deadline import compute_deadline, count_tasks
 from tpmsync.kpi.dependencies import compute_dependencies
+from tpmsync.kpi.flow import FlowKpis
 from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, compute_forecast
 from tpmsync.kpi.health import Thresholds, evaluate, project_reasons
-from tpmsync.kpi.model import ProjectInput, ProjectKpis, worst
+from tpmsync.kpi.model import ProjectInput, ProjectKpis, Verdict, worst
 from tpmsync.kpi.quality import compute_quality
 
 
@@ -34,8 +36,13 @@ class KpiSettings:
             raise ValueError(f"kpi.forecast_trials must be ≥ 1, got {self.forecast_trials}")
 
 
-def compute_project_kpis(project: ProjectInput, as_of: date, settings: KpiSettings | None = None) -> ProjectKpis:
+def compute_project_kpis(
+    project: ProjectInput, as_of: date, settings: KpiSettings | None = None, *, flow: FlowKpis | None = None
+) -> ProjectKpis:
     """Every KPI of `project` on `as_of` (docs/kpis.md defines each number).
+
+    `flow` is the project's flow (`kpi.flow.compute_flow`, from the stories the store keeps):
+    it is carried in the result and judged with the other verdicts.
 
     Raises ValueError when two tasks of the set share a gid (a loader bug).
     """
@@ -63,6 +70,7 @@ def compute_project_kpis(project: ProjectInput, as_of: date, settings: KpiSettin
         dependencies=dependencies,
         thresholds=settings.thresholds,
         stalled_days=settings.stalled_days,
+        flow=flow,
     )
     return ProjectKpis(
         gid=project.gid,
@@ -80,7 +88,17 @@ def compute_project_kpis(project: ProjectInput, as_of: date, settings: KpiSettin
         verdicts=verdicts,
         permalink_url=project.permalink_url,
         notes=_notes(counts.total, deadline.on_time_rate, forecast.reason, budget is None),
+        flow=flow,
     )
+
+
+def with_verdicts(kpis: ProjectKpis, verdicts: Sequence[Verdict]) -> ProjectKpis:
+    """`kpis` with `verdicts` added (judged across projects, e.g. overloaded owners): health and
+    reasons are worked out again from all of them."""
+    if not verdicts:
+        return kpis
+    every = (*kpis.verdicts, *verdicts)
+    return replace(kpis, verdicts=every, health=worst(v.health for v in every), reasons=project_reasons(every))
 
 
 def _notes(total: int, on_time_rate: float | None, forecast_reason: str | None, no_budget: bool) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from tpmsync.kpi.flow import FlowKpis
+from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.model import (
     AsanaBudget,
     BlockedTask,
@@ -210,5 +212,12 @@ def project_kpis_from_json(data: Json, as_of: date) -> ProjectKpis:
         ),
         permalink_url=data["url"],
         notes=tuple(data["notes"]),
+        flow=None if data.get("flow") is None else FlowKpis.from_json(data["flow"]),
+        forecast_detail=forecast_detail_from_json(deadline["forecast"]),
     )
+
+
+def forecast_detail_from_json(data: Json) -> ForecastDetail | None:
+    """The forecast detail in `deadline.forecast`; None when it was not computed (an older snapshot)."""
+    return ForecastDetail.from_json(data) if "how_many" in data else None
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from tpmsync.kpi.flow import FlowKpis
+from tpmsync.kpi.likelihood import bounded_percent
 from tpmsync.kpi.model import (
     Area,
     BudgetKpis,
@@ -25,6 +26,7 @@ from tpmsync.kpi.model import (
     TaskInput,
     Verdict,
 )
+from tpmsync.kpi.people import OverloadedOwner, overload_reason
 
 NAMES_SHOWN = 3
 """How many tasks a reason names before it says "and N more"."""
@@ -299,7 +301,7 @@ def _forecast(forecast: Forecast, as_of: date, t: Thresholds) -> Verdict | None:
             f"{label} {day_text(day, as_of)}" for label, day in (("p50", forecast.p50), ("p85", forecast.p85)) if day
         )
         return (
-            f"at the current pace only {_percent(probability)} of {forecast.trials:,} simulations finish the "
+            f"at the current pace only {bounded_percent(probability)} of {forecast.trials:,} simulations finish the "
             f"{forecast.remaining} open tasks by the due date {day_text(due_on, as_of)}"
             + (f" ({outlook})" if outlook else "")
             + "; cut scope, add people or move the date"
@@ -469,6 +471,21 @@ def flow_verdict(flow: FlowKpis | None, t: Thresholds) -> Verdict | None:
         )
 
     return _verdict("aging", "flow", health, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# People
+# --------------------------------------------------------------------------------------------
+
+
+def overload_verdict(owners: Sequence[OverloadedOwner], horizon_days: int) -> Verdict | None:
+    """Amber, one reason per overloaded person who owns work on this project's critical path
+    (`people.overloaded_owners`); None when nobody is.  Judged across projects, after every
+    project's critical path is known, so it is added with `engine.with_verdicts`."""
+    if not owners:
+        return None
+    reasons = tuple(overload_reason(owner, horizon_days) for owner in owners)
+    return Verdict(kpi="overloaded_owners", area="dependencies", health=Health.AMBER, reasons=reasons)
 
 
 # --------------------------------------------------------------------------------------------

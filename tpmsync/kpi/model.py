@@ -17,7 +17,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from tpmsync.kpi.flow import FlowKpis
+
+if TYPE_CHECKING:
+    from tpmsync.kpi.forecast_detail import ForecastDetail
 
 JsonObject = dict[str, Any]
 
@@ -562,7 +567,7 @@ class DataQuality:
 # --------------------------------------------------------------------------------------------
 
 Area = Literal["deadline", "forecast", "budget", "dependencies", "flow"]
-AREAS: tuple[Area, ...] = ("deadline", "forecast", "budget", "dependencies")
+AREAS: tuple[Area, ...] = ("deadline", "forecast", "budget", "dependencies", "flow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -601,6 +606,9 @@ class ProjectKpis:
     verdicts: tuple[Verdict, ...] = field(default=())
     permalink_url: str | None = None
     notes: tuple[str, ...] = ()
+    flow: FlowKpis | None = None
+    forecast_detail: ForecastDetail | None = None
+    """how many, milestones, unblock first, moved, calibration: merged into `deadline.forecast`."""
 
     def area_health(self, area: Area) -> Health:
         return worst(v.health for v in self.verdicts if v.area == area)
@@ -635,7 +643,7 @@ class ProjectKpis:
                 "due_soon": len(deadline.due_soon),
                 "on_time_rate": round_ratio(deadline.on_time_rate),
                 "slipped": len(deadline.slipped),
-                "forecast": self.forecast.to_json(),
+                "forecast": self._forecast_json(),
                 "completed_on_time": deadline.completed_on_time,
                 "completed_with_due": deadline.completed_with_due,
                 "stalled": len(deadline.stalled),
@@ -669,8 +677,16 @@ class ProjectKpis:
                 "cycle_tasks": [[ref.gid for ref in cycle] for cycle in _limited(deps.cycles, max_items)],
             },
             "data_quality": self.data_quality.to_json(max_items),
+            "flow": None if self.flow is None else self.flow.to_json(max_items),
             "areas": {area: str(self.area_health(area)) for area in AREAS},
             "verdicts": {v.kpi: v.to_json() for v in self.verdicts},
             "url": self.permalink_url,
             "notes": list(self.notes),
         }
+
+    def _forecast_json(self) -> JsonObject:
+        """The finish dates, and the forecast detail's keys beside them when it was computed."""
+        forecast = self.forecast.to_json()
+        if self.forecast_detail is not None:
+            forecast.update(self.forecast_detail.to_json())
+        return forecast

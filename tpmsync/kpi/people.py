@@ -89,6 +89,11 @@ class PersonLoad:
         )
 
 
+def people_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[PersonLoad, ...]:
+    """The status document's top-level `people` list, typed (in its order)."""
+    return tuple(PersonLoad.from_json(item) for item in items)
+
+
 def compute_people(
     task_sets: Iterable[Sequence[TaskInput]],
     critical_task_gids: Collection[str],

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, UnblockItem
+from tpmsync.kpi.likelihood import bounded_percent
 from tpmsync.kpi.model import JsonObject
 
 NAME_LIMIT = 80
@@ -230,11 +231,7 @@ def clean_note(text: str) -> str:
 
 def likelihood(value: float) -> str:
     """A share as people read it: "<5 %" and ">95 %" at the ends, whole percents between."""
-    if value < 0.05:
-        return "<5 %"
-    if value > 0.95:
-        return ">95 %"
-    return f"{round(value * 100)} %"
+    return bounded_percent(value)
 
 
 def task_url(project_gid: str | None, task_gid: str) -> str | None:

@@ -19,10 +19,13 @@ from urllib.parse import unquote
 
 from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
 
+PEOPLE_ROW = "people"  # as `tpmsync.store.snapshots.PEOPLE_ROW` (a test holds them equal)
+
 
 @dataclass(frozen=True)
 class FastRead:
     projects: list[dict[str, Any]]  # the snapshot JSONs, tracked projects in name order
+    people: list[dict[str, Any]]  # the day's `people` list (every tracked project's)
     last_sync: str | None  # SQLite's text of the naive-UTC time the last finished sync ended
 
 
@@ -72,9 +75,10 @@ def _read(conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, finge
         )
     }
     out: list[dict[str, Any]] = []
-    for gid, _name in projects:
+    for gid in [*(p[0] for p in projects), PEOPLE_ROW]:
         snap = snaps.get(gid)
         if snap is None or not snapshot_is_current(snap[0], snap[1], fingerprint, last_sync):
             return None
         out.append(json.loads(snap[2]))
-    return FastRead(out, last_sync)
+    people = out.pop()
+    return FastRead(out, people["people"], last_sync)

@@ -21,6 +21,10 @@ from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
 from tpmsync.store.save import upsert
 
+PEOPLE_ROW = "people"
+"""The `project_gid` of the row that holds the day's `people` list (workload across every tracked
+project); no Asana gid is a word, so it never meets a project's row."""
+
 
 def tracked_projects(session: Session, selectors: Sequence[str] = ()) -> list[Project]:
     """Tracked, not deleted projects; filtered by gids or exact names when `selectors` are given."""
@@ -92,6 +96,53 @@ def save_snapshots(
         upsert(session, KpiSnapshot.__table__, rows, ["project_gid", "as_of"])
 
 
+def save_people(
+    session: Session, as_of: date, people: Sequence[Mapping[str, Any]], *, fingerprint: str, run_id: int | None = None
+) -> None:
+    """Store (or replace) the `people` list of `as_of` beside the project snapshots."""
+    row = {
+        "project_gid": PEOPLE_ROW,
+        "as_of": as_of,
+        "computed_at": datetime.now(UTC).replace(tzinfo=None),
+        "sync_run_id": run_id,
+        "fingerprint": fingerprint,
+        "health": "",
+        "data": {"people": [dict(person) for person in people]},
+    }
+    upsert(session, KpiSnapshot.__table__, [row], ["project_gid", "as_of"])
+
+
+def current_people(session: Session, as_of: date, fingerprint: str) -> list[dict[str, Any]] | None:
+    """The stored `people` list of `as_of` when it is current (as `current_snapshots` judges), else None."""
+    snap = session.get(KpiSnapshot, (PEOPLE_ROW, as_of))
+    if snap is None or not snapshot_is_current(snap.computed_at, snap.fingerprint, fingerprint,
+                                               last_finished_sync(session)):
+        return None
+    people: list[dict[str, Any]] = snap.data["people"]
+    return people
+
+
+def forecast_records(
+    session: Session, gids: Sequence[str], start: date, end: date
+) -> dict[str, list[tuple[date, int, date | None]]]:
+    """gid → [(day, open tasks, p85 date)] of the stored forecasts on start … end, oldest first,
+    read inside the JSON (calibration judges them)."""
+    out: dict[str, list[tuple[date, int, date | None]]] = defaultdict(list)
+    if not gids:
+        return out
+    remaining = KpiSnapshot.data[("deadline", "forecast", "remaining")].as_integer()
+    p85 = KpiSnapshot.data[("deadline", "forecast", "p85")].as_string()
+    query = (
+        select(KpiSnapshot.project_gid, KpiSnapshot.as_of, remaining, p85)
+        .where(KpiSnapshot.project_gid.in_(list(gids)), KpiSnapshot.as_of >= start, KpiSnapshot.as_of <= end)
+        .order_by(KpiSnapshot.as_of)
+    )
+    for gid, day, open_, when in session.execute(query):
+        if open_ is not None:
+            out[gid].append((day, int(open_), None if when is None else date.fromisoformat(when)))
+    return out
+
+
 def snapshot_days(session: Session, days: Sequence[date]) -> dict[date, set[str]]:
     """day → the project gids that have a snapshot on it, for `days`."""
     out: dict[date, set[str]] = defaultdict(set)
@@ -100,7 +151,6 @@ def snapshot_days(session: Session, days: Sequence[date]) -> dict[date, set[str]
         for day, gid in session.execute(query):
             out[day].add(gid)
     return out
-
 
 
 def previous_states(session: Session, gids: Sequence[str], before: date) -> dict[str, tuple[date, dict[str, Any]]]:
@@ -117,6 +167,18 @@ def previous_states(session: Session, gids: Sequence[str], before: date) -> dict
         latest, (KpiSnapshot.project_gid == latest.c.project_gid) & (KpiSnapshot.as_of == latest.c.day)
     )
     return {gid: (day, data) for gid, day, data in session.execute(query)}
+
+
+def previous_days(session: Session, gids: Sequence[str], before: date) -> dict[str, date]:
+    """Each project's latest snapshot day strictly before `before`: gid → day."""
+    if not gids:
+        return {}
+    query = (
+        select(KpiSnapshot.project_gid, func.max(KpiSnapshot.as_of))
+        .where(KpiSnapshot.project_gid.in_(list(gids)), KpiSnapshot.as_of < before)
+        .group_by(KpiSnapshot.project_gid)
+    )
+    return {gid: day for gid, day in session.execute(query)}
 
 
 def recorded_health(session: Session, gids: Sequence[str], start: date, end: date) -> dict[str, dict[date, str]]:

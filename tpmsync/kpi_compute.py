@@ -1,0 +1,188 @@
+"""Store → every KPI of one day: each project's KPIs with its flow and forecast detail, and people.
+
+The use case behind `status.compute_status` (run when a sync commits, and for a past `as_of`):
+
+1. KPI inputs of every tracked project (`kpi_inputs.load_projects`), the flow of those with a
+   started section when `[flow]` is configured (`kpi_inputs_flow.load_flow_projects`);
+2. each project's KPIs, its flow judged with them (`kpi.engine.compute_project_kpis`);
+3. the forecast detail (`kpi.outlook.compute_forecast_detail`): milestone durations from flow cycle
+   times where flow exists, else planned-vs-actual spans; `moved` against the state of the nearest
+   snapshot 7 or more days before as_of, reconstructed from history; calibration from the
+   project's stored daily forecasts of the last 180 days;
+4. people over every tracked project's task set, and a reason on each project whose critical path
+   an overloaded person owns work on.
+
+People are always over every tracked project, whatever is selected: a person's load is their
+whole load. It imports numpy (through the milestone forecast): never on the `tpmsync status` path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from tpmsync.config import Settings, flow_settings, workload_settings
+from tpmsync.kpi.calibration import CALIBRATION_DAYS, ForecastRecord
+from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, with_verdicts
+from tpmsync.kpi.flow import FlowKpis, compute_flow
+from tpmsync.kpi.forecast_detail import ForecastDetail
+from tpmsync.kpi.health import overload_verdict
+from tpmsync.kpi.milestones import DurationHistory, duration_history
+from tpmsync.kpi.model import ProjectInput, ProjectKpis, TaskInput
+from tpmsync.kpi.moved import ForecastState, forecast_state
+from tpmsync.kpi.outlook import compute_forecast_detail
+from tpmsync.kpi.people import PersonLoad, compute_people, overloaded_owners
+from tpmsync.store.models import Project
+
+MOVED_AFTER_DAYS = 7
+"""`moved` compares with the nearest snapshot this many or more days before as_of."""
+
+
+@dataclass(frozen=True)
+class DayKpis:
+    """Every tracked project's KPIs of one day (tracked projects by name), and people."""
+
+    projects: list[ProjectKpis]
+    people: tuple[PersonLoad, ...]
+
+
+class _Known(Mapping[str, TaskInput]):
+    """Every task the store loaded by gid, with the project it was loaded through (first wins),
+    made on demand: the milestone network reads a few of 100,000."""
+
+    def __init__(self, inputs: Sequence[ProjectInput]) -> None:
+        self._tasks: dict[str, tuple[TaskInput, ProjectInput | None]] = {}
+        for project in inputs:
+            for task in project.tasks:
+                self._tasks.setdefault(task.gid, (task, project))
+        for project in inputs:
+            for task in project.outside_tasks:
+                self._tasks.setdefault(task.gid, (task, None))
+        self._made: dict[str, TaskInput] = {}
+
+    def __getitem__(self, gid: str) -> TaskInput:
+        made = self._made.get(gid)
+        if made is None:
+            task, project = self._tasks[gid]
+            made = task if project is None else replace(task, project_gid=project.gid, project_name=project.name)
+            self._made[gid] = made
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tasks)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+def compute_day(
+    session: Session,
+    settings: Settings,
+    engine: KpiSettings,
+    projects: Sequence[Project],
+    as_of: date,
+    *,
+    past: bool,
+) -> DayKpis:
+    """The KPIs of `projects` (every tracked project, for people) on `as_of`; `past` reconstructs
+    that day from history."""
+    from tpmsync.kpi_inputs import load_projects
+
+    inputs = load_projects(session, settings, projects, as_of if past else None)
+    flows = _flows(session, settings, inputs, as_of)
+    computed = [compute_project_kpis(p, as_of, engine, flow=flows.get(p.gid)) for p in inputs]
+    details = _details(session, settings, engine, inputs, flows, as_of)
+    computed = [replace(k, forecast_detail=details[k.gid]) for k in computed]
+    workload = workload_settings(settings)
+    critical = {task.gid for kpis in computed for task in kpis.dependencies.critical_path}
+    people = compute_people((p.tasks for p in inputs), critical, as_of, workload)
+    out = []
+    for kpis in computed:
+        owners = overloaded_owners(people, [task.gid for task in kpis.dependencies.critical_path])
+        verdict = overload_verdict(owners, workload.horizon_days)
+        out.append(with_verdicts(kpis, [] if verdict is None else [verdict]))
+    return DayKpis(out, people)
+
+
+def _flows(session: Session, settings: Settings, inputs: Sequence[ProjectInput], as_of: date) -> dict[str, FlowKpis]:
+    chosen = flow_settings(settings)
+    if chosen is None or not inputs:
+        return {}
+    from tpmsync.kpi_inputs_flow import load_flow_projects
+
+    flow_inputs = load_flow_projects(session, {p.gid: [t.gid for t in p.tasks] for p in inputs})
+    out = {}
+    for project in flow_inputs:
+        flow = compute_flow(project, as_of, chosen)
+        if flow is not None:
+            out[project.gid] = flow
+    return out
+
+
+def _details(
+    session: Session,
+    settings: Settings,
+    engine: KpiSettings,
+    inputs: Sequence[ProjectInput],
+    flows: Mapping[str, FlowKpis],
+    as_of: date,
+) -> dict[str, ForecastDetail]:
+    from tpmsync.store.snapshots import forecast_records
+
+    gids = [p.gid for p in inputs]
+    if not gids:
+        return {}
+    histories = _histories(inputs, flows, as_of)
+    known = _Known(inputs)
+    befores = _states_before(session, settings, inputs, as_of)
+    first = as_of - timedelta(days=CALIBRATION_DAYS - 1)
+    stored = forecast_records(session, gids, first, as_of - timedelta(days=1))
+    out: dict[str, ForecastDetail] = {}
+    for project in inputs:
+        records = [ForecastRecord(day, open_, p85) for day, open_, p85 in stored.get(project.gid, ())]
+        out[project.gid] = compute_forecast_detail(
+            project,
+            as_of,
+            known=known,
+            histories=histories,
+            before=befores.get(project.gid),
+            records=records,
+            settings=engine,
+        )
+    return out
+
+
+def _histories(
+    inputs: Sequence[ProjectInput], flows: Mapping[str, FlowKpis], as_of: date
+) -> dict[str, DurationHistory]:
+    """Each project's durations: flow cycle times where flow exists, and planned-vs-actual spans."""
+    if not any(task.is_milestone and not task.completed for p in inputs for task in p.tasks):
+        return {}  # no milestone to forecast
+    out = {}
+    for project in inputs:
+        flow = flows.get(project.gid)
+        cycles = [] if flow is None else [item.cycle_days for item in flow.completed if item.cycle_days is not None]
+        out[project.gid] = duration_history(project.tasks, as_of, cycles)
+    return out
+
+
+def _states_before(
+    session: Session, settings: Settings, inputs: Sequence[ProjectInput], as_of: date
+) -> dict[str, ForecastState]:
+    """Each project's forecast state on the day of its nearest snapshot 7 or more days before
+    `as_of`, reconstructed from history (a snapshot keeps counts, not the tasks)."""
+    from tpmsync.kpi_inputs import load_projects
+    from tpmsync.store.snapshots import previous_days, tracked_projects
+
+    days = previous_days(session, [p.gid for p in inputs], as_of - timedelta(days=MOVED_AFTER_DAYS - 1))
+    by_day: dict[date, list[str]] = {}
+    for gid, day in days.items():
+        by_day.setdefault(day, []).append(gid)
+    out = {}
+    for day, gids in sorted(by_day.items()):
+        for project in load_projects(session, settings, tracked_projects(session, gids), day):
+            out[project.gid] = forecast_state(project.tasks, day)
+    return out
