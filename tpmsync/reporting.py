@@ -8,13 +8,15 @@ tasks. `tpmsync.report.build.build_report` turns that into a `Report` without to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tpmsync.config import ConfigError, Settings
+from tpmsync.config import ConfigError, Settings, flow_settings
 from tpmsync.kpi.model import ProjectKpis
+from tpmsync.kpi.people import people_from_json
 from tpmsync.report.build import MAX_ITEMS, ReportInputs, period_start_of, trend_weeks
 from tpmsync.report.build import build_report as build_from
 from tpmsync.report.model import Report
@@ -25,14 +27,12 @@ from tpmsync.store.db import Store
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from tpmsync.kpi.flow import FlowHistory, FlowKpis
+    from tpmsync.kpi.flow import FlowHistory
     from tpmsync.kpi.forecast_detail import ForecastDetail
     from tpmsync.kpi.model import ProjectInput
-    from tpmsync.kpi.people import PersonLoad
 
 NOTES_DIR = "notes"
 """Beside the config file: `notes/<project gid>.md` is the project manager's note for that project."""
-CALIBRATION_DAYS = 365
 
 
 def gather(
@@ -71,9 +71,8 @@ def gather(
         healths = recorded_health(session, gids, weeks[0], as_of)
         counts = recorded_counts(session, gids, as_of - timedelta(days=BURNUP_DAYS - 1), as_of)
         since = previous_report_day(session, kind, as_of)
-        flow, flow_history = _flow(session, settings, inputs, as_of)
-        details, previous_milestones = _details(session, settings, inputs, flow, since, as_of, today)
-    people = _people(inputs.values(), current, as_of)
+        flow_history = _flow_history(session, settings, inputs, current)
+        details, previous_milestones = _since_previous_report(session, settings, inputs, current, since, as_of)
     missing = [g for g in gids if g not in previous]
     if missing:
         day_before = period_start - timedelta(days=1)
@@ -89,9 +88,10 @@ def gather(
         counts,
         created,
         every_tracked,
-        flow=flow,
+        flow={k.gid: k.flow for k in current if k.flow is not None},
         flow_history=flow_history,
-        people=people,
+        people=people_from_json(document.get("people", ())),
+        horizon_days=settings.workload.horizon_days,
         details=details,
         previous_milestones=previous_milestones,
         notes=notes_for(settings, gids, note),
@@ -147,106 +147,71 @@ def notes_for(settings: Settings, gids: Sequence[str], note: str | None = None) 
     return out
 
 
-def _flow(
-    session: Session, settings: Settings, inputs: Mapping[str, ProjectInput], as_of: date
-) -> tuple[dict[str, FlowKpis], dict[str, FlowHistory]]:
-    """Flow KPIs and the daily flow over the window, for each project with a started section."""
-    from tpmsync.kpi.flow import FlowSettings, compute_flow, daily_flow
+def _flow_history(
+    session: Session, settings: Settings, inputs: Mapping[str, ProjectInput], current: Sequence[ProjectKpis]
+) -> dict[str, FlowHistory]:
+    """The daily flow over the window (the cumulative flow diagram, the throughput run chart) of
+    each project whose status has flow; none without `[flow]`."""
+    chosen = flow_settings(settings)
+    with_flow = {k.gid: k.flow for k in current if k.flow is not None}
+    if chosen is None or not with_flow:
+        return {}
+    from tpmsync.kpi.flow import daily_flow
     from tpmsync.kpi_inputs_flow import load_flow_projects
 
-    flow_settings = FlowSettings(timezone=settings.kpi.timezone)
-    task_sets = {gid: [t.gid for t in p.tasks] for gid, p in inputs.items()}
-    kpis: dict[str, FlowKpis] = {}
-    history: dict[str, FlowHistory] = {}
-    for project in load_flow_projects(session, task_sets):
-        computed = compute_flow(project, as_of, flow_settings)
-        if computed is None:
-            continue
-        kpis[project.gid] = computed
-        history[project.gid] = daily_flow(project, computed.window_start, as_of, flow_settings)
-    return kpis, history
+    task_sets = {gid: [t.gid for t in inputs[gid].tasks] for gid in with_flow if gid in inputs}
+    return {
+        project.gid: daily_flow(project, with_flow[project.gid].window_start, with_flow[project.gid].as_of, chosen)
+        for project in load_flow_projects(session, task_sets)
+    }
 
 
-def _people(inputs: Iterable[ProjectInput], current: Sequence[ProjectKpis], as_of: date) -> Sequence[PersonLoad]:
-    """Every assignee's load across the reported projects (a multi-homed task counted once)."""
-    from tpmsync.kpi.people import compute_people
-
-    critical = {t.gid for k in current for t in k.dependencies.critical_path}
-    return compute_people([p.tasks for p in inputs], critical, as_of)
-
-
-def _records(session: Session, gids: Sequence[str], as_of: date) -> dict[str, list[Any]]:
-    """Each project's stored daily forecasts (day, open tasks, p85) for the calibration."""
-    from sqlalchemy import select
-
-    from tpmsync.kpi.calibration import ForecastRecord
-    from tpmsync.store.models import KpiSnapshot
-
-    out: dict[str, list[Any]] = {gid: [] for gid in gids}
-    query = select(KpiSnapshot.project_gid, KpiSnapshot.as_of, KpiSnapshot.data).where(
-        KpiSnapshot.project_gid.in_(list(gids)),
-        KpiSnapshot.as_of <= as_of,
-        KpiSnapshot.as_of > as_of - timedelta(days=CALIBRATION_DAYS),
-    )
-    for gid, day, data in session.execute(query):
-        try:
-            p85 = data["deadline"]["forecast"]["p85"]
-            due = None if p85 is None else date.fromisoformat(p85)
-            out[gid].append(ForecastRecord(day, int(data["tasks"]["open"]), due))
-        except (KeyError, TypeError, ValueError):
-            continue  # a snapshot from before the forecast existed
-    return out
-
-
-def _details(
+def _since_previous_report(
     session: Session,
     settings: Settings,
     inputs: Mapping[str, ProjectInput],
-    flow: Mapping[str, FlowKpis],
+    current: Sequence[ProjectKpis],
     since: date,
     as_of: date,
-    today: date,
 ) -> tuple[dict[str, ForecastDetail], dict[str, dict[str, date | None]]]:
-    """The forecast detail of each project now (with `moved` since the previous report) and each
-    milestone's p85 then."""
+    """Each project's forecast detail with `moved` measured since the previous report of the
+    same kind (`since`), and each milestone's p85 on that day, both from the store's history."""
     from tpmsync.kpi.milestones import duration_history, forecast_milestones
-    from tpmsync.kpi.moved import forecast_state
-    from tpmsync.kpi.outlook import compute_forecast_detail
+    from tpmsync.kpi.moved import explain_move, forecast_state
     from tpmsync.kpi_inputs import load_projects
     from tpmsync.status import kpi_settings
     from tpmsync.store.snapshots import tracked_projects
 
-    if not inputs:
+    with_detail = {k.gid: k.forecast_detail for k in current if k.forecast_detail is not None}
+    if not with_detail:
         return {}, {}
     kpi = kpi_settings(settings)
-    then = {p.gid: p for p in load_projects(session, settings, tracked_projects(session, list(inputs)), since)}
-    records = _records(session, list(inputs), as_of)
+    then = {p.gid: p for p in load_projects(session, settings, tracked_projects(session, list(with_detail)), since)}
+    known_then = {t.gid: t for p in then.values() for t in (*p.outside_tasks, *p.tasks)}
+    flows = {k.gid: k.flow for k in current if k.flow is not None}
 
     def cycles(gid: str) -> list[int]:
-        kpis = flow.get(gid)
-        return [] if kpis is None else [c.cycle_days for c in kpis.completed if c.cycle_days]
+        flow = flows.get(gid)
+        return [] if flow is None else [c.cycle_days for c in flow.completed if c.cycle_days is not None]
 
-    known = {t.gid: t for p in inputs.values() for t in (*p.outside_tasks, *p.tasks)}
-    known_then = {t.gid: t for p in then.values() for t in (*p.outside_tasks, *p.tasks)}
-    histories = {gid: duration_history(p.tasks, as_of, cycles(gid)) for gid, p in inputs.items()}
     histories_then = {gid: duration_history(p.tasks, since, cycles(gid)) for gid, p in then.items()}
     details: dict[str, ForecastDetail] = {}
     previous: dict[str, dict[str, date | None]] = {}
-    for gid, project in inputs.items():
-        before = then.get(gid)
-        details[gid] = compute_forecast_detail(
-            project,
-            as_of,
-            known=known,
-            histories=histories,
-            before=None if before is None else forecast_state(before.tasks, since),
-            records=records.get(gid, ()),
-            settings=kpi,
+    for gid, detail in with_detail.items():
+        before, project = then.get(gid), inputs.get(gid)
+        if before is None or project is None:
+            details[gid] = replace(detail, moved=None)
+            continue
+        moved = explain_move(
+            forecast_state(before.tasks, since),
+            forecast_state(project.tasks, as_of),
+            trials=kpi.forecast_trials,
+            seed=kpi.forecast_seed,
         )
-        if before is not None:
-            everything = {t.gid: t for t in before.outside_tasks} | known_then
+        details[gid] = replace(detail, moved=moved)
+        if any(m.p85 is not None for m in detail.milestones):
             old = forecast_milestones(
-                gid, before.name, before.tasks, everything, histories_then, since,
+                gid, before.name, before.tasks, known_then, histories_then, since,
                 trials=kpi.forecast_trials, seed=kpi.forecast_seed,
             )
             previous[gid] = {m.gid: m.p85 for m in old.milestones}
