@@ -165,7 +165,10 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     title.append(p.name, style=f"bold {_link(p.url)}".strip())
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
-    body: list[RenderableType] = [Text(w.headline(p.headline, p.forecast, year))]
+    body: list[RenderableType] = []
+    if p.written is not None:  # the written status leads (already sanitised; links shown as <url>)
+        body += [Text(p.written.text.rstrip("\n")), Text("")]
+    body.append(Text(w.headline(p.headline, p.forecast, year)))
     reasons = w.reasons_for(p, report.kind)
     if reasons:
         body.append(Text("Why:", style="bold"))
