@@ -40,13 +40,16 @@ def flow_chart_name(chart: str, gid: str) -> str:
     return f"{chart}-{gid}"
 
 
-def _axes(title: str, *, height: float = HEIGHT_IN) -> tuple[Any, Any]:
+def _axes(title: str, *, height: float = HEIGHT_IN, left: float = 0.09) -> tuple[Any, Any]:
+    """A figure with fixed margins: a constrained layout costs about as much as the drawing."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    figure.subplots_adjust(left=left, right=0.98, top=1 - 0.3 / height, bottom=0.45 / height)
     ax = figure.add_subplot()
     ax.set_title(title)
     ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+    ax.set_axisbelow(True)
     return figure, ax
 
 
@@ -114,10 +117,10 @@ def cycle_png(project: ProjectReport) -> bytes | None:
                    linewidths=0, label="completed task")
         _percentile_lines(ax, flow, horizontal=True)
         ax.set_xlim(_x(flow.window_start) - 1, _x(max(day for day, _ in shown)) + 1)
-        ax.set_ylim(0, max(days for _, days in shown) * 1.1 + 1)
+        ax.set_ylim(0, max(days for _, days in shown) * 1.3 + 1)
         ax.set_ylabel("days in progress")
         _dates(ax)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", ncols=3)
         return _png(figure)
 
 
@@ -169,7 +172,7 @@ def aging_png(project: ProjectReport) -> bytes | None:
     sections = [*started, *sorted({i.section for i in items} - set(started))]
     where = {name: index for index, name in enumerate(sections)}
     with matplotlib.rc_context(STYLE):
-        figure, ax = _axes(f"Aging work in progress — {_clip(project.name, 50)}")
+        figure, ax = _axes(f"Aging work in progress — {_clip(project.name, 50)}", left=0.09)
         for aging, colour, label in ((False, BLUE, "in progress"), (True, P85_COLOUR, "aging (above p85)")):
             chosen = [i for i in items if i.aging == aging]
             if chosen:
@@ -179,9 +182,9 @@ def aging_png(project: ProjectReport) -> bytes | None:
         ax.set_xticks(range(len(sections)), [_clip(name or "(no name)", 18) for name in sections])
         ax.set_xlim(-0.6, len(sections) - 0.4)
         top = max([i.age_days for i in items] + [flow.cycle_p85 or 0])
-        ax.set_ylim(0, top * 1.15 + 1)
+        ax.set_ylim(0, top * 1.3 + 1)  # room for the legend in one row above the dots
         ax.set_ylabel("age in days")
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", ncols=4)
         return _png(figure)
 
 
@@ -195,7 +198,7 @@ def people_png(people: Sequence[PersonReport]) -> bytes | None:
     horizon = loaded[0].horizon_days
     height = max(1.8, 0.7 + 0.22 * len(loaded))
     with matplotlib.rc_context(STYLE):
-        figure, ax = _axes(f"Load against capacity, next {horizon} days", height=height)
+        figure, ax = _axes(f"Load against capacity, next {horizon} days", height=height, left=0.3)
         ys = list(range(len(loaded)))
         shares = [p.load_ratio * 100 for p in loaded]
         colours = [P85_COLOUR if p.overloaded else BLUE for p in loaded]
