@@ -39,8 +39,15 @@ class Synced:
         return build_report(self.store, self.settings, kind, **kwargs)
 
     def snapshots(self, day: date) -> dict[str, dict[str, Any]]:
+        """The projects' snapshots of `day` (not the people row stored beside them)."""
+        from tpmsync.store.snapshots import PEOPLE_ROW
+
         with self.store.read() as session:
-            rows = session.execute(select(KpiSnapshot.project_gid, KpiSnapshot.data).where(KpiSnapshot.as_of == day))
+            rows = session.execute(
+                select(KpiSnapshot.project_gid, KpiSnapshot.data).where(
+                    KpiSnapshot.as_of == day, KpiSnapshot.project_gid != PEOPLE_ROW
+                )
+            )
             return {gid: data for gid, data in rows}
 
     def move_snapshots(self, from_day: date, to_day: date) -> None:
