@@ -40,6 +40,8 @@ class Synced:
         return build_report(self.store, self.settings, kind, **kwargs)
 
     def snapshots(self, day: date) -> dict[str, dict[str, Any]]:
+        """The projects' snapshots of `day` (not the people row stored beside them)."""
+
         with self.store.read() as session:
             rows = session.execute(
                 select(KpiSnapshot.project_gid, KpiSnapshot.data).where(

@@ -11,14 +11,23 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from tpmsync.kpi.forecast_detail import Moved, TaskLink, UnblockItem
+from tpmsync.report import narrative
+from tpmsync.report.build import written
 from tpmsync.report.model import (
+    AgingItem,
     Budget,
     Burnup,
     BurnupPoint,
     Changes,
     CriticalPath,
+    CycleItem,
+    FlowDayCounts,
+    FlowReport,
     Forecast,
     Headline,
+    Movement,
+    PersonReport,
     PortfolioSummary,
     ProjectReport,
     QualityWarning,
@@ -67,7 +76,47 @@ def _tasks(namer: Namer, project: int, what: str, total: int, *, completed: bool
     return TaskList(items=items, total=total)
 
 
-def _project(index: int, namer: Namer, weeks: list[date], items: int) -> ProjectReport:
+def _flow(namer: Namer, index: int, items: int) -> FlowReport:
+    """Flow over a 42-day window: four columns, items in progress (some aging), completed tasks."""
+    refs = _tasks(namer, index, "wip", 30, items=items).items
+    wip = tuple(
+        AgingItem(ref, namer("section", k % 3), AS_OF - timedelta(days=3 * k + 1), 3 * k + 2, 3 * k + 2 > 12)
+        for k, ref in enumerate(refs)
+    )
+    done = tuple(CycleItem(ref, 2 + k % 11, 5 + k % 13) for k, ref in enumerate(
+        _tasks(namer, index, "done", 40, completed=True, items=items).items))
+    days = tuple(
+        FlowDayCounts(AS_OF - timedelta(days=41 - d), (20 - d // 3, 6 + d % 4, 3 + d % 3, 2), 100 + 2 * d, d % 4)
+        for d in range(42)
+    )
+    return FlowReport(window_start=AS_OF - timedelta(days=41), wip_total=30, aging_total=sum(i.aging for i in wip),
+                      cycle_p50=5, cycle_p85=12, cycle_n=40, lead_p85=20, wip=wip, completed=done,
+                      columns=tuple(namer("section", k) for k in range(4)), started=(False, True, True, False),
+                      days=days)
+
+
+def _written(
+    namer: Namer, index: int, gid: str, health: str, reasons: tuple[str, ...], moved: Moved
+) -> narrative.WrittenStatus:
+    """A written status naming hostile things everywhere it can: milestones, owners, blockers, the note."""
+    task = lambda k: f"{1300000000000000 + index * 1000 + k}"  # noqa: E731
+    link = TaskLink(task(1), namer("task", index * 1000 + 1), gid, "1100", namer("person", index), AS_OF)
+    blocker = TaskLink(task(2), namer("task", index * 1000 + 2), gid, "1101", namer("person", index + 1), None)
+    return narrative.write_status(narrative.StatusFacts(
+        project_gid=gid, project_name=namer("project", index), as_of=AS_OF, health=health, reasons=reasons,
+        previous_health="green", since=moved.since, tasks_completed=moved.tasks_completed,
+        tasks_added=moved.tasks_added, p85=AS_OF + timedelta(days=41), due=AS_OF + timedelta(days=35),
+        probability_on_time=0.999, judged=9, held=7, moved=moved,
+        milestones_at_risk=(narrative.MilestoneRisk(task(9), namer("task", index * 1000 + 9), gid,
+                                                    AS_OF + timedelta(days=20), AS_OF + timedelta(days=30),
+                                                    AS_OF + timedelta(days=21), 0.01),),
+        unblock_first=(UnblockItem(link, 0.7, task(9), namer("task", index * 1000 + 9), AS_OF, (blocker,)),),
+        overloaded=(narrative.OverloadedOwner(namer("person", index), 1.8, 3),),
+        note=namer("note", index),
+    ))
+
+
+def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bool) -> ProjectReport:
     health = HEALTHS[index % len(HEALTHS)]
     gid = f"{1200000000000000 + index}"
     task_name = namer("task", index * 1000)
@@ -118,13 +167,37 @@ def _project(index: int, namer: Namer, weeks: list[date], items: int) -> Project
             BurnupPoint(day=AS_OF - timedelta(days=7 * (8 - i)), completed=500 + 10 * i, total=950 + 6 * i)
             for i in range(9)
         )),
+        **(_extras(index, namer, gid, health, reasons, items) if extras else {}),
     )
 
 
-def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS) -> Report:
-    """`items`: tasks kept per list (the totals stay those of a busy project)."""
+def _extras(index: int, namer: Namer, gid: str, health: str, reasons: tuple[str, ...], items: int) -> dict[str, object]:
+    """Flow, why the forecast moved and the written status of one synthetic project."""
+    moved = Moved(since=AS_OF - timedelta(days=7), p85_before=AS_OF + timedelta(days=32),
+                  p85_after=AS_OF + timedelta(days=41), p85_change_days=9, scope_days=5, progress_days=1,
+                  pace_days=3, tasks_added=12, tasks_removed=0, tasks_completed=4, throughput_before=30,
+                  throughput_after=26)
+    movement = Movement(since=moved.since, change_days=9, scope_days=5, progress_days=1, pace_days=3,
+                        tasks_added=12, tasks_removed=0, tasks_completed=4, throughput_before=30, throughput_after=26)
+    return {"flow": _flow(namer, index, items), "moved": movement,
+            "written": written(_written(namer, index, gid, health, reasons, moved))}
+
+
+def people(namer: Namer, count: int) -> tuple[PersonReport, ...]:
+    return tuple(
+        PersonReport(gid=f"{1100 + k}", name=namer("person", k), open=10 + k, overdue=k % 3, due_in_horizon=5,
+                     load_hours=40.0 + 15 * k, capacity_hours=64.0, load_ratio=(40.0 + 15 * k) / 64,
+                     critical_tasks=k % 2, horizon_days=14)
+        for k in range(count)
+    )
+
+
+def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS,
+                extras: bool = False) -> Report:
+    """`items`: tasks kept per list (the totals stay those of a busy project); `extras`: flow, why
+    the forecast moved, the written status and people (eight of them) as well."""
     weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * (7 - i)) for i in range(8)]
-    reports = tuple(_project(i, namer, weeks, items) for i in range(projects))
+    reports = tuple(_project(i, namer, weeks, items, extras) for i in range(projects))
     rank = {"red": 0, "amber": 1, "green": 2}
     worst = min((p.health for p in reports), key=rank.__getitem__, default="green")
     portfolio = PortfolioSummary(
@@ -157,4 +230,5 @@ def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_nam
         projects=reports,
         generated_at=datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
         trend_periods=tuple(iso_week(w) for w in weeks),
+        people=people(namer, 8) if extras else (),
     )

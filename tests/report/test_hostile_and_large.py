@@ -28,7 +28,7 @@ from tpmsync.deliver.teams import MAX_BYTES, teams_message
 from tpmsync.deliver.webhook import SUMMARY_LIMIT, summary_body
 from tpmsync.report.charts import TREND_NAME, burnup_name, burnup_png, render_charts, trend_png
 from tpmsync.report.model import Burnup, BurnupPoint, Report
-from tpmsync.report.outgoing import build_outgoing
+from tpmsync.report.outgoing import build_outgoing, status_lines
 from tpmsync.report.render_asana import ALLOWED_TAGS, render_asana
 from tpmsync.report.render_html import EMAIL_LIMIT, render_email_html, render_html
 from tpmsync.report.wording import clean_report, headline, subject
@@ -72,7 +72,8 @@ def chat_outgoing(report: Report) -> Outgoing:
     report = clean_report(report)
     lines = tuple(
         ProjectLine(gid=p.gid, name=p.name, health=p.health, reasons=p.reasons, url=p.url,
-                    headline=headline(p.headline, p.forecast, report.as_of.year), asana_html="")
+                    headline=headline(p.headline, p.forecast, report.as_of.year), asana_html="",
+                    status=status_lines(p), status_text=p.written.text if p.written else "")
         for p in report.projects
     )
     return Outgoing(kind=report.kind, period=report.period, scope=report.scope, subject=subject(report),
@@ -155,6 +156,11 @@ def everything(report: Report) -> None:
     for line in out.projects:
         check_asana(line.asana_html)
         assert len(line.name) <= 200 and not CONTROL.search(line.name)
+        assert not CONTROL.search(line.status_text.replace("\n", ""))  # the Asana status update's `text`
+        for status in line.status:
+            for text, url in status.pieces:
+                assert not CONTROL.search(text) and "\n" not in text
+                assert url is None or url.startswith("https://app.asana.com/"), url
     check_slack(slack_message(out, "https://wiki.example.com/report"))
     check_teams(teams_message(out, "https://wiki.example.com/report"))
     assert len(compact_json(summary_body(out.data)).encode()) <= SUMMARY_LIMIT
@@ -162,7 +168,7 @@ def everything(report: Report) -> None:
 
 @pytest.mark.parametrize("kind", ["daily", "weekly"])
 def test_every_renderer_and_channel_is_safe_with_each_hostile_name(kind: str) -> None:
-    everything(make_report(len(HOSTILE), kind=kind, namer=hostile_namer(HOSTILE)))
+    everything(make_report(len(HOSTILE), kind=kind, namer=hostile_namer(HOSTILE), extras=True))
 
 
 hostile_text = st.one_of(
@@ -177,7 +183,7 @@ hostile_text = st.one_of(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=st.lists(hostile_text, min_size=1, max_size=4), kind=st.sampled_from(["daily", "weekly"]))
 def test_property_random_hostile_names_never_crash_act_or_grow(names: list[str], kind: str) -> None:
-    everything(make_report(3, kind=kind, namer=hostile_namer(names), items=4))
+    everything(make_report(3, kind=kind, namer=hostile_namer(names), items=4, extras=True))
 
 
 @settings(max_examples=20, deadline=None)
@@ -246,7 +252,7 @@ def test_burnups_are_drawn_for_the_worst_projects_only() -> None:
 
 def test_sentences_in_channels_are_cut_at_word_boundaries() -> None:
     reason = "the milestone is at risk because the forecast p85 falls after the due date " * 8
-    report = make_report(3, kind="daily")
+    report = make_report(3, kind="daily")  # no written status: the reasons are shown
     report = replace(report, projects=tuple(replace(p, reasons=(reason,)) for p in report.projects))
     out = outgoing_for(report)
     slack = slack_message(out)["blocks"][3]["text"]["text"]

@@ -115,3 +115,45 @@ def test_the_report_carries_when_the_data_was_synced_and_every_renderer_says_it(
     fresh = build_report(replace(inputs, stale=False))
     assert fresh.freshness() == "Data synced 2026-11-25 06:00 UTC."
     assert build_report(replace(inputs, synced_at=None)).freshness().startswith("Data: no sync has finished yet")
+
+
+def test_flow_people_and_the_written_status_come_from_the_gathered_inputs() -> None:
+    from tpmsync.kpi.flow import CompletedItem, FlowDay, FlowHistory, FlowKpis, Percentiles, SectionRef, WipItem
+    from tpmsync.kpi.people import PersonLoad
+
+    tasks = [replace(t, assignee_gid="u1", assignee_name="Ana Silva") if t.gid == "wait" else t for t in now_tasks()]
+    now = kpis_of(tasks, TODAY)
+    young = WipItem("wait", "Launch page", "Doing", day(-2), 3)
+    old = WipItem("blocker", "Legal sign-off", "Review", day(-19), 20)
+    flow = FlowKpis(
+        as_of=TODAY, window_start=day(-41), started_sections=("Doing", "Review"), wip=2, aging=1,
+        lead_time=Percentiles(6, 14, 20, 8), cycle_time=Percentiles(4, 9, 12, 8),
+        aging_tasks=(old,), wip_tasks=(old, young),
+        completed=(CompletedItem("done", "Write spec", TODAY, 9, 4),),
+    )
+    history = FlowHistory(
+        sections=(SectionRef("s1", "To do"), SectionRef("s2", "Doing")), started=(False, True),
+        days=(FlowDay(day(-1), (3, 1), 0, 4, 1), FlowDay(TODAY, (2, 2), 0, 6, 2)),
+    )
+    people = (
+        PersonLoad("u1", "Ana Silva", 3, 1, 3, 90.0, 0, 64.0, 90 / 64, ()),
+        PersonLoad("u2", "Bo Chen", 5, 0, 2, 100.0, 0, 64.0, 100 / 64, ()),  # overloaded, not on this project
+        PersonLoad("u3", "Cy Ode", 1, 0, 1, 8.0, 0, 64.0, 8 / 64, ()),
+    )
+    inputs = replace(gathered([now], {"p1": now}, {"p1": tasks}), flow={"p1": flow}, flow_history={"p1": history},
+                     people=people, notes={"p1": "Vendor signs Friday"})
+    report = build_report(inputs)
+    project = report.project("p1")
+    assert project.flow is not None
+    assert [(i.task.gid, i.section, i.age_days, i.aging) for i in project.flow.wip] == [
+        ("blocker", "Review", 20, True), ("wait", "Doing", 3, False)]
+    assert [i.task.name for i in project.flow.aging] == ["Legal sign-off"]
+    assert (project.flow.cycle_p50, project.flow.cycle_p85, project.flow.columns) == (4, 9, ("To do", "Doing"))
+    assert [(d.columns, d.completed, d.throughput) for d in project.flow.days] == [((3, 1), 4, 1), ((2, 2), 6, 2)]
+    assert [(p.name, p.overloaded) for p in report.people] == [
+        ("Ana Silva", True), ("Bo Chen", True), ("Cy Ode", False)]
+    assert project.written is not None and project.moved is None  # no forecast detail gathered: no split
+    text = project.written.text
+    assert text.startswith("Vendor signs Friday\n")
+    assert "Ana Silva is at 1.4× capacity with 1 task overdue." in text
+    assert "Bo Chen" not in text  # overloaded, but owns no open work here

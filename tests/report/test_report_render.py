@@ -146,9 +146,11 @@ def test_charts_are_skipped_without_history(rendered: Rendered) -> None:
     no_history = replace(
         weekly,
         projects=tuple(
-            replace(p, burnup=None, trend=tuple(replace(c, health=None) for c in p.trend)) for p in weekly.projects
+            replace(p, burnup=None, flow=None, trend=tuple(replace(c, health=None) for c in p.trend))
+            for p in weekly.projects
         ),
         portfolio=replace(weekly.portfolio, trend=tuple(replace(c, health=None) for c in weekly.portfolio.trend)),
+        people=(),
     )
     assert render_charts(no_history) == {}
     html = render_html(no_history, {}, mode="cid")

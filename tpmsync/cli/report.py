@@ -43,6 +43,11 @@ def _report_options(command: F) -> F:
             click.option("--channel", "channels", multiple=True, metavar="NAME", help="Only these channels."),
             click.option("--dry-run", is_flag=True, help="Print exactly what would be sent; send nothing."),
             click.option("--force", is_flag=True, help="Send again even if this period was delivered."),
+            click.option(
+                "--note",
+                metavar="TEXT",
+                help="A note from you that leads every project's written status (before notes/<gid>.md).",
+            ),
         ]
     ):
         command = option(command)
@@ -89,13 +94,16 @@ def _report(
     channels: tuple[str, ...],
     dry_run: bool,
     force: bool,
+    note: str | None,
 ) -> None:
     from tpmsync.jobs import deliver_report, delivery_outcome
     from tpmsync.report.write import format_for, render, write_report
     from tpmsync.reporting import build_report
 
     with obj.open_store() as store:
-        built = build_report(store, obj.settings, kind, projects=projects, as_of=as_of.date() if as_of else None)
+        built = build_report(
+            store, obj.settings, kind, projects=projects, as_of=as_of.date() if as_of else None, note=note
+        )
         if out:
             path = write_report(built, fmt or format_for(out) or "html", out)
             click.echo(f"wrote {path}")

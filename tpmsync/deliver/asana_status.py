@@ -100,7 +100,7 @@ class AsanaStatusChannel(Channel):
                 "parent": line.gid,
                 "status_type": status_type(line.health),
                 "title": title,
-                "text": plain_text(line.asana_html),
+                "text": line.status_text or plain_text(line.asana_html),
                 "html_text": html_body(line.asana_html),
             }
             prepared.append(

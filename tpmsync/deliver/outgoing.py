@@ -12,6 +12,16 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class StatusLine:
+    """A line of the project's written status: `kind` "note" (the project manager's), "headline",
+    "title" (What changed, Risks, Asks) or "item"; `pieces` are (text, Asana link or None).
+    The text is clean (no control characters, one line) but not escaped for any channel."""
+
+    kind: str
+    pieces: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
 class ProjectLine:
     """One project of the report, as a channel shows it."""
 
@@ -22,6 +32,8 @@ class ProjectLine:
     url: str | None  # the project in Asana
     headline: str  # one line of key numbers, e.g. "56 open · 3 overdue · 2 blocked · SPI 0.92"
     asana_html: str  # this project's part of the report in Asana's rich-text subset (<body>…</body>)
+    status: tuple[StatusLine, ...] = ()  # the written status, which leads the project everywhere
+    status_text: str = ""  # the same as plain text: the `text` of the Asana status update
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tpmsync.deliver.base import (
     one_line,
     truncate,
 )
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, StatusLine
 from tpmsync.deliver.transport import ChatWebhookChannel
 
 MAX_BLOCKS = 50
@@ -53,17 +53,33 @@ def link(url: str | None, label: str) -> str:
     return f"*<{target}|{escape(label).replace('|', '¦')}>*"
 
 
+def status_text(status: StatusLine) -> str:
+    """One line of the written status in mrkdwn: tasks linked, every piece escaped."""
+    text = "".join(
+        link(url, words.clean(piece, MAX_REASON)).strip("*") if url else escape(words.clean(piece, MAX_REASON))
+        for piece, url in status.pieces
+    )
+    if status.kind == "title":
+        return f"*{text}*"
+    if status.kind == "item":
+        return f"• {text}"
+    return f"_{text}_" if status.kind == "note" else text
+
+
 def project_text(line: ProjectLine) -> str:
-    """One project in mrkdwn, at most one section long (each part bounded before escaping)."""
+    """One project in mrkdwn, at most one section long (each part bounded before escaping): the
+    written status leads when there is one (it holds the reasons), else the top reasons."""
     name = words.clean(line.name)
     head = f"{EMOJI.get(line.health, ':white_circle:')} {link(line.url, name)} — {health_label(line.health)}"
     lines = [head]
+    if line.status:
+        lines.extend(status_text(status) for status in line.status)
     if line.headline:
         lines.append(escape(one_line(line.headline, 300)))
-    lines.extend(f"• {escape(words.clean(r, MAX_REASON))}"
-                 for r in line.reasons[:MAX_REASONS])
-    if len(line.reasons) > MAX_REASONS:
-        lines.append(f"_…and {len(line.reasons) - MAX_REASONS} more_")
+    if not line.status:
+        lines.extend(f"• {escape(words.clean(r, MAX_REASON))}" for r in line.reasons[:MAX_REASONS])
+        if len(line.reasons) > MAX_REASONS:
+            lines.append(f"_…and {len(line.reasons) - MAX_REASONS} more_")
     while len("\n".join(lines)) > MAX_SECTION and len(lines) > 1:
         lines.pop()  # whole lines go; a line is never cut inside an entity or a link
     return "\n".join(lines)

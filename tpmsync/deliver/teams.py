@@ -29,7 +29,7 @@ from tpmsync.deliver.base import (
     health_label,
     one_line,
 )
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, StatusLine, compact_json
 from tpmsync.deliver.transport import ChatWebhookChannel
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -50,7 +50,24 @@ def link_text(text: str) -> str:
     return words.teams_escape(text)
 
 
+def status_text(status: StatusLine) -> str:
+    """One line of the written status for a TextBlock (Markdown subset): tasks linked, text escaped."""
+    parts = []
+    for piece, url in status.pieces:
+        text = link_text(words.clean(piece, MAX_REASON))
+        target = words.safe_url(url)
+        parts.append(f"[{text}]({target})" if target else text)
+    text = "".join(parts)
+    if status.kind == "title":
+        return f"**{text}**"
+    if status.kind == "item":
+        return f"- {text}"
+    return f"_{text}_" if status.kind == "note" else text
+
+
 def project_container(line: ProjectLine) -> dict[str, Any]:
+    """One project: its verdict and name, the written status (which holds the reasons) when there
+    is one, the headline numbers, else the top reasons."""
     name = link_text(words.clean(line.name))
     url = words.safe_url(line.url)
     title = f"[{name}]({url})" if url else name
@@ -71,11 +88,13 @@ def project_container(line: ProjectLine) -> dict[str, Any]:
             ],
         }
     ]
+    if line.status:
+        items.append(_text("\n".join(status_text(status) for status in line.status), spacing="Small"))
     if line.headline:
         items.append(_text(words.teams_escape(one_line(line.headline, 300)), isSubtle=True, spacing="None"))
-    reasons = [f"- {words.teams_escape(words.clean(r, MAX_REASON))}"
-               for r in line.reasons[:MAX_REASONS]]
-    if len(line.reasons) > MAX_REASONS:
+    reasons = [] if line.status else [f"- {words.teams_escape(words.clean(r, MAX_REASON))}"
+                                      for r in line.reasons[:MAX_REASONS]]
+    if len(line.reasons) > MAX_REASONS and not line.status:
         reasons.append(f"- …and {len(line.reasons) - MAX_REASONS} more")
     if reasons:
         items.append(_text("\n".join(reasons), spacing="Small"))

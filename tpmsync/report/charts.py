@@ -59,7 +59,10 @@ def burnup_name(gid: str) -> str:
 
 def render_charts(report: Report, *, burnups: bool | None = None) -> dict[str, bytes]:
     """Every chart the report shows, by image name: the verdict trend and (weekly) the burn-ups of
-    the worst `MAX_BURNUPS` projects. A chart that raises is left out and logged."""
+    the worst `MAX_BURNUPS` projects, the flow charts (`tpmsync.report.flow_charts`) of the worst
+    `MAX_FLOW_PROJECTS` and the people load chart. A chart that raises is left out and logged."""
+    from tpmsync.report import flow_charts as fc
+
     report = clean_report(report)
     images: dict[str, bytes] = {}
     _draw(images, TREND_NAME, "the verdict trend", lambda: trend_png(report))
@@ -67,6 +70,12 @@ def render_charts(report: Report, *, burnups: bool | None = None) -> dict[str, b
         for project in burnup_projects(report):
             _draw(images, burnup_name(project.gid), f"the burn-up of {project.name}",
                   partial(burnup_png, project, report.as_of))
+        for project in burnup_projects(report)[: fc.MAX_FLOW_PROJECTS]:
+            for chart, draw in (("cfd", fc.cfd_png), ("cycle", fc.cycle_png), ("throughput", fc.throughput_png),
+                                ("aging", fc.aging_png)):
+                _draw(images, fc.flow_chart_name(chart, project.gid), f"the {chart} chart of {project.name}",
+                      partial(draw, project))
+        _draw(images, fc.PEOPLE_NAME, "the people load chart", partial(fc.people_png, report.people))
     return images
 
 

@@ -222,6 +222,132 @@ class TrendCell:
 
 
 @dataclass(frozen=True)
+class AgingItem:
+    """An open task in a started section: how long it has been there and whether it is aging."""
+
+    task: TaskRef
+    section: str
+    started_on: date
+    age_days: int
+    aging: bool
+
+
+@dataclass(frozen=True)
+class CycleItem:
+    """A task completed in the flow window and its cycle time (None: it never entered a started section)."""
+
+    task: TaskRef
+    cycle_days: int | None
+    lead_days: int
+
+
+@dataclass(frozen=True)
+class FlowDayCounts:
+    """One day of the cumulative flow diagram: open tasks per column, completed so far and that day."""
+
+    day: date
+    columns: tuple[int, ...]
+    completed: int
+    throughput: int
+
+
+@dataclass(frozen=True)
+class FlowReport:
+    """How work moved through the project's board (flow KPIs, docs/kpis.md "Flow metrics").
+
+    `wip` lists every task in a started section, oldest first (the aging chart); `aging_total`
+    how many of them are older than the cycle-time p85. `columns` are the cumulative flow
+    diagram's sections in board order and `started` which of them count as started; `days`
+    covers the report's flow window.
+    """
+
+    window_start: date
+    wip_total: int
+    aging_total: int | None
+    cycle_p50: int | None
+    cycle_p85: int | None
+    cycle_n: int
+    lead_p85: int | None
+    wip: tuple[AgingItem, ...]
+    completed: tuple[CycleItem, ...]
+    columns: tuple[str, ...]
+    started: tuple[bool, ...]
+    days: tuple[FlowDayCounts, ...]
+
+    @property
+    def aging(self) -> tuple[AgingItem, ...]:
+        return tuple(item for item in self.wip if item.aging)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Why the p85 date moved since `since` (the previous report of the same kind): the change
+    split into scope, progress and pace, which sum to `change_days`."""
+
+    since: date
+    change_days: int
+    scope_days: int
+    progress_days: int
+    pace_days: int
+    tasks_added: int
+    tasks_removed: int
+    tasks_completed: int
+    throughput_before: int
+    throughput_after: int
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a written line: text and, for a task, its Asana link."""
+
+    text: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class WrittenLine:
+    """One line of the written status: `kind` "note", "headline", "title" (What changed, Risks,
+    Asks) or "item" (a bullet under the last title)."""
+
+    kind: str
+    pieces: tuple[Piece, ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(piece.text for piece in self.pieces)
+
+
+@dataclass(frozen=True)
+class Written:
+    """The written status of a project (tpmsync.report.narrative): plain text, HTML and its lines
+    for the channels that draw their own markup. Already sanitised: names are cleaned there."""
+
+    text: str
+    html: str
+    lines: tuple[WrittenLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonReport:
+    """One assignee's load across the reported projects over the next `horizon_days`."""
+
+    gid: str
+    name: str
+    open: int
+    overdue: int
+    due_in_horizon: int
+    load_hours: float
+    capacity_hours: float
+    load_ratio: float
+    critical_tasks: int
+    horizon_days: int
+
+    @property
+    def overloaded(self) -> bool:
+        return self.load_ratio > 1
+
+
+@dataclass(frozen=True)
 class ProjectReport:
     gid: str
     name: str
@@ -238,6 +364,9 @@ class ProjectReport:
     data_quality: tuple[QualityWarning, ...]
     trend: tuple[TrendCell, ...]
     burnup: Burnup | None
+    flow: FlowReport | None = None
+    moved: Movement | None = None
+    written: Written | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +418,7 @@ class Report:
         if self.stale:
             return f"Warning: the data is stale; the last sync finished {when}."
         return f"Data synced {when}."
+    people: tuple[PersonReport, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": self.SCHEMA}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, full_report_name
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, StatusLine, full_report_name
 from tpmsync.report import wording as w
-from tpmsync.report.model import Report
+from tpmsync.report.model import ProjectReport, Report
 from tpmsync.report.render_asana import render_asana
 from tpmsync.report.render_html import render_email_html, render_html
 from tpmsync.report.render_markdown import render_markdown
@@ -32,6 +32,8 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
             url=p.url,
             headline=w.headline(p.headline, p.forecast, year),
             asana_html=render_asana(report, p),
+            status=status_lines(p),
+            status_text=p.written.text if p.written is not None else "",
         )
         for p in report.projects
     )
@@ -51,3 +53,12 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         images={name: png for name, png in charts.items() if f"cid:{name}" in email},
     )
 
+
+
+def status_lines(project: ProjectReport) -> tuple[StatusLine, ...]:
+    """The project's written status as the channels receive it."""
+    if project.written is None:
+        return ()
+    return tuple(
+        StatusLine(line.kind, tuple((piece.text, piece.url) for piece in line.pieces)) for line in project.written.lines
+    )

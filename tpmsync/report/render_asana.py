@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
+from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef, Written, WrittenLine
 
 ALLOWED_TAGS = frozenset({"body", "strong", "em", "u", "s", "code", "a", "ul", "ol", "li", "h1", "h2", "hr"})
 DAILY_ITEMS = 5
@@ -57,6 +57,36 @@ def _slips(slips: SlipList, year: int, limit: int) -> str:
     return f"<strong>Slipped ({slips.total:,})</strong>{_items(lines, slips.total - len(shown))}"
 
 
+def _written(written: Written) -> str:
+    """The written status in Asana's subset (no paragraphs, no line breaks): the note as a list
+    under "Note", the headline in bold, each section a header and a list; tasks link to Asana."""
+    parts: list[str] = []
+    items: list[str] = []
+
+    def pieces(line: WrittenLine) -> str:
+        return "".join(_link(p.text, p.url) if p.url else _text(p.text) for p in line.pieces)
+
+    def flush() -> None:
+        if items:
+            parts.append(_items(items))
+            items.clear()
+
+    notes = [pieces(line) for line in written.lines if line.kind == "note"]
+    if notes:
+        parts.append(f"<h2>Note</h2>{_items(f'<em>{note}</em>' for note in notes)}")
+    for line in written.lines:
+        if line.kind == "item":
+            items.append(pieces(line))
+            continue
+        flush()
+        if line.kind == "title":
+            parts.append(f"<h2>{pieces(line)}</h2>")
+        elif line.kind == "headline":
+            parts.append(f"<strong>{pieces(line)}</strong>")
+    flush()
+    return "".join(parts)
+
+
 def render_asana(report: Report, project: ProjectReport) -> str:
     """`<body>…</body>` for one project: verdict, reasons, what changed; weekly adds the rest."""
     year = report.as_of.year
@@ -66,7 +96,10 @@ def render_asana(report: Report, project: ProjectReport) -> str:
     title = f"{w.verdict(p.health)} — {report.title}"
     if was := w.verdict_change(p.changes, p.health):
         title += f" ({was})"
-    parts = [f"<h2>{_text(title)}</h2>", f"<strong>{_text(w.headline(p.headline, p.forecast, year))}</strong>"]
+    parts = [f"<h2>{_text(title)}</h2>"]
+    if p.written is not None:  # the written status leads; the numbers and lists follow
+        parts += [_written(p.written), "<hr/>"]
+    parts.append(f"<strong>{_text(w.headline(p.headline, p.forecast, year))}</strong>")
     parts.append(f"<em>{_text(report.freshness())}</em>")
     reasons = w.reasons_for(p, report.kind)
     if reasons:

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from tpmsync import words
 from tpmsync.report import wording
 from tpmsync.report.charts import TREND_NAME, burnup_name
+from tpmsync.report.flow_charts import PEOPLE_NAME, flow_chart_name
 from tpmsync.report.model import Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "report"
@@ -46,9 +47,22 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals.update(
-        w=wording, burnup_name=burnup_name, trend_name=TREND_NAME, safe_url=words.safe_url, legend_items=words.LEGEND
+        w=wording,
+        burnup_name=burnup_name,
+        trend_name=TREND_NAME,
+        safe_url=words.safe_url,
+        legend_items=words.LEGEND,
+        flow_chart_name=flow_chart_name,
+        people_name=PEOPLE_NAME,
+        written_html=written_html,
     )
     return env
+
+
+def written_html(html: str) -> Markup:
+    """The written status's HTML (`tpmsync.report.narrative`: every text escaped, links only to
+    Asana) as markup the template keeps; the headings made smaller to sit inside a project."""
+    return Markup(html.replace("<h3>", '<h3 style="margin:6px 0 2px 0;font-size:13px;">'))
 
 
 def png_size(png: bytes) -> tuple[int, int]:

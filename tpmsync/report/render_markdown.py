@@ -50,6 +50,10 @@ def render_markdown(report: Report) -> str:
         out.append("| Portfolio | " + " | ".join(_symbol(c.health) for c in report.portfolio.trend) + " |")
         for p in report.projects:
             out.append(f"| {escape(p.name)} | " + " | ".join(_symbol(c.health) for c in p.trend) + " |")
+    overloaded = w.overloaded(report)
+    if overloaded:
+        out += ["", f"**Overloaded people** ({len(overloaded):,}):", ""]
+        out += [f"- {escape(w.person_text(person))}" for person in overloaded]
     for p in report.projects:
         if report.kind == "daily" and p.health == "green" and not p.changes.count:
             continue
@@ -112,6 +116,16 @@ def _project(report: Report, p: ProjectReport, year: int) -> list[str]:
     out += _tasks("Newly overdue", c.newly_overdue, year, limit)
     out += _slips(c.slipped, year, limit)
     out += _tasks("Newly blocked", c.newly_blocked, year, limit)
+    if p.moved is not None:
+        out += [escape(w.moved_text(p.moved, year)) + ".", ""]
+    if p.flow is not None and p.flow.aging:
+        aging = p.flow.aging
+        shown = aging[:limit]
+        out += [f"**Aging work** ({len(aging):,}):", ""]
+        out += [f"- {escape(w.aging_text(item, p.flow))}" for item in shown]
+        if len(aging) > len(shown):
+            out.append(f"- … and {len(aging) - len(shown):,} more")
+        out.append("")
     if daily:
         return out
     up = p.upcoming

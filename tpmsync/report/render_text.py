@@ -32,6 +32,10 @@ def render_rich(report: Report) -> RenderableType:
     ]
     if report.kind == "weekly" and any(c.health for p in report.projects for c in p.trend[:-1]):
         parts += [Text(""), _trend_table(report)]
+    overloaded = w.overloaded(report)
+    if overloaded:
+        parts += [Text(""), Text(f"Overloaded people ({len(overloaded):,}):", style="bold")]
+        parts.append(_bullets(Text(w.person_text(person)) for person in overloaded))
     for project in report.projects:
         if report.kind == "daily" and project.health == "green" and not project.changes.count:
             continue
@@ -162,7 +166,10 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     title.append(p.name, style=f"bold {_link(p.url)}".strip())
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
-    body: list[RenderableType] = [Text(w.headline(p.headline, p.forecast, year))]
+    body: list[RenderableType] = []
+    if p.written is not None:  # the written status leads (already sanitised; links shown as <url>)
+        body += [Text(p.written.text.rstrip("\n")), Text("")]
+    body.append(Text(w.headline(p.headline, p.forecast, year)))
     reasons = w.reasons_for(p, report.kind)
     if reasons:
         body.append(Text("Why:", style="bold"))
@@ -174,6 +181,13 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     body += _tasks("Newly overdue", changes.newly_overdue, year, limit)
     body += _slips(changes.slipped, year, limit)
     body += _tasks("Newly blocked", changes.newly_blocked, year, limit)
+    if p.moved is not None:
+        body.append(Text(w.moved_text(p.moved, year) + "."))
+    if p.flow is not None and p.flow.aging:
+        aging = p.flow.aging
+        shown = aging[:limit]
+        body.append(Text(f"Aging work ({len(aging):,}):", style="bold"))
+        body.append(_bullets((Text(w.aging_text(item, p.flow)) for item in shown), len(aging) - len(shown)))
     if not daily:
         up = p.upcoming
         if up.total:

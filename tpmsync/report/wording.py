@@ -13,7 +13,20 @@ from datetime import date
 from typing import Any, TypeVar
 
 from tpmsync import words
-from tpmsync.report.model import Budget, Changes, Forecast, Headline, ProjectReport, Report, Slip, TaskRef
+from tpmsync.report.model import (
+    AgingItem,
+    Budget,
+    Changes,
+    FlowReport,
+    Forecast,
+    Headline,
+    Movement,
+    PersonReport,
+    ProjectReport,
+    Report,
+    Slip,
+    TaskRef,
+)
 from tpmsync.words import (
     CHANCE,
     COLOURS,
@@ -37,6 +50,7 @@ __all__ = [
 
 T = TypeVar("T")
 _LONG_FIELDS = frozenset({"reasons", "text", "reason"})
+_SAFE_FIELDS = frozenset({"written"})  # the written status: sanitised by tpmsync.report.narrative, lines kept
 _CLEANED: weakref.WeakValueDictionary[int, Report] = weakref.WeakValueDictionary()
 
 
@@ -72,6 +86,8 @@ def _plan(kind: type) -> tuple[tuple[str, int], ...]:
 def _clean_fields(value: T) -> T:
     changes = {}
     for name, limit in _plan(type(value)):
+        if name in _SAFE_FIELDS:
+            continue
         old = getattr(value, name)
         new = _clean_value(old, limit)
         if new is not old and new != old:
@@ -263,3 +279,47 @@ def overview_numbers(project: ProjectReport, year: int | None = None) -> str:
         parts.append(f"p85 {day(f.p85, year)}{by_due}")
     parts.append(f"changed: {changes_summary(project.changes)}")
     return " · ".join(parts)
+
+
+def signed_days(count: int) -> str:
+    return f"+{count}" if count >= 0 else f"−{-count}"
+
+
+def moved_text(moved: Movement, year: int | None = None) -> str:
+    """Why the p85 moved: "p85 moved 9 days later since Nov 23: +5 scope (12 tasks added), +3 pace, +1 progress"."""
+    change = moved.change_days
+    head = "p85 did not move" if change == 0 else (
+        f"p85 moved {plural(abs(change), 'day')} {'later' if change > 0 else 'earlier'}"
+    )
+    scope = f"{signed_days(moved.scope_days)} scope ({plural(moved.tasks_added, 'task')} added"
+    scope += f", {moved.tasks_removed:,} removed)" if moved.tasks_removed else ")"
+    pace = f"{signed_days(moved.pace_days)} pace ({moved.throughput_after:,} done in 6 weeks"
+    pace += f", was {moved.throughput_before:,})"
+    progress = f"{signed_days(moved.progress_days)} progress ({plural(moved.tasks_completed, 'task')} completed)"
+    return f"{head} since {day(moved.since, year)}: {scope}, {pace}, {progress}"
+
+
+def aging_text(item: AgingItem, flow: FlowReport) -> str:
+    """"'Migrate auth' in Review for 23 days (85 % of tasks finish within 9)"."""
+    text = f"{item.task.name} in {item.section or 'a started section'} for {plural(item.age_days, 'day')}"
+    if flow.cycle_p85 is not None:
+        text += f" (85 % of tasks finish within {flow.cycle_p85:,})"
+    if item.task.assignee:
+        text += f" · {item.task.assignee}"
+    return text
+
+
+def person_text(person: PersonReport) -> str:
+    """"Ana: 180 % of capacity for the next 14 days · 3 overdue · 2 critical tasks"."""
+    text = f"{person.name}: {percent(person.load_ratio)} of capacity for the next {plural(person.horizon_days, 'day')}"
+    text += f" ({person.load_hours:,.0f} of {person.capacity_hours:,.0f} h)"
+    if person.overdue:
+        text += f" · {person.overdue:,} overdue"
+    if person.critical_tasks:
+        text += f" · {plural(person.critical_tasks, 'critical task')}"
+    return text
+
+
+def overloaded(report: Report) -> list[PersonReport]:
+    """The overloaded people, most loaded first."""
+    return sorted((p for p in report.people if p.overloaded), key=lambda p: (-p.load_ratio, p.name, p.gid))
