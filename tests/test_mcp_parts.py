@@ -24,11 +24,14 @@ from tpmsync.mcp.adapter import DEFAULT_STATUS_ITEMS, ReadOnlySource
 from tpmsync.status import read_status
 from tpmsync.store.db import Store, StoreError, open_store
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
+from tpmsync.store.snapshots import PEOPLE_ROW
 
 
 def _snapshots(store: Store) -> int:
+    """Project snapshots stored (the `people` row stored beside them is not one)."""
     with store.read() as session:
-        return int(session.scalar(select(func.count()).select_from(KpiSnapshot)) or 0)
+        query = select(func.count()).select_from(KpiSnapshot).where(KpiSnapshot.project_gid != PEOPLE_ROW)
+        return int(session.scalar(query) or 0)
 
 
 def test_a_read_only_store_refuses_every_write_and_status_stores_no_snapshot(store: Store) -> None:
@@ -241,7 +244,7 @@ def test_explain_verdict_shows_the_aging_rule_with_the_flow_it_saw() -> None:
 
 def test_every_verdict_the_health_rules_can_give_has_an_explanation() -> None:
     source = Path(health.__file__).read_text(encoding="utf-8")
-    kpis = set(re.findall(r'_verdict\(\s*"(\w+)"', source))
+    kpis = set(re.findall(r'_verdict\(\s*"(\w+)"', source)) | set(re.findall(r'Verdict\(kpi="(\w+)"', source))
     assert kpis == set(answers.RULES)
     names = {f.name for f in Thresholds.__dataclass_fields__.values()}
     assert {n for limits, _ in answers.RULES.values() for n in limits} == names

@@ -123,7 +123,7 @@ def test_stdio_answers_every_tool_like_the_cli_without_asana_and_without_writing
     assert [t["gid"] for t in got["critical_path"]["tasks"]] == project["dependencies"]["critical_path"]
     assert got["forecast"]["forecast"] == project["deadline"]["forecast"]
     assert {r["kpi"] for r in got["explain_verdict"]["rules"]} == set(project["verdicts"])
-    assert got["people"]["people"] is None and "[workload]" in got["people"]["unavailable"]["people"]
+    assert got["people"]["people"] == cli["people"] and cli["people"]  # the same workload as the CLI's
     assert {p["gid"] for p in got["what_changed"]["projects"]} == {p["gid"] for p in cli["projects"]}
     assert got["resources"] == REPORTS
     assert got["weekly"].mime_type == "text/markdown" and got["weekly"].text.startswith("# Weekly status")

@@ -17,7 +17,7 @@ from tpmsync.kpi import ProjectInput, TaskInput, compute_project_kpis
 from tpmsync.status import status_for, today_in
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.models import Project, SyncRun
-from tpmsync.store.snapshots import save_snapshots
+from tpmsync.store.snapshots import save_people, save_snapshots
 
 NOW = datetime.now(UTC)
 
@@ -52,6 +52,7 @@ def finish(store: Store, settings: Settings, ago: timedelta) -> datetime:
     with store.write() as session:
         projects = [project_json("1", "Beta", "green"), project_json("2", "Alpha", "red")]
         save_snapshots(session, today_in(settings), projects, fingerprint=fingerprint(settings))
+        save_people(session, today_in(settings), [], fingerprint=fingerprint(settings))  # stored beside them
     return finished.replace(tzinfo=UTC)
 
 

@@ -8,7 +8,7 @@ Nothing is made up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -217,6 +217,11 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         "tasks in progress older than the cycle time 85 % of tasks finish within: red when >= "
         "{aging_share_red:.0%} of the work in progress, amber when >= {aging_share_amber:.0%}",
     ),
+    "overloaded_owners": (
+        (),
+        "amber when someone who owns open work on the project's critical path is overloaded: their "
+        "estimated hours due within the [workload] horizon exceed hours_per_week x horizon_days / 7",
+    ),
 }
 
 # Why a KPI had no verdict (its value is null): a verdict is never made from missing data.
@@ -232,7 +237,7 @@ NOT_JUDGED = {
 }
 
 
-def _measured(kpi: str, project: Mapping[str, Any]) -> dict[str, Any]:
+def _measured(kpi: str, project: Mapping[str, Any], people: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The numbers of `project` that the rule of `kpi` looks at."""
     deadline, deps = project["deadline"], project["dependencies"]
     budget = project.get("budget") or {}
@@ -285,6 +290,20 @@ def _measured(kpi: str, project: Mapping[str, Any]) -> dict[str, Any]:
                 "share_of_wip": aging / wip if wip and aging is not None else None,
                 "cycle_time_p85": (flow.get("cycle_time") or {}).get("p85"),
             }
+        case "overloaded_owners":
+            on_path = set(deps.get("critical_path", []))
+            owners = [
+                {
+                    "name": person.get("name"),
+                    "load_ratio": person.get("load_ratio"),
+                    "load_hours": person.get("load_hours"),
+                    "capacity_hours": person.get("capacity_hours"),
+                    "critical_tasks_here": len(on_path & set(person.get("critical_task_gids") or ())),
+                }
+                for person in people
+                if person.get("overloaded") and on_path & set(person.get("critical_task_gids") or ())
+            ]
+            return {"overloaded_owners": owners}
     return {}
 
 
@@ -303,7 +322,7 @@ def explain_verdict(document: Mapping[str, Any], project: Mapping[str, Any], thr
                 "area": verdict["area"],
                 "health": verdict["health"],
                 "fired": verdict["health"] != "green",
-                "measured": _measured(kpi, project),
+                "measured": _measured(kpi, project, document.get("people") or ()),
                 "thresholds": {name: limits[name] for name in names},
                 "rule": text.format(**limits),
                 "reasons": verdict["reasons"],
