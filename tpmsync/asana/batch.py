@@ -7,7 +7,7 @@ policy); it relies on the client's `call`, `subtasks`, `task` and `budgets`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asana
 
@@ -23,20 +23,17 @@ Timeout = tuple[float, float]
 class BatchCalls:
     api: asana.ApiClient
 
-    def call(self, endpoint: str, fn: Any, *, idempotent: bool = True, cost: int = 1) -> dict[str, Any]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what the mixin uses of `AsanaClient`, which defines each of these
 
-    def subtasks(self, parent: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError
+        def call(self, endpoint: str, fn: Any, *, idempotent: bool = True, cost: int = 1) -> dict[str, Any]: ...
 
-    def task(self, gid: str) -> dict[str, Any]:
-        raise NotImplementedError
+        def subtasks(self, parent: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]: ...
 
-    def budgets(self, project: str) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        def task(self, gid: str) -> dict[str, Any]: ...
 
-    def stories(self, task: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError
+        def budgets(self, project: str) -> list[dict[str, Any]]: ...
+
+        def stories(self, task: str, offset: str | None = None) -> Iterator[list[dict[str, Any]]]: ...
 
     def subtasks_batch(self, parents: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """Direct subtasks of each parent, ten parents per request through the batch API."""
