@@ -20,6 +20,7 @@ import pytest
 import responses
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from synthetic import make_report, plain_names
 
 from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
@@ -151,6 +152,10 @@ def everything(report: Report) -> None:
     check_html(out.html)
     assert len(out.html.encode()) < EMAIL_LIMIT
     check_html(out.html_inline)
+    for project in clean_report(report).projects:  # the written lead is drawn from its lines, each piece escaped
+        for line in project.written.lines if project.written is not None else ():
+            for piece in line.pieces:
+                assert str(escape(piece.text)) in out.html_inline, piece.text
     check_markdown(out.markdown)
     assert "\x1b" not in out.text and not CONTROL.search(out.text.replace("\n", ""))
     for line in out.projects:

@@ -533,7 +533,7 @@ def _extend(report: ProjectReport, gathered: ReportInputs, people: Sequence[Pers
 
 
 def written(status: narrative.WrittenStatus) -> Written:
-    """The written status as the report keeps it: its text, HTML and lines of pieces."""
+    """The written status as the report keeps it: its text and lines of pieces."""
 
     def pieces(segments: Sequence[narrative.Segment]) -> tuple[Piece, ...]:
         return tuple(Piece(text, url) for text, url in segments)
@@ -543,4 +543,4 @@ def written(status: narrative.WrittenStatus) -> Written:
     for title, items in status.sections:
         lines.append(WrittenLine("title", (Piece(title),)))
         lines += [WrittenLine("item", pieces(item)) for item in items]
-    return Written(text=status.text, html=status.html, lines=tuple(lines))
+    return Written(text=status.text, lines=tuple(lines))

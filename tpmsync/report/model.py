@@ -319,11 +319,11 @@ class WrittenLine:
 
 @dataclass(frozen=True)
 class Written:
-    """The written status of a project (tpmsync.report.narrative): plain text, HTML and its lines
-    for the channels that draw their own markup. Already sanitised: names are cleaned there."""
+    """The written status of a project (tpmsync.report.narrative): plain text, and its lines for
+    every renderer and channel that draws its own markup (and escapes each piece for it: no
+    pre-rendered markup is kept). Already sanitised: names are cleaned there."""
 
     text: str
-    html: str
     lines: tuple[WrittenLine, ...] = ()
 
 

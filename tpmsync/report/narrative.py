@@ -4,19 +4,18 @@
 the last report, how the forecast moved, the milestones at risk, the tasks to unblock first and
 the overloaded owners — into a status a stakeholder reads in 30 seconds: an optional note of the
 project manager first, a headline sentence, then "What changed", "Risks" and "Asks" (who must do
-what by when).  Every task it names links to Asana.  The same words come out as plain text and
-as HTML.
+what by when).  Every task it names links to Asana.  It comes out as plain text and as its
+parts (text and link segments), which each renderer escapes for its own markup.
 
 Nothing is invented: every number and name in the text is a value of `facts.to_json()` (or a
 percentage of one of its fractions), the rest is the fixed wording below.  Likelihoods read
 "<5 %" and ">95 %" at the ends, never 0 % or 100 %.  Names, reasons and the note are untrusted:
 control and bidirectional-override characters are removed, whitespace is collapsed, lengths
-are bounded, and HTML is escaped.  Deterministic: the same facts give the same text.
+are bounded (each renderer escapes for its markup).  Deterministic: the same facts give the same text.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -278,13 +277,12 @@ def _more(count: int) -> list[Segment]:
 
 @dataclass(frozen=True, slots=True)
 class WrittenStatus:
-    """The status in both forms, and its parts (each line a list of text/link segments)."""
+    """The status as plain text, and its parts (each line a list of text/link segments)."""
 
     note: str | None
     headline: tuple[Segment, ...]
     sections: tuple[tuple[str, tuple[tuple[Segment, ...], ...]], ...]
     text: str
-    html: str
 
 
 def _headline(facts: StatusFacts) -> list[Segment]:
@@ -408,15 +406,8 @@ def _plain(segments: Sequence[Segment]) -> str:
     return "".join(text if url is None else f"{text} <{url}>" for text, url in segments)
 
 
-def _marked(segments: Sequence[Segment]) -> str:
-    return "".join(
-        html.escape(text) if url is None else f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
-        for text, url in segments
-    )
-
-
 def write_status(facts: StatusFacts) -> WrittenStatus:
-    """The written status of one project, as plain text and HTML (see the module docstring)."""
+    """The written status of one project, as plain text and its parts (see the module docstring)."""
     note = clean_note(facts.note) if facts.note else None
     headline = _headline(facts)
     sections = (
@@ -424,22 +415,13 @@ def write_status(facts: StatusFacts) -> WrittenStatus:
         ("Risks", _risks(facts)),
         ("Asks", _asks(facts)),
     )
-    text_parts: list[str] = []
-    html_parts: list[str] = []
-    if note:
-        text_parts.append(note)
-        html_parts.append("<p>" + "<br>".join(html.escape(line) for line in note.split("\n")) + "</p>")
+    text_parts: list[str] = [note] if note else []
     text_parts.append(_plain(headline))
-    html_parts.append(f"<p><strong>{_marked(headline)}</strong></p>")
     for title, lines in sections:
         text_parts.append(title + "\n" + "\n".join(f"- {_plain(line)}" for line in lines))
-        html_parts.append(
-            f"<h3>{title}</h3>\n<ul>\n" + "\n".join(f"<li>{_marked(line)}</li>" for line in lines) + "\n</ul>"
-        )
     return WrittenStatus(
         note=note,
         headline=tuple(headline),
         sections=tuple((title, tuple(tuple(line) for line in lines)) for title, lines in sections),
         text="\n\n".join(text_parts) + "\n",
-        html="\n".join(html_parts) + "\n",
     )

@@ -167,7 +167,7 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
     body: list[RenderableType] = []
-    if p.written is not None:  # the written status leads (already sanitised; links shown as <url>)
+    if p.written is not None:  # the lead (already sanitised; links shown as <url>); the details never repeat it
         body += [Text(p.written.text.rstrip("\n")), Text("")]
     body.append(Text(w.headline(p.headline, p.forecast, year)))
     reasons = w.reasons_for(p, report.kind)
@@ -181,8 +181,8 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     body += _tasks("Newly overdue", changes.newly_overdue, year, limit)
     body += _slips(changes.slipped, year, limit)
     body += _tasks("Newly blocked", changes.newly_blocked, year, limit)
-    if p.moved is not None:
-        body.append(Text(w.moved_text(p.moved, year) + "."))
+    if (moved := w.moved_in_details(p)) is not None:
+        body.append(Text(w.moved_text(moved, year) + "."))
     if p.flow is not None and p.flow.aging:
         aging = p.flow.aging
         shown = aging[:limit]

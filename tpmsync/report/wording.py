@@ -259,7 +259,11 @@ def short_reason(reason: str, limit: int = 90) -> str:
 
 
 def reasons_for(project: ProjectReport, kind: str) -> tuple[str, ...]:
-    """Daily: the first clause of the top three reasons; weekly: every reason in full."""
+    """The reasons a project's details list under "Why". None when the written status leads the
+    project: it states every reason already (the first in its headline, the others under Risks).
+    Without it, daily: the first clause of the top three reasons; weekly: every reason in full."""
+    if project.written is not None:
+        return ()
     if kind == "daily":
         return tuple(short_reason(r) for r in project.reasons[:3])
     return project.reasons
@@ -283,6 +287,12 @@ def overview_numbers(project: ProjectReport, year: int | None = None) -> str:
 
 def signed_days(count: int) -> str:
     return f"+{count}" if count >= 0 else f"−{-count}"
+
+
+def moved_in_details(project: ProjectReport) -> Movement | None:
+    """Why the p85 moved, for a project's details: None when the written status leads the
+    project, whose "What changed" says it already."""
+    return project.moved if project.written is None else None
 
 
 def moved_text(moved: Movement, year: int | None = None) -> str:
