@@ -169,6 +169,7 @@ def test_the_written_status_leads_asana_slack_teams_email_and_the_html_report() 
     assert teams.startswith("_") and "**What changed**" in teams
     for page in (out.html, out.html_inline):
         assert page.index("Finish forecast (p85)") < page.index("What changed since")
+    assert out.summary_text.index(written.text.rstrip("\n")) > 0  # the email's text part leads with it too
     asana = line.asana_html
     assert asana.index("<h2>Note</h2>") < asana.index("<h2>What changed</h2>") < asana.index("<h2>What changed since")
     assert re.search(r'<a href="https://app.asana.com/0/\d+/\d+">“', asana)
