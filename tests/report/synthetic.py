@@ -12,35 +12,28 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from tpmsync.kpi.forecast_detail import Moved, TaskLink, UnblockItem
-from tpmsync.report import narrative
-from tpmsync.report.build import written
+from tpmsync.report import facts, narrative
+from tpmsync.report.build_extras import written
 from tpmsync.report.model import (
-    AgingItem,
     Budget,
     Burnup,
     BurnupPoint,
     Changes,
     CriticalPath,
-    CycleItem,
-    FlowDayCounts,
-    FlowReport,
     Forecast,
     Headline,
-    Movement,
-    PersonReport,
     PortfolioSummary,
     ProjectReport,
     QualityWarning,
     Report,
-    Slip,
-    SlipList,
-    TaskList,
-    TaskRef,
     TrendCell,
     Upcoming,
     iso_week,
     period_of,
 )
+from tpmsync.report.model_flow import AgingItem, CycleItem, FlowDayCounts, FlowReport, PersonReport
+from tpmsync.report.model_tasks import Slip, SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Movement
 
 AS_OF = date(2026, 11, 25)
 MAX_ITEMS = 15
@@ -102,16 +95,16 @@ def _written(
     task = lambda k: f"{1300000000000000 + index * 1000 + k}"  # noqa: E731
     link = TaskLink(task(1), namer("task", index * 1000 + 1), gid, "1100", namer("person", index), AS_OF)
     blocker = TaskLink(task(2), namer("task", index * 1000 + 2), gid, "1101", namer("person", index + 1), None)
-    return narrative.write_status(narrative.StatusFacts(
+    return narrative.write_status(facts.StatusFacts(
         project_gid=gid, project_name=namer("project", index), as_of=AS_OF, health=health, reasons=reasons,
         previous_health="green", since=moved.since, tasks_completed=moved.tasks_completed,
         tasks_added=moved.tasks_added, p85=AS_OF + timedelta(days=41), due=AS_OF + timedelta(days=35),
         probability_on_time=0.999, judged=9, held=7, moved=moved,
-        milestones_at_risk=(narrative.MilestoneRisk(task(9), namer("task", index * 1000 + 9), gid,
+        milestones_at_risk=(facts.MilestoneRisk(task(9), namer("task", index * 1000 + 9), gid,
                                                     AS_OF + timedelta(days=20), AS_OF + timedelta(days=30),
                                                     AS_OF + timedelta(days=21), 0.01),),
         unblock_first=(UnblockItem(link, 0.7, task(9), namer("task", index * 1000 + 9), AS_OF, (blocker,)),),
-        overloaded=(narrative.OverloadedOwner(namer("person", index), 1.8, 3),),
+        overloaded=(facts.OverloadedOwner(namer("person", index), 1.8, 3),),
         note=namer("note", index),
     ))
 

@@ -14,19 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, TaskLink, UnblockItem
-from tpmsync.report.build import written
+from tpmsync.report.build_extras import written
+from tpmsync.report.facts import MilestoneRisk, OverloadedOwner, StatusFacts, milestones_at_risk
 from tpmsync.report.narrative import (
     NAME_LIMIT,
     NOTE_LIMIT,
     REASON_LIMIT,
-    MilestoneRisk,
-    OverloadedOwner,
-    StatusFacts,
     WrittenStatus,
     clean,
     clean_note,
     likelihood,
-    milestones_at_risk,
     write_status,
 )
 from tpmsync.report.render_html import environment

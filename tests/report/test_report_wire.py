@@ -20,7 +20,8 @@ from tpmsync.deliver.teams import teams_message
 from tpmsync.report import flow_charts as fc
 from tpmsync.report import wording as w
 from tpmsync.report.charts import render_charts
-from tpmsync.report.model import FlowDayCounts, Report
+from tpmsync.report.model import Report
+from tpmsync.report.model_flow import FlowDayCounts
 from tpmsync.report.outgoing import build_outgoing
 from tpmsync.report.render_asana import render_asana
 from tpmsync.report.render_html import render_html

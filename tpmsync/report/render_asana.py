@@ -12,7 +12,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef, Written, WrittenLine
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Written, WrittenLine
 
 ALLOWED_TAGS = frozenset({"body", "strong", "em", "u", "s", "code", "a", "ul", "ol", "li", "h1", "h2", "hr"})
 DAILY_ITEMS = 5

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef, Written
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Written
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list

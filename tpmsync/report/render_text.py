@@ -13,7 +13,8 @@ from rich.text import Text
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list

@@ -13,20 +13,10 @@ from datetime import date
 from typing import Any, TypeVar
 
 from tpmsync import words
-from tpmsync.report.model import (
-    AgingItem,
-    Budget,
-    Changes,
-    FlowReport,
-    Forecast,
-    Headline,
-    Movement,
-    PersonReport,
-    ProjectReport,
-    Report,
-    Slip,
-    TaskRef,
-)
+from tpmsync.report.model import Budget, Changes, Forecast, Headline, ProjectReport, Report
+from tpmsync.report.model_flow import AgingItem, FlowReport, PersonReport
+from tpmsync.report.model_tasks import Slip, TaskRef
+from tpmsync.report.model_written import Movement
 from tpmsync.words import (
     CHANCE,
     COLOURS,
