@@ -81,7 +81,6 @@ def percentiles(values: Iterable[int], what: str) -> Percentiles:
     return Percentiles(nearest_rank(ordered, 50), nearest_rank(ordered, 85), nearest_rank(ordered, 95), n)
 
 
-
 # --------------------------------------------------------------------------------------------
 # One task in one project
 # --------------------------------------------------------------------------------------------

@@ -54,7 +54,6 @@ class Clock:
         return local.astimezone(_UTC).replace(tzinfo=None)
 
 
-
 def started_gids(project: FlowProject, names: frozenset[str]) -> frozenset[str]:
     return frozenset(s.gid for s in project.sections if s.name.strip().casefold() in names)
 

@@ -2,9 +2,9 @@
 
 Each KPI that can be computed gets a `Verdict`; a KPI that is None (no budget, no forecast,
 nothing completed in the on-time window) gets none, so missing data never turns a project red.
-A project's health is the worst of its verdicts.  Defaults are documented in docs/kpis.md.
+A project's health is the worst of its verdicts.  The rules are here; when they fire is
+`thresholds.Thresholds` (defaults in docs/kpis.md), how their reasons name things `wording`.
 """
-
 
 from __future__ import annotations
 
