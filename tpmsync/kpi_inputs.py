@@ -60,7 +60,7 @@ class _Row:
     deleted_at: datetime | None
 
 
-class Clock:
+class _Clock:
     """Converts naive-UTC timestamps to dates in the configured zone."""
 
     def __init__(self, zone: str) -> None:
@@ -82,7 +82,7 @@ def load_projects(
     session: Session, settings: Settings, projects: Sequence[Project], as_of: date | None = None
 ) -> list[ProjectInput]:
     """KPI inputs for `projects`; `as_of` in the past reconstructs that day from history."""
-    clock = Clock(settings.kpi.timezone)
+    clock = _Clock(settings.kpi.timezone)
     cutoff = clock.end_of(as_of) if as_of is not None else None
     rows = _task_rows(session)
     members = _members(session, cutoff)
@@ -234,7 +234,7 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
     return estimates, actuals
 
 
-def _due_history(session: Session, clock: Clock) -> dict[str, tuple[DueChange, ...]]:
+def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, ...]]:
     """Due-date changes per task, oldest first; a due_at change and its due_on twin count once."""
     query = (
         select(
@@ -261,7 +261,7 @@ def _due_history(session: Session, clock: Clock) -> dict[str, tuple[DueChange, .
     return {gid: tuple(changes) for gid, changes in out.items() if changes}
 
 
-def _history_day(value: str | None, clock: Clock) -> date | None:
+def _history_day(value: str | None, clock: _Clock) -> date | None:
     if not value:
         return None
     if "T" in value:
@@ -285,7 +285,7 @@ def _budgets(session: Session) -> dict[str, AsanaBudget]:
 def created_days(session: Session, settings: Settings, projects: Iterable[ProjectInput]) -> dict[str, date]:
     """Creation dates (configured zone) of the projects' tasks."""
     wanted = {t.gid for p in projects for t in p.tasks}
-    clock = Clock(settings.kpi.timezone)
+    clock = _Clock(settings.kpi.timezone)
     out: dict[str, date] = {}
     for gid, created_at in session.execute(select(Task.gid, Task.created_at).where(Task.created_at.is_not(None))):
         day = clock.day(created_at)
