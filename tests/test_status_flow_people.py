@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.config import FlowConfig, Settings
-from tpmsync.kpi.model import ProjectKpis
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.people import people_from_json
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer

@@ -235,7 +235,7 @@ def read_status(
 
 def kpi_settings(settings: Settings) -> KpiSettings:
     from tpmsync.kpi.engine import KpiSettings
-    from tpmsync.kpi.health import Thresholds
+    from tpmsync.kpi.thresholds import Thresholds
 
     try:
         return KpiSettings(
