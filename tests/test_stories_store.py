@@ -8,7 +8,9 @@ from datetime import date, datetime
 from alembic import command
 from sqlalchemy import func, inspect, select
 
-from tpmsync.kpi.flow import FlowSettings, StoryKind, compute_flow, daily_flow
+from tpmsync.kpi.flow import FlowSettings, compute_flow
+from tpmsync.kpi.flow_daily import daily_flow
+from tpmsync.kpi.model.inputs import StoryKind
 from tpmsync.kpi_inputs_flow import load_flow_projects
 from tpmsync.store.db import Store, alembic_config, head_revision
 from tpmsync.store.models import Project, Section, Task, TaskProject, TaskStory, TaskStorySync

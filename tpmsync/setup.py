@@ -123,7 +123,7 @@ def run_doctor(config_path: str | None, database_url: str | None, base_url: str 
 def _check_whole_config(settings: Settings) -> None:
     """The tables other parts read on their own: schedule, channels, KPI thresholds (ConfigError)."""
     from tpmsync.deliver.channels import load_channels
-    from tpmsync.kpi.health import Thresholds
+    from tpmsync.kpi.thresholds import Thresholds
     from tpmsync.schedule.plan import load_plan
 
     load_plan(settings)

@@ -135,8 +135,12 @@ def status_for(
     by: date | None = None,
     *,
     store: Store | None = None,
+    detail: bool = True,
 ) -> dict[str, Any]:
     """The status document: from today's snapshots by the stdlib reader when current, else the store.
+
+    `detail=False` lets the stdlib reader return each project's summary (no per-task lists: what a
+    table or Markdown status shows); the full path always returns whole documents.
 
     `by`: count `deadline.forecast.how_many` to this date rather than as_of + 14 days (recounted
     from the store; the rest of the document is read as usual). The store is `store` when given
@@ -154,7 +158,7 @@ def status_for(
             f"`tpmsync sync` (projects come from asana.projects in {settings.source})"
         )
     if path is not None and day == today_in(settings) and by is None:
-        fast = read_current(path, selectors, day, fingerprint(settings))
+        fast = read_current(path, selectors, day, fingerprint(settings), detail=detail)
         if fast is not None:
             return status_document(day, fast.projects, fast.people, freshness_of(settings, fast.last_sync))
     if store is not None:
@@ -235,7 +239,7 @@ def read_status(
 
 def kpi_settings(settings: Settings) -> KpiSettings:
     from tpmsync.kpi.engine import KpiSettings
-    from tpmsync.kpi.health import Thresholds
+    from tpmsync.kpi.thresholds import Thresholds
 
     try:
         return KpiSettings(

@@ -47,7 +47,10 @@ def status(
     if sync_first:
         result = run_sync(obj, show_progress=fmt == "table")
         click.echo(result.summary(), err=True)
-    document = status_for(obj.settings, projects, as_of.date() if as_of else None, by.date() if by else None)
+    document = status_for(
+        obj.settings, projects, as_of.date() if as_of else None, by.date() if by else None,
+        detail=detail or fmt == "json",
+    )
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
     elif fmt == "markdown":
@@ -78,7 +81,7 @@ def people(obj: Context, as_of: Any, fmt: str) -> None:
     """
     from tpmsync.status import status_for
 
-    document = status_for(obj.settings, (), as_of.date() if as_of else None)
+    document = status_for(obj.settings, (), as_of.date() if as_of else None, detail=False)
     if fmt == "json":
         click.echo(json.dumps({"as_of": document["as_of"], "people": document["people"]}, indent=2))
     else:

@@ -61,7 +61,7 @@ import numpy.typing as npt
 from tpmsync.kpi.dependencies import task_days
 from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, HORIZON_DAYS, nearest_rank
 from tpmsync.kpi.forecast_detail import Criticality, MilestoneForecast, TaskLink, UnblockItem
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 MIN_HISTORY = 5
 """Cycle times, or completed tasks with a planned and an actual span, that a basis needs."""

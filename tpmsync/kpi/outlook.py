@@ -16,7 +16,7 @@ from tpmsync.kpi.engine import KpiSettings
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.how_many import compute_how_many
 from tpmsync.kpi.milestones import DurationHistory, forecast_milestones
-from tpmsync.kpi.model import ProjectInput, TaskInput
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
 from tpmsync.kpi.moved import ForecastState, explain_move, forecast_state
 
 

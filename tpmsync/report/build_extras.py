@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from tpmsync.kpi.flow import FlowHistory, FlowKpis
 from tpmsync.kpi.forecast_detail import Moved
+from tpmsync.kpi.model.flow import FlowHistory, FlowKpis
 from tpmsync.kpi.people import PersonLoad
 from tpmsync.report import narrative
 from tpmsync.report.build_project import Refs

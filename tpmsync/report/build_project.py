@@ -12,9 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tpmsync.kpi.model import AsanaBudget as KpiAsanaBudget
-from tpmsync.kpi.model import BudgetKpis, ProjectInput, ProjectKpis, SlippedTask, TaskInput, asana_budget_json
-from tpmsync.kpi.model import Forecast as KpiForecast
+from tpmsync.kpi.model.budget import BudgetKpis, asana_budget_json
+from tpmsync.kpi.model.deadline import SlippedTask
+from tpmsync.kpi.model.forecast import Forecast as KpiForecast
+from tpmsync.kpi.model.inputs import AsanaBudget as KpiAsanaBudget
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.report.model import (
     UPCOMING_DAYS,
     AsanaBudget,

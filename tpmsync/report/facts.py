@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, UnblockItem
-from tpmsync.kpi.model import JsonObject
+from tpmsync.kpi.model.values import JsonObject
 
 AT_RISK_BELOW = 0.85
 """A milestone is at risk when it is less likely than this to make its due date."""

@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tpmsync.kpi.flow import FlowHistory, FlowKpis
 from tpmsync.kpi.forecast_detail import ForecastDetail
-from tpmsync.kpi.model import ProjectInput, ProjectKpis
+from tpmsync.kpi.model.flow import FlowHistory, FlowKpis
+from tpmsync.kpi.model.inputs import ProjectInput
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.people import PersonLoad
 
 

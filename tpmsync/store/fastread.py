@@ -38,21 +38,29 @@ def sqlite_path(url: str) -> str | None:
     return None
 
 
-def read_current(path: str, selectors: Sequence[str], as_of: date, fingerprint: str) -> FastRead | None:
-    """Today's snapshots of the tracked projects (or of `selectors`) if every one is current, else None."""
+def read_current(
+    path: str, selectors: Sequence[str], as_of: date, fingerprint: str, *, detail: bool = True
+) -> FastRead | None:
+    """Today's snapshots of the tracked projects (or of `selectors`) if every one is current, else None.
+
+    Without `detail`, each project is its stored summary (`tpmsync.store.summary`: no per-task
+    lists), which is all a status table reads and a twentieth of the bytes to parse.
+    """
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     try:
-        return _read(conn, selectors, as_of, fingerprint)
+        return _read(conn, selectors, as_of, fingerprint, detail)
     except sqlite3.Error:
         return None
     finally:
         conn.close()
 
 
-def _read(conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, fingerprint: str) -> FastRead | None:
+def _read(
+    conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, fingerprint: str, detail: bool
+) -> FastRead | None:
     projects = conn.execute(
         "SELECT gid, name FROM projects WHERE tracked = 1 AND deleted_at IS NULL ORDER BY name"
     ).fetchall()
@@ -67,10 +75,11 @@ def _read(conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, finge
     (last_sync,) = conn.execute(
         f"SELECT max(finished_at) FROM sync_runs WHERE outcome IN ({marks})", FINISHED_OUTCOMES
     ).fetchone()
+    document = "data" if detail else "coalesce(summary, data)"  # older rows have no summary
     snaps = {
         gid: (computed_at, fp, data)
         for gid, computed_at, fp, data in conn.execute(
-            "SELECT project_gid, computed_at, fingerprint, data FROM kpi_snapshots WHERE as_of = ?",
+            f"SELECT project_gid, computed_at, fingerprint, {document} FROM kpi_snapshots WHERE as_of = ?",
             (as_of.isoformat(),),
         )
     }

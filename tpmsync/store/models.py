@@ -249,6 +249,7 @@ class KpiSnapshot(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     health: Mapped[str] = mapped_column(String(8))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # `data` less its detail lists
 
 
 class Delivery(Base):
