@@ -1,7 +1,7 @@
 """Building the report from a store filled by real syncs: what changed, budget, trend, burn-up.
 
-What only the building decides (upcoming lists, list lengths, scope of chosen projects) is tested
-from typed inputs in test_report_pure.py.
+What only the building decides (upcoming lists, list lengths, scope of chosen projects, a project
+too new for a burn-up) is tested from typed inputs in test_report_pure.py.
 
 Tests that read snapshots through SQL (JSON paths, latest-before queries, upserts) run on SQLite
 and PostgreSQL (`synced`); the rest run on SQLite only (`sqlite_synced`).
@@ -221,21 +221,6 @@ def test_burnup_follows_the_snapshots_when_they_cover_the_window(synced: Synced)
     assert burnup is not None and burnup.source == "snapshots"
     first = burnup.points[0]
     assert (first.day, first.completed, first.total) == (today - timedelta(days=BURNUP_DAYS - 1), 5, 155)
-
-
-def test_a_project_without_history_gets_no_burnup(sqlite_synced: Synced) -> None:
-    synced = sqlite_synced
-    ws = synced.workspace
-    team = next(iter(ws.teams))
-    fresh = ws.new_project("Brand new", team_gid=team, owner_gid=None)
-    for i in range(5):
-        ws.add_task(fresh.gid, name=f"New task {i}", due_on=(synced.today + timedelta(days=30)).isoformat())
-    synced.settings = replace(synced.settings, asana=replace(synced.settings.asana, projects=(*ws.projects,)))
-    synced.sync()
-    synced.refresh()
-    report = synced.report("weekly")
-    assert report.project(fresh.gid).burnup is None
-    assert all(p.burnup is not None for p in report.projects if p.gid != fresh.gid)
 
 
 def test_past_as_of_reports_that_day(sqlite_synced: Synced) -> None:

@@ -214,3 +214,14 @@ def test_budget_is_none_without_estimates_and_the_burnup_comes_from_the_tasks_wi
     full = typed_report("weekly")
     assert all(p.budget is not None and p.budget.bac > 0 for p in full.projects)
     assert all(p.burnup is not None and p.burnup.source == "snapshots" for p in full.projects)
+
+
+def test_a_project_without_history_gets_no_burnup() -> None:
+    from tests.report.typed import inputs, project_gid
+
+    gathered_inputs = inputs("weekly", history=False)
+    fresh = {t.gid for t in gathered_inputs.inputs[project_gid(0)].tasks}
+    created = {gid: TODAY - timedelta(days=2) if gid in fresh else day for gid, day in gathered_inputs.created.items()}
+    report = build_report(replace(gathered_inputs, created=created))
+    assert report.project(project_gid(0)).burnup is None  # three days of history: no chart rather than an empty one
+    assert all(p.burnup is not None for p in report.projects if p.gid != project_gid(0))
