@@ -109,7 +109,8 @@ def _written(
     ))
 
 
-def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bool) -> ProjectReport:
+def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bool,
+             given: tuple[str, ...] | None = None) -> ProjectReport:
     health = HEALTHS[index % len(HEALTHS)]
     gid = f"{1200000000000000 + index}"
     task_name = namer("task", index * 1000)
@@ -122,6 +123,8 @@ def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bo
             "the chance to finish by then is 31%",
             "SPI 0.81: less work done than planned by today",
         )[: 2 + index % 3]
+    if given is not None:
+        reasons = given
     slips = tuple(
         Slip(task=t, previous_due=AS_OF - timedelta(days=2), current_due=AS_OF + timedelta(days=5), days=7)
         for t in _tasks(namer, index, "slip", MAX_ITEMS, items=items).items
@@ -186,11 +189,11 @@ def people(namer: Namer, count: int) -> tuple[PersonReport, ...]:
 
 
 def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS,
-                extras: bool = False) -> Report:
+                extras: bool = False, reasons: tuple[str, ...] | None = None) -> Report:
     """`items`: tasks kept per list (the totals stay those of a busy project); `extras`: flow, why
     the forecast moved, the written status and people (eight of them) as well."""
     weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * (7 - i)) for i in range(8)]
-    reports = tuple(_project(i, namer, weeks, items, extras) for i in range(projects))
+    reports = tuple(_project(i, namer, weeks, items, extras, reasons) for i in range(projects))
     rank = {"red": 0, "amber": 1, "green": 2}
     worst = min((p.health for p in reports), key=rank.__getitem__, default="green")
     portfolio = PortfolioSummary(

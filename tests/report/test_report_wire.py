@@ -153,6 +153,22 @@ def test_the_reasons_are_said_once_by_the_written_lead_in_every_format(kind: str
         assert document.count(w.reasons_for(replace(project, written=None), kind)[0]) == 1, name
 
 
+@pytest.mark.parametrize("kind", ["daily", "weekly"])
+def test_reasons_beyond_the_leads_five_are_listed_once_in_the_weekly_details(kind: str) -> None:
+    reasons = tuple(f"Reason number {k} of nine" for k in range(1, 10))
+    built = make_report(1, kind=kind, items=4, extras=True, reasons=reasons)
+    project = built.projects[0]
+    assert project.reasons == reasons and project.written is not None and "… and 3 more." in project.written.text
+    for name, document in documents(built).items():
+        for k, reason in enumerate(reasons, start=1):
+            said = document.count(reason)
+            if k <= w.LEAD_REASONS:
+                assert said == 1, (name, reason)  # in the lead only
+            else:  # weekly: once, under "More reasons"; daily: left to the lead's "… and 3 more"
+                assert said == (1 if kind == "weekly" else 0), (name, reason)
+        assert ("More reasons" in document) == (kind == "weekly"), name
+
+
 def test_the_written_status_leads_asana_slack_teams_email_and_the_html_report() -> None:
     daily = report("daily", projects=1)
     project = daily.projects[0]

@@ -124,10 +124,10 @@ def _project(report: Report, p: ProjectReport, year: int) -> list[str]:
     out += [escape(w.headline(p.headline, p.forecast, year)), ""]
     reasons = w.reasons_for(p, report.kind)
     if reasons:
-        out += ["**Why:**", ""]
+        out += [f"**{w.reasons_title(p)}:**", ""]
         out += [f"- {escape(r)}" for r in reasons]
-        if len(reasons) < len(p.reasons):
-            out.append(f"- … and {len(p.reasons) - len(reasons)} more")
+        if left := w.reasons_left(p, report.kind):
+            out.append(f"- … and {left} more")
         out.append("")
     c = p.changes
     out += [f"**What changed {escape(w.since_text(c, year))}:** {escape(w.changes_summary(c))}", ""]

@@ -173,8 +173,8 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     body.append(Text(w.headline(p.headline, p.forecast, year)))
     reasons = w.reasons_for(p, report.kind)
     if reasons:
-        body.append(Text("Why:", style="bold"))
-        body.append(_bullets((Text(reason) for reason in reasons), len(p.reasons) - len(reasons)))
+        body.append(Text(f"{w.reasons_title(p)}:", style="bold"))
+        body.append(_bullets((Text(reason) for reason in reasons), w.reasons_left(p, report.kind)))
     changes = p.changes
     body.append(Text(f"What changed {w.since_text(changes, year)}: {w.changes_summary(changes)}", style="bold"))
     body += _tasks("Completed", changes.completed, year, limit, completed=True)
