@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tpmsync.store.db import Store
@@ -26,6 +26,20 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + CHUNK]
 
 
+def _edges(recheck_before: datetime) -> Select[str, str]:
+    """Dependency edges (task, the task it depends on) of live tasks, leaving out those to a task
+    Asana answered 403/404 for since `recheck_before`."""
+    return (
+        select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
+        .join(Task, Task.gid == TaskDependency.task_gid)
+        .outerjoin(UnreadableTask, UnreadableTask.gid == TaskDependency.depends_on_gid)
+        .where(
+            Task.deleted_at.is_(None),
+            or_(UnreadableTask.gid.is_(None), UnreadableTask.checked_at < recheck_before),
+        )
+    )
+
+
 def missing_dependencies(store: Store, tracked: set[str], *, recheck_before: datetime) -> set[str]:
     """Tasks that a task of a tracked project's set depends on but that the store has never
     fetched: whatever interrupted a run left them undone. A task Asana answered 403/404 for is
@@ -33,17 +47,8 @@ def missing_dependencies(store: Store, tracked: set[str], *, recheck_before: dat
     tracked projects are not followed.)"""
     dep = aliased(Task)
     with store.read() as session:
-        pairs = session.execute(
-            select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
-            .join(Task, Task.gid == TaskDependency.task_gid)
-            .outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
-            .outerjoin(UnreadableTask, UnreadableTask.gid == TaskDependency.depends_on_gid)
-            .where(
-                Task.deleted_at.is_(None),
-                dep.gid.is_(None),
-                or_(UnreadableTask.gid.is_(None), UnreadableTask.checked_at < recheck_before),
-            )
-        ).all()
+        query = _edges(recheck_before).outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
+        pairs = session.execute(query.where(dep.gid.is_(None))).all()
         if not pairs:
             return set()
         inside = _inside(session, {source for source, _ in pairs}, tracked)
@@ -58,17 +63,12 @@ def stale_outside_dependencies(
     403/404 for since is left out until that answer is older than `recheck_before`."""
     dep = aliased(Task)
     with store.read() as session:
+        query = _edges(recheck_before).join(dep, dep.gid == TaskDependency.depends_on_gid)
         pairs = session.execute(
-            select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
-            .join(Task, Task.gid == TaskDependency.task_gid)
-            .join(dep, dep.gid == TaskDependency.depends_on_gid)
-            .outerjoin(UnreadableTask, UnreadableTask.gid == TaskDependency.depends_on_gid)
-            .where(
-                Task.deleted_at.is_(None),
+            query.where(
                 dep.deleted_at.is_(None),
                 dep.completed.is_(False),
                 or_(dep.synced_at.is_(None), dep.synced_at < synced_before),
-                or_(UnreadableTask.gid.is_(None), UnreadableTask.checked_at < recheck_before),
             )
         ).all()
         if not pairs:
