@@ -254,14 +254,13 @@ def read_status(
 
 
 def kpi_settings(settings: Settings) -> KpiSettings:
+    from tpmsync.config import thresholds_of
     from tpmsync.kpi.engine import KpiSettings
-    from tpmsync.kpi.thresholds import Thresholds
 
+    limits = thresholds_of(settings)
     try:
         return KpiSettings(
-            due_soon_days=settings.kpi.due_soon_days,
-            stalled_days=settings.kpi.stalled_days,
-            thresholds=Thresholds.from_mapping(settings.kpi.thresholds),
+            due_soon_days=settings.kpi.due_soon_days, stalled_days=settings.kpi.stalled_days, thresholds=limits
         )
     except ValueError as exc:
         raise ConfigError(f"{settings.source}: {exc}") from exc

@@ -7,7 +7,7 @@ default stated once), `reader` (typed access and the error wording, `unknown_key
 (the KPI engine's flow and workload settings).
 """
 
-from tpmsync.config.engine import flow_settings, workload_settings
+from tpmsync.config.engine import flow_settings, thresholds_of, workload_settings
 from tpmsync.config.load import find_config_file, load_settings
 from tpmsync.config.model import (
     CONFIG_CANDIDATES,
@@ -39,6 +39,7 @@ __all__ = [
     "find_config_file",
     "flow_settings",
     "load_settings",
+    "thresholds_of",
     "unknown_key",
     "workload_settings",
 ]

@@ -1,14 +1,32 @@
-"""The KPI engine's settings made from the config: `[flow]` and `[workload]` as the engine takes them."""
+"""The KPI engine's settings made from the config: `[kpi.thresholds]`, `[flow]` and `[workload]` as the
+engine takes them. The engine is imported only here, when it is needed: `tpmsync status` answering
+from today's snapshots never is."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from tpmsync.config.model import Settings
+from tpmsync.config.reader import ConfigError, check_keys
 
 if TYPE_CHECKING:
     from tpmsync.kpi.flow import FlowSettings
+    from tpmsync.kpi.thresholds import Thresholds
     from tpmsync.kpi.people import WorkloadSettings
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    """The engine's `Thresholds` from `[kpi.thresholds]`: a misspelt name is the one-line unknown-key
+    error ("did you mean …?"), a bad value the engine's own reason; both a `ConfigError`."""
+    from dataclasses import fields
+
+    from tpmsync.kpi.thresholds import Thresholds
+
+    check_keys(settings.source, "kpi.thresholds", settings.kpi.thresholds, (f.name for f in fields(Thresholds)))
+    try:
+        return Thresholds.from_mapping(settings.kpi.thresholds)
+    except ValueError as exc:
+        raise ConfigError(f"{settings.source}: {exc}") from exc
 
 
 def flow_settings(settings: Settings) -> FlowSettings | None:

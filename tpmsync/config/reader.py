@@ -7,7 +7,6 @@ exists, by difflib); the config tables, `[channels.NAME]`, `[schedule]` and `[kp
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +18,8 @@ class ConfigError(Exception):
 def unknown_key(where: str, table: str, key: str, known: Iterable[str], *, expected: str | None = None) -> ConfigError:
     """The one-line error for `table.key`, which the table does not have: "did you mean table.X?" when
     a known key is close, else `expected` (by default the list of known keys)."""
+    import difflib  # only on a mistake: `tpmsync status` stays light
+
     choices = sorted(known)
     close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
     hint = f"did you mean {table}.{close[0]}?" if close else expected or f"expected one of {', '.join(choices)}"

@@ -76,7 +76,7 @@ def asana_table(reader: TableReader, token: str | None, base_url: str) -> AsanaS
 
 
 def kpi_table(reader: TableReader) -> KpiConfig:
-    """`[kpi]` and `[kpi.thresholds]` (names checked against the KPI engine's `Thresholds`)."""
+    """`[kpi]` and `[kpi.thresholds]`."""
     timezone = reader.string("kpi.timezone", K.timezone)
     _check_timezone(timezone, reader.where)
     return KpiConfig(
@@ -88,14 +88,10 @@ def kpi_table(reader: TableReader) -> KpiConfig:
 
 
 def _thresholds(reader: TableReader) -> dict[str, float | int | bool]:
-    table = reader.table("kpi.thresholds")
-    if not table:
-        return {}
-    from tpmsync.kpi.health import Thresholds  # only when the table is set: `tpmsync status` stays light
-
-    reader.only_keys("kpi.thresholds", _names(Thresholds))
+    """The values of `[kpi.thresholds]`; their names are checked against the KPI engine's `Thresholds`
+    when the engine is built (`tpmsync.config.engine.thresholds_of`), which `tpmsync status` need not import."""
     thresholds: dict[str, float | int | bool] = {}
-    for name, value in table.items():
+    for name, value in reader.table("kpi.thresholds").items():
         if not isinstance(value, int | float):  # bools are ints: switches such as *_red = false
             raise ConfigError(f"{reader.where}: kpi.thresholds.{name} must be a number or true/false, got {value!r}")
         thresholds[name] = value
