@@ -1,9 +1,10 @@
 """The KPI engine's settings made from the config: `[kpi.thresholds]`, `[flow]` and `[workload]` as the
-engine takes them. The engine is imported only here, when it is needed: `tpmsync status` answering
-from today's snapshots never is."""
+engine takes them. Each engine module is imported when it is needed (`kpi.thresholds` is small: the
+loader checks `[kpi.thresholds]` with it when the table is set)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from tpmsync.config.model import Settings
@@ -11,22 +12,27 @@ from tpmsync.config.reader import ConfigError, check_keys
 
 if TYPE_CHECKING:
     from tpmsync.kpi.flow import FlowSettings
-    from tpmsync.kpi.thresholds import Thresholds
     from tpmsync.kpi.people import WorkloadSettings
+    from tpmsync.kpi.thresholds import Thresholds
 
 
 def thresholds_of(settings: Settings) -> Thresholds:
-    """The engine's `Thresholds` from `[kpi.thresholds]`: a misspelt name is the one-line unknown-key
-    error ("did you mean …?"), a bad value the engine's own reason; both a `ConfigError`."""
+    """The engine's `Thresholds` from `[kpi.thresholds]` (a mistake is a `ConfigError`, see `engine_thresholds`)."""
+    return engine_thresholds(settings.kpi.thresholds, settings.source)
+
+
+def engine_thresholds(values: Mapping[str, float | int | bool], where: str) -> Thresholds:
+    """`Thresholds` from the values of `[kpi.thresholds]` in `where`: a misspelt name is the one-line
+    unknown-key error ("did you mean …?"), a bad value the engine's own reason; both a `ConfigError`."""
     from dataclasses import fields
 
     from tpmsync.kpi.thresholds import Thresholds
 
-    check_keys(settings.source, "kpi.thresholds", settings.kpi.thresholds, (f.name for f in fields(Thresholds)))
+    check_keys(where, "kpi.thresholds", values, (item.name for item in fields(Thresholds)))
     try:
-        return Thresholds.from_mapping(settings.kpi.thresholds)
+        return Thresholds.from_mapping(values)
     except ValueError as exc:
-        raise ConfigError(f"{settings.source}: {exc}") from exc
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def flow_settings(settings: Settings) -> FlowSettings | None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from tpmsync.config.engine import engine_thresholds
 from tpmsync.config.model import (
     AsanaSettings,
     BudgetConfig,
@@ -88,13 +89,14 @@ def kpi_table(reader: TableReader) -> KpiConfig:
 
 
 def _thresholds(reader: TableReader) -> dict[str, float | int | bool]:
-    """The values of `[kpi.thresholds]`; their names are checked against the KPI engine's `Thresholds`
-    when the engine is built (`tpmsync.config.engine.thresholds_of`), which `tpmsync status` need not import."""
+    """The values of `[kpi.thresholds]`, checked against the KPI engine's `Thresholds` (names and values)."""
     thresholds: dict[str, float | int | bool] = {}
     for name, value in reader.table("kpi.thresholds").items():
         if not isinstance(value, int | float):  # bools are ints: switches such as *_red = false
             raise ConfigError(f"{reader.where}: kpi.thresholds.{name} must be a number or true/false, got {value!r}")
         thresholds[name] = value
+    if thresholds:  # only then: an unset table costs `tpmsync status` no import
+        engine_thresholds(thresholds, reader.where)
     return thresholds
 
 
