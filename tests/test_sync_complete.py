@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sync, with_projects
+from tpmsync.config import Settings
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
@@ -167,14 +168,18 @@ def unreadable(store: Store) -> dict[str, datetime]:
         return {row.gid: row.checked_at for row in session.scalars(select(UnreadableTask))}
 
 
+def two_projects_no_refresh(server: SandboxServer, store: Store, workspace: Workspace) -> Settings:
+    """The first two projects, with outside dependencies the store holds never due for a refresh."""
+    p1, p2, _p3 = list(workspace.projects)
+    settings = make_settings(server.base_url, store.url, workspace, outside_refresh_minutes=100_000)
+    return with_projects(settings, (p1, p2))
+
+
 def test_an_outside_dependency_asana_will_not_show_is_asked_for_weekly_or_when_newly_depended_on(
     store: Store, server: SandboxServer, workspace: Workspace
 ) -> None:
     p1, p2, _p3 = list(workspace.projects)
-    # other outside dependencies are not refreshed meanwhile: every batch request below is for the hidden one
-    settings = with_projects(
-        make_settings(server.base_url, store.url, workspace, outside_refresh_minutes=100_000), (p1, p2)
-    )
+    settings = two_projects_no_refresh(server, store, workspace)  # every batch request below is for the hidden one
     hidden = sorted(outside_dependencies(workspace, [p1, p2]))[0]
     workspace.hide_task(hidden)  # in a project the token cannot see: 403
     start = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -210,9 +215,7 @@ def test_a_deleted_outside_dependency_is_remembered_like_a_hidden_one(
 ) -> None:
     """404: the task is gone (the sandbox answers the batch action as if deleted)."""
     p1, p2, _p3 = list(workspace.projects)
-    settings = with_projects(
-        make_settings(server.base_url, store.url, workspace, outside_refresh_minutes=100_000), (p1, p2)
-    )
+    settings = two_projects_no_refresh(server, store, workspace)
     outside = sorted(outside_dependencies(workspace, [p1, p2]))
     start = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     assert sync(store, settings, clock=lambda: start).outcome == "ok"
