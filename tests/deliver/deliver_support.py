@@ -83,6 +83,7 @@ def make_outgoing(
         health=health,
         projects=projects,
         text=f"{subject}\n\n" + "\n".join(f"- {p.name}: {p.health}" for p in projects),
+        summary_text=f"{subject}\n\n" + "\n".join(f"{p.name}: {p.health}" for p in projects),
         markdown=f"# {subject}\n\n" + "\n".join(f"- **{p.name}**: {p.health}" for p in projects),
         html=html,
         html_inline=html_inline,

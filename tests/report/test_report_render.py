@@ -1,4 +1,9 @@
-"""Rendering: text, Markdown, HTML for mail and browsers, JSON, Asana rich text, charts, Outgoing."""
+"""Rendering: text, Markdown, HTML for mail and browsers, JSON, Asana rich text, charts, Outgoing.
+
+The reports are built from typed inputs (`tests/report/typed.py`: KPIs computed from tasks, eight
+weeks of verdicts, daily counts), with no store and no sandbox: these tests check the rendering.
+Building a report from a synced store is tested in test_report_build.py and the end-to-end tests.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,13 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.sync_support import TOKEN, make_settings, sync
+from tests.report.typed import typed_report
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.report.charts import TREND_NAME, burnup_name, render_charts
 from tpmsync.report.model import Report
@@ -26,11 +29,6 @@ from tpmsync.report.render_json import read_json, render_json
 from tpmsync.report.render_markdown import render_markdown
 from tpmsync.report.render_text import render_rich, render_text
 from tpmsync.report.write import FORMATS, format_for, write_report
-from tpmsync.reporting import build_report
-from tpmsync.sandbox.generator import generate_workspace
-from tpmsync.sandbox.server import SandboxServer
-from tpmsync.status import backfill_snapshots, refresh_snapshots
-from tpmsync.store.db import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,22 +42,11 @@ class Rendered:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
-    """Daily and weekly reports of a synced sandbox with seven weeks of backfilled snapshots."""
-    today = datetime.now(UTC).date()
-    ws = generate_workspace(seed=5, projects=3, tasks_per_project=40, subtask_ratio=0.25, today=today)
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('render') / 'store.db'}")
-    try:
-        with SandboxServer(ws, token=TOKEN) as server:
-            settings = make_settings(server.base_url, store.url, ws)
-            assert sync(store, settings).outcome == "ok"
-        refresh_snapshots(store, settings)
-        backfill_snapshots(store, settings, [today - timedelta(days=d) for d in (1, 7, 14, 21, 28, 35, 42)])
-        daily = build_report(store, settings, "daily")
-        weekly = build_report(store, settings, "weekly")
-        yield Rendered(daily, weekly, build_outgoing(daily), build_outgoing(weekly))
-    finally:
-        store.dispose()
+def rendered() -> Rendered:
+    """Daily and weekly reports of three projects with eight weeks of history, and their Outgoing."""
+    daily = typed_report("daily")
+    weekly = typed_report("weekly")
+    return Rendered(daily, weekly, build_outgoing(daily), build_outgoing(weekly))
 
 
 class Tags(HTMLParser):

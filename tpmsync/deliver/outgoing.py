@@ -50,7 +50,8 @@ class Outgoing:
     subject: str  # e.g. "tpmsync daily — RED — 2026-11-25: 3 red, 2 amber, 1 green"
     health: str  # the worst project's
     projects: tuple[ProjectLine, ...]
-    text: str  # plain text (email text part, file .txt)
+    text: str  # the whole report as plain text (file .txt)
+    summary_text: str  # the written summary as plain text, what the email's HTML leads with (its text/plain part)
     markdown: str  # Markdown (file .md, wikis)
     html: str  # the email's HTML summary (< 100 KB at any size); images referenced as cid:<name>
     html_inline: str  # the whole report with images as data: URIs (file .html, browsers, email attachment)

@@ -10,6 +10,7 @@ from tpmsync.report.model import ProjectReport, Report
 from tpmsync.report.render_asana import render_asana
 from tpmsync.report.render_html import render_email_html, render_html
 from tpmsync.report.render_markdown import render_markdown
+from tpmsync.report.render_summary import render_summary_text
 from tpmsync.report.render_text import render_text
 
 
@@ -37,7 +38,8 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         )
         for p in report.projects
     )
-    email = render_email_html(report, charts, attachment=full_report_name(report.kind, report.period))
+    attachment = full_report_name(report.kind, report.period)
+    email = render_email_html(report, charts, attachment=attachment)
     return Outgoing(
         kind=report.kind,
         period=report.period,
@@ -46,6 +48,7 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         health=report.health,
         projects=lines,
         text=render_text(report),
+        summary_text=render_summary_text(report, attachment=attachment),
         markdown=render_markdown(report),
         html=email,
         html_inline=render_html(report, charts, mode="data"),
