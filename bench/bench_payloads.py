@@ -51,7 +51,7 @@ def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
     """(channel, seconds, bytes) for a weekly report of `size` projects."""
     from synthetic import make_report
 
-    from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+    from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, compact_json
     from tpmsync.deliver.slack import slack_message
     from tpmsync.deliver.teams import teams_message
     from tpmsync.deliver.webhook import summary_body
@@ -70,8 +70,8 @@ def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
     )
     data = report.to_json()
     outgoing = Outgoing(kind=report.kind, period=report.period, scope=report.scope,
-                        subject=wording.subject(report), health=report.health, projects=lines, text="", summary_text="",
-                        markdown="", html="", html_inline="", data=data)
+                        subject=wording.subject(report), health=report.health, projects=lines, summary_text="",
+                        html="", data=data, renderings=Renderings.of())
     url = "https://wiki.example.com/reports/weekly"
     rows: list[tuple[str, float, int]] = []
     seconds, html = timed(lambda: render_email_html(report, {}, attachment="tpmsync-weekly.html"), runs)

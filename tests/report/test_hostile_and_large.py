@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from synthetic import make_report, plain_names
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, compact_json
 from tpmsync.deliver.slack import MAX_BLOCKS, MAX_SECTION, slack_message
 from tpmsync.deliver.teams import MAX_BYTES, teams_message
 from tpmsync.deliver.webhook import SUMMARY_LIMIT, summary_body
@@ -79,8 +79,8 @@ def chat_outgoing(report: Report) -> Outgoing:
         for p in report.projects
     )
     return Outgoing(kind=report.kind, period=report.period, scope=report.scope, subject=subject(report),
-                    health=report.health, projects=lines, text="", summary_text="", markdown="", html="",
-                    html_inline="", data={})
+                    health=report.health, projects=lines, summary_text="", html="", data={},
+                    renderings=Renderings.of())
 
 
 class Tags(HTMLParser):

@@ -163,8 +163,8 @@ def test_asana_html_uses_only_asanas_rich_text_subset(rendered: Rendered) -> Non
 
 def test_outgoing_fills_every_field(rendered: Rendered) -> None:
     for report, out in ((rendered.daily, rendered.daily_out), (rendered.weekly, rendered.weekly_out)):
-        for f in fields(Outgoing):
-            assert getattr(out, f.name), f.name
+        for name in [f.name for f in fields(Outgoing)] + ["text", "markdown", "html_inline"]:
+            assert getattr(out, name), name
         assert (out.kind, out.period, out.scope, out.health) == (
             report.kind,
             report.period,
@@ -250,3 +250,12 @@ def test_rendering_without_charts_never_imports_matplotlib() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_whole_report_documents_are_rendered_only_when_a_channel_reads_them() -> None:
+    report = typed_report("weekly")
+    out = build_outgoing(report, images={})
+    assert not {"text", "markdown", "html_inline"} & set(vars(out.renderings))  # chat and Asana need none
+    assert out.text == render_text(report) and out.markdown == render_markdown(report)
+    assert out.html_inline == render_html(report, {}, mode="data")
+    assert {"text", "markdown", "html_inline"} <= set(vars(out.renderings))  # each rendered once, then kept

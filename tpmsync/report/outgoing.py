@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, StatusLine, full_report_name
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, StatusLine, full_report_name
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report
 from tpmsync.report.render_asana import render_asana
@@ -47,12 +47,14 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         subject=w.subject(report),
         health=report.health,
         projects=lines,
-        text=render_text(report),
         summary_text=render_summary_text(report, attachment=attachment),
-        markdown=render_markdown(report),
         html=email,
-        html_inline=render_html(report, charts, mode="data"),
         data=report.to_json(),
+        renderings=Renderings(
+            lambda: render_text(report),
+            lambda: render_markdown(report),
+            lambda: render_html(report, charts, mode="data"),
+        ),
         images={name: png for name, png in charts.items() if f"cid:{name}" in email},
     )
 
