@@ -30,7 +30,7 @@ from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, with_verdicts
 from tpmsync.kpi.flow import FlowKpis, compute_flow
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.health import overload_verdict
-from tpmsync.kpi.milestones import DurationHistory, duration_history
+from tpmsync.kpi.milestone_durations import DurationHistory, duration_history
 from tpmsync.kpi.model import ProjectInput, ProjectKpis, TaskInput
 from tpmsync.kpi.moved import ForecastState, forecast_state
 from tpmsync.kpi.outlook import compute_forecast_detail

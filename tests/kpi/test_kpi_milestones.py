@@ -13,18 +13,10 @@ from hypothesis import strategies as st
 from tpmsync.kpi import TaskInput
 from tpmsync.kpi.dependencies import critical_path, task_days
 from tpmsync.kpi.forecast_detail import Calibration, ForecastDetail
-from tpmsync.kpi.milestones import (
-    CYCLE_TIME,
-    SPAN_RATIO,
-    DurationHistory,
-    _levels,
-    _propagate,
-    build_network,
-    duration_history,
-    forecast_milestones,
-    propagate_python,
-    span_ratios,
-)
+from tpmsync.kpi.milestone_durations import CYCLE_TIME, SPAN_RATIO, DurationHistory, duration_history, span_ratios
+from tpmsync.kpi.milestone_network import build_network
+from tpmsync.kpi.milestone_paths import plan, propagate, propagate_python
+from tpmsync.kpi.milestones import forecast_milestones
 
 AS_OF = date(2026, 11, 25)
 EXACT = {"p1": DurationHistory(span_ratios=(1.0,) * 5)}
@@ -242,12 +234,13 @@ def test_numpy_and_plain_python_agree_on_finish_days_and_deciders(seed: int, cou
     network = build_network(tasks, {t.gid: t for t in tasks})
     n = len(network.tasks)
     durations = np.random.default_rng(seed).integers(1, 4, (n, width)).astype(np.int16)
-    block = _propagate(_levels(network), durations, np.empty((n, width), np.int32), np.empty((n, width), np.int32))
+    steps = plan(network)
     finish, decider = propagate_python(network, durations.tolist())
+    block = propagate(steps, durations.copy(), np.empty((n, width), steps.slot_type))
     deciders = block.deciders()
     for node in range(n):
         if network.level[node] >= 0:
-            assert block.finish(node).tolist() == finish[node]
+            assert block.finish[node].tolist() == finish[node]
             assert deciders[node].tolist() == decider[node]
 
 
