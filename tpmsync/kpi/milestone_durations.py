@@ -107,16 +107,18 @@ def duration_classes(
     home_history = histories.get(home, DurationHistory())
     classes: dict[tuple[str, str, int], list[int]] = {}
     tables: dict[tuple[str, str, int], tuple[int, ...]] = {}
+    lenders: dict[str | None, tuple[str, DurationHistory, str | None]] = {}  # project → whose history, basis
     for node, task in enumerate(tasks):
         planned = task_days(task)
-        project = home if task.gid in own_gids else task.project_gid
-        history = histories.get(project, DurationHistory()) if project is not None else DurationHistory()
-        if history.basis is None:
-            project, history = home, home_history
-        assert project is not None
+        owner = home if task.gid in own_gids else task.project_gid
+        if owner not in lenders:
+            history = histories.get(owner, DurationHistory()) if owner is not None else DurationHistory()
+            lender = (owner, history) if owner is not None and history.basis is not None else (home, home_history)
+            lenders[owner] = (*lender, lender[1].basis)
+        project, history, basis = lenders[owner]
         if task.is_milestone:
             key = ("", "fixed", planned)
-        elif history.basis == CYCLE_TIME:
+        elif basis == CYCLE_TIME:
             key = (project, CYCLE_TIME, 0)
         else:
             key = (project, SPAN_RATIO, planned)
