@@ -31,7 +31,8 @@ class _Group(NamedTuple):
     """Nodes of one level that have the same number of predecessors of one kind of edge."""
 
     local: IntArray | slice
-    """Where the nodes sit in their level (a slice when they are contiguous: always for dependencies)."""
+    """Where the nodes sit in their level: a slice when they are contiguous, always so for dependencies
+    (a level's nodes are numbered by their number of dependencies), which `propagate` relies on."""
     sources: IntArray
     """Predecessors, one row per slot: `sources[j][i]` is the j-th predecessor of the i-th node."""
     first_slot: npt.NDArray[Any]
@@ -44,20 +45,20 @@ class _Group(NamedTuple):
             np.maximum(result, values[slot], out=result)
         return result
 
-    def decide(self, finish: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
-        """The latest finish over each node's predecessors and the slot of the first that set it."""
+    def decide(self, finish: npt.NDArray[Any], slot: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """The latest finish over each node's predecessors; the slot of the first that set it into `slot`."""
         best: npt.NDArray[Any] = finish[self.sources[0]]
-        slot: npt.NDArray[Any] = np.broadcast_to(self.first_slot, best.shape)
+        if len(self.sources) == 1:
+            slot[...] = self.first_slot
         for offset, row in enumerate(self.sources[1:], start=1):
             other = finish[row]
             later = other > best
             if offset == 1:
-                slot = later.astype(self.first_slot.dtype)
-                slot += self.first_slot
+                np.add(later.view(np.uint8), self.first_slot, out=slot)
             else:
                 np.copyto(slot, self.first_slot + offset, where=later)
             np.maximum(best, other, out=best)
-        return best, slot
+        return best
 
 
 class _Level(NamedTuple):
@@ -75,8 +76,10 @@ class Plan(NamedTuple):
 
     levels: list[_Level]
     preds: IntArray
-    """Every node's dependencies then subtasks, concatenated: slot s of node v is preds[base[v] + s]."""
+    """Slot s of node v is node preds[base[v] + s]: n (none) for slot 0, then v's dependencies and
+    subtasks; any slot of n is n."""
     base: IntArray
+    """Where each node's block starts in `preds`, for nodes 0 … n."""
     slot_type: np.dtype[Any]
     """The smallest unsigned type that holds every slot."""
 
@@ -108,27 +111,34 @@ def plan(network: Network) -> Plan:
     for node, level in enumerate(network.level):
         if level >= 0:
             by_level.setdefault(level, []).append(node)
-    flat = [pred for after, within in zip(network.after, network.within, strict=True) for pred in (*after, *within)]
+    # Each node's block of `preds`: node n (none), then its dependencies, then its subtasks; a
+    # last block for node n itself leads every slot back to n.
+    n = len(network.tasks)
     degrees = np.array([len(after) + len(within) for after, within in zip(network.after, network.within, strict=True)])
-    base = np.zeros(len(network.tasks), np.int64)
-    base[1:] = np.cumsum(degrees)[:-1]
     most = int(degrees.max(initial=0))
+    flat = [
+        pred for after, within in zip(network.after, network.within, strict=True) for pred in (n, *after, *within)
+    ]
+    base = np.zeros(n + 1, np.int64)
+    base[1:] = np.cumsum(degrees + 1)
     slot_type = np.dtype(np.uint8 if most < 1 << 8 else np.uint16 if most < 1 << 16 else np.uint32)
     ones = [1] * len(network.tasks)
     after_count = [1 + len(after) for after in network.after]
     levels: list[_Level] = []
     for _, nodes in sorted(by_level.items()):
         free = sum(1 for node in nodes if not network.after[node])
+        after = _groups(nodes, network.after, ones, slot_type)
+        assert all(isinstance(group.local, slice) for group in after)  # numbered by dependency count
         levels.append(
             _Level(
                 nodes[0],
                 nodes[-1] + 1,
-                _groups(nodes, network.after, ones, slot_type),
+                after,
                 _groups(nodes, network.within, after_count, slot_type),
                 slice(0, free),
             )
         )
-    return Plan(levels, np.array(flat, np.int64), base - 1, slot_type)
+    return Plan(levels, np.array([*flat, *[n] * (most + 1)], np.int64), base, slot_type)
 
 
 def longest(plan: Plan, durations: IntArray) -> int:
@@ -159,43 +169,42 @@ class Block(NamedTuple):
 
     def deciders(self) -> IntArray:
         """The deciding predecessor of every node in every trial (−1: none), n × width."""
-        found: IntArray = np.full(self.decider.shape, -1, np.int64)
-        some = self.decider != 0
-        at = self.plan.base[:, None] + self.decider.astype(np.int64)
-        found[some] = self.plan.preds[at[some]]
-        return found
+        n = len(self.decider)
+        found: IntArray = self.plan.preds[self.plan.base[:n, None] + self.decider]
+        return np.where(found == n, -1, found)
 
     def on_path(self, roots: Sequence[int]) -> IntArray:
         """Per root, how many trials of the block each node lies on its deciding path in.
 
-        The root itself is not counted.  The paths of every root and trial are walked
-        together, one step per loop; paths that end drop out.
+        The root itself is not counted.  The paths of every root and trial are walked together,
+        one step per loop; a path that ends stays on node n (its cell index is clipped to the
+        last cell, and every slot of n leads to n), and every few steps the ended paths drop out.
         """
         n, width = self.decider.shape
-        flat = self.decider.ravel()
-        preds, base = self.plan.preds, self.plan.base
         count = len(roots)
-        owner = np.repeat(np.arange(count, dtype=np.int64) * n, width)
-        trial = np.tile(np.arange(width, dtype=np.int64), count)
-        node = np.repeat(np.array(roots, np.int64), width)
-        slot = flat.take(node * width + trial)
-        totals = np.zeros(count * n, np.int64)
-        visited: list[IntArray] = []
-        while True:
-            going = slot != 0
-            if not going.all():
-                node, slot, trial, owner = node[going], slot[going], trial[going], owner[going]
-            if slot.size == 0:
-                break
-            node = preds.take(base.take(node) + slot)
-            visited.append(owner + node)
-            if len(visited) == 32:
-                totals += np.bincount(np.concatenate(visited), minlength=count * n)
-                visited.clear()
-            slot = flat.take(node * width + trial)
-        if visited:
-            totals += np.bincount(np.concatenate(visited), minlength=count * n)
-        return totals.reshape(count, n)
+        index = np.int32 if (n + 1) * max(width, count) < 1 << 31 else np.int64
+        flat = self.decider.ravel()
+        preds, base = self.plan.preds.astype(index), self.plan.base.astype(index)
+        owner = np.repeat(np.arange(count, dtype=index) * (n + 1), width)
+        trial = np.tile(np.arange(width, dtype=index), count)
+        node = np.repeat(np.array(roots, index), width)
+        totals = np.zeros(count * (n + 1), np.int64)
+        visited: list[npt.NDArray[Any]] = []
+        while node.size:
+            for _ in range(_STEPS):
+                cell = node * width
+                cell += trial
+                node = preds.take(base.take(node) + flat.take(cell, mode="clip"))
+                visited.append(owner + node)
+            totals += np.bincount(np.concatenate(visited), minlength=count * (n + 1))
+            visited.clear()
+            going = node != n
+            node, trial, owner = node[going], trial[going], owner[going]
+        return totals.reshape(count, n + 1)[:, :n]
+
+
+_STEPS = 4
+"""Steps walked between dropping the paths that ended."""
 
 
 def propagate(plan: Plan, finish: npt.NDArray[Any], decider: npt.NDArray[Any]) -> Block:
@@ -210,11 +219,10 @@ def propagate(plan: Plan, finish: npt.NDArray[Any], decider: npt.NDArray[Any]) -
         chosen = decider[level.first : level.last]
         chosen[level.free] = 0
         for group in level.after:
-            best, slot = group.decide(finish)
-            chosen[group.local] = slot
-            own[group.local] += best
+            own[group.local] += group.decide(finish, chosen[group.local])
         for group in level.within:
-            best, slot = group.decide(finish)
+            slot = np.empty((len(group.first_slot), own.shape[1]), decider.dtype)
+            best = group.decide(finish, slot)
             mine = own[group.local]
             later = best > mine
             own[group.local] = np.where(later, best, mine)
