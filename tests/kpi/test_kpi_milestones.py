@@ -98,6 +98,19 @@ def test_a_parent_finishes_no_earlier_than_its_open_subtasks() -> None:
     assert [entry.gid for entry in result.criticality] == ["sub", "parent"]  # the subtask comes first
 
 
+def test_more_predecessors_than_a_byte_of_slots_still_name_the_decider() -> None:
+    # 300 dependencies and 300 subtasks on one parent: its decider slot goes past 255.
+    deps = [task(f"d{i}", span=1 + i % 7) for i in range(300)]
+    subs = [task(f"s{i}", span=1 + i % 12, parent_gid="parent") for i in range(300)]
+    parent = task("parent", *(dep.gid for dep in deps), span=1)
+    (result,) = forecast_milestones("p1", "P", [*deps, *subs, parent, milestone("m", "parent")], {}, EXACT, AS_OF,
+                                    trials=30).milestones
+    assert result.p85 == day(13)  # the longest subtasks (12 days) outlast 7 days of dependencies + 1
+    first_longest = min((sub for sub in subs if task_days(sub) == 12), key=lambda sub: sub.name)
+    assert [(entry.gid, entry.share) for entry in result.criticality] == [(first_longest.gid, 1.0), ("parent", 1.0)]
+    assert (result.predecessors, result.on_path) == (601, 2)
+
+
 def test_thin_history_and_cycles_refuse_with_a_reason() -> None:
     tasks = [task("a"), milestone("m", "a"), task("c1", "c2"), task("c2", "c1"), milestone("n", "c1")]
     thin = forecast_milestones("p1", "Website relaunch", tasks, {}, {}, AS_OF, trials=20)

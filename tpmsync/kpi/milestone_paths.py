@@ -211,9 +211,11 @@ def propagate(plan: Plan, finish: npt.NDArray[Any], decider: npt.NDArray[Any]) -
     """Finish days and deciding slots of every scheduled node for one block of trials.
 
     `finish` holds every node's drawn durations (a row per node) and becomes the finish days;
-    `decider` is a buffer of the same shape and `plan.slot_type`.  Nodes of a level are
-    contiguous, so each level works on slices.
+    `decider` is a buffer of the same shape and `plan.slot_type`; nodes in or after a cycle
+    (numbered last) get slot 0 there, so that every cell holds a valid slot.  Nodes of a level
+    are contiguous, so each level works on slices.
     """
+    decider[plan.levels[-1].last if plan.levels else 0 :] = 0
     for level in plan.levels:
         own = finish[level.first : level.last]
         chosen = decider[level.first : level.last]
