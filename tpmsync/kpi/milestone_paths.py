@@ -114,7 +114,9 @@ def plan(network: Network) -> Plan:
     # Each node's block of `preds`: node n (none), then its dependencies, then its subtasks; a
     # last block for node n itself leads every slot back to n.
     n = len(network.tasks)
-    degrees = np.array([len(after) + len(within) for after, within in zip(network.after, network.within, strict=True)])
+    degrees = np.array(
+        [len(after) + len(within) for after, within in zip(network.after, network.within, strict=True)], np.int64
+    )
     most = int(degrees.max(initial=0))
     flat = [
         pred for after, within in zip(network.after, network.within, strict=True) for pred in (n, *after, *within)

@@ -36,7 +36,7 @@ def compute_forecast_detail(
 
     `known`: every task the store knows by gid (other projects' sets, outside tasks; the
     project's own `outside_tasks` are added); `histories`: each project's `DurationHistory`
-    (`milestones.duration_history`); `before`: the state compared with for `moved` (None: no
+    (`milestone_durations.duration_history`); `before`: the state compared with for `moved` (None: no
     earlier snapshot); `records`: the project's stored daily forecasts for `calibration`.
     """
     settings = settings or KpiSettings()
