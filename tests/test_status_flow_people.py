@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,12 +42,6 @@ def workspace(today: date) -> Workspace:
     ws = generate_workspace(seed=21, projects=3, tasks_per_project=60, subtask_ratio=0.3, today=today)
     chain_milestone(ws)
     return ws
-
-
-@pytest.fixture
-def server(workspace: Workspace) -> Iterator[SandboxServer]:
-    with SandboxServer(workspace, token=TOKEN) as srv:
-        yield srv
 
 
 @pytest.fixture

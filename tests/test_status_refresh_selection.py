@@ -7,13 +7,12 @@ first. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.sync_support import TOKEN, make_settings, sync
+from tests.sync_support import make_settings, sync
 from tpmsync.config import FlowConfig, Settings
 from tpmsync.jobs import sync_job
 from tpmsync.sandbox.generator import generate_workspace
@@ -32,12 +31,6 @@ def today() -> date:
 @pytest.fixture
 def workspace(today: date) -> Workspace:
     return generate_workspace(seed=8, projects=3, tasks_per_project=30, with_dependencies=False, today=today)
-
-
-@pytest.fixture
-def server(workspace: Workspace) -> Iterator[SandboxServer]:
-    with SandboxServer(workspace, token=TOKEN) as srv:
-        yield srv
 
 
 @pytest.fixture
