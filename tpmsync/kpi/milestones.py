@@ -73,6 +73,8 @@ def _simulate(
     """Run the trials block by block for the roots that are not in or after a cycle."""
     n = len(network.tasks)
     scheduled = [root for root in roots if network.level[root] >= 0]
+    if not scheduled:
+        return _Trials({}, {})
     steps = plan(network)
     durations = duration_classes(network.tasks, home, own_gids, histories)
     rng = np.random.default_rng(seed)
