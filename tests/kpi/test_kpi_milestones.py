@@ -236,12 +236,16 @@ def test_without_uncertainty_the_milestone_date_is_the_critical_path_date(tasks:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 9))
-def test_numpy_and_plain_python_agree_on_finish_days_and_deciders(seed: int, count: int, width: int) -> None:
+@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 9), st.booleans())
+def test_numpy_and_plain_python_agree_on_finish_days_deciders_and_deciding_paths(
+    seed: int, count: int, width: int, cycles: bool
+) -> None:
     rng = random.Random(seed)
     tasks = []
     for index in range(count):
         deps = tuple(f"t{rng.randrange(index)}" for _ in range(rng.randrange(3))) if index else ()
+        if cycles and rng.random() < 0.1:
+            deps = (*deps, f"t{rng.randrange(count)}")  # maybe on itself or on a later task
         parent = f"t{rng.randrange(index + 1, count)}" if index < count - 1 and rng.random() < 0.3 else None
         tasks.append(TaskInput(f"t{index}", f"T{rng.randrange(3)}", dependency_gids=deps, parent_gid=parent))
     network = build_network(tasks, {t.gid: t for t in tasks})
@@ -249,12 +253,23 @@ def test_numpy_and_plain_python_agree_on_finish_days_and_deciders(seed: int, cou
     durations = np.random.default_rng(seed).integers(1, 4, (n, width)).astype(np.int16)
     steps = plan(network)
     finish, decider = propagate_python(network, durations.tolist())
-    block = propagate(steps, durations.copy(), np.empty((n, width), steps.slot_type))
+    stale = np.full((n, width), np.iinfo(steps.slot_type).max, steps.slot_type)  # a reused buffer: every cell set
+    block = propagate(steps, durations.copy(), stale)
     deciders = block.deciders()
-    for node in range(n):
-        if network.level[node] >= 0:
-            assert block.finish[node].tolist() == finish[node]
-            assert deciders[node].tolist() == decider[node]
+    scheduled = [node for node in range(n) if network.level[node] >= 0]
+    for node in scheduled:
+        assert block.finish[node].tolist() == finish[node]
+        assert deciders[node].tolist() == decider[node]
+    # The deciding paths from every scheduled node, walked in Python over the plain deciders.
+    counts = block.on_path(scheduled)
+    for row, root in enumerate(scheduled):
+        expected = [0] * n
+        for trial in range(width):
+            node = decider[root][trial]
+            while node >= 0:
+                expected[node] += 1
+                node = decider[node][trial]
+        assert counts[row].tolist() == expected
 
 
 @settings(max_examples=30, deadline=None)
