@@ -25,17 +25,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from tpmsync.kpi import TaskInput
-from tpmsync.kpi.flow import (
-    FlowEvent,
-    FlowProject,
-    FlowSettings,
-    FlowTask,
-    Membership,
-    SectionRef,
-    StoryKind,
-    compute_flow,
-    daily_flow,
-)
+from tpmsync.kpi.flow import FlowSettings, compute_flow
+from tpmsync.kpi.flow_daily import daily_flow
+from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind
 from tpmsync.kpi.people import WorkloadSettings, compute_people
 
 AS_OF = date(2026, 11, 25)

@@ -18,7 +18,7 @@ from tpmsync.cli import main
 from tpmsync.cli.mcp import parse_listen
 from tpmsync.config import Settings
 from tpmsync.kpi import health
-from tpmsync.kpi.health import Thresholds
+from tpmsync.kpi.thresholds import Thresholds
 from tpmsync.mcp import answers
 from tpmsync.mcp.adapter import DEFAULT_STATUS_ITEMS, ReadOnlySource
 from tpmsync.status import read_status

@@ -7,6 +7,7 @@ open milestone waiting on a chain of open tasks. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
@@ -15,19 +16,22 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.config import FlowConfig, Settings
-from tpmsync.kpi.model import ProjectKpis
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.people import people_from_json
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
 from tpmsync.status import backfill_snapshots, fingerprint, read_status, refresh_snapshots, status_for
+from tpmsync.status_render import render_markdown, render_table
 from tpmsync.store.db import Store
 from tpmsync.store.fastread import read_current, sqlite_path
 from tpmsync.store.snapshots import save_snapshots
+from tpmsync.store.summary import summary_of
 
 STARTED = {"in progress", "review"}
 
@@ -165,6 +169,13 @@ def test_the_document_carries_flow_people_and_the_forecast_detail(
             assert project["health"] in ("amber", "red")
 
 
+def rendered(renderable: object) -> str:
+    console = Console(file=io.StringIO(), width=160)
+    console.print(renderable)
+    assert isinstance(console.file, io.StringIO)
+    return console.file.getvalue()
+
+
 def chain_milestone_gids(ws: Workspace) -> tuple[str, str, str]:
     milestone = next(t for t in ws.tasks.values() if t.resource_subtype == "milestone" and not t.completed)
     (first,) = milestone.dependency_gids
@@ -193,6 +204,11 @@ def test_people_by_and_detail_from_the_cli_and_both_read_paths_agree(
     fast = status_for(loaded)
     full = read_status(store, loaded)
     assert fast == full and fast["people"]
+    # the table and Markdown read the stored summaries (no per-task lists) and show what the whole reads
+    summary = status_for(loaded, detail=False)
+    assert summary["projects"] == [summary_of(p) for p in full["projects"]] and summary["people"] == full["people"]
+    assert render_markdown(summary) == render_markdown(full)
+    assert rendered(render_table(summary)) == rendered(render_table(full))
 
     data = json.loads(cli("people", "--format", "json"))
     assert data == {"as_of": today.isoformat(), "people": full["people"]}

@@ -15,6 +15,7 @@ from tpmsync.store.db import Store, open_store
 from tpmsync.store.fastread import read_current, sqlite_path
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
 from tpmsync.store.snapshots import current_people, current_snapshots, save_people, save_snapshots, tracked_projects
+from tpmsync.store.summary import summary_of
 
 DAY = date(2026, 11, 25)
 FP = "fingerprint-a"
@@ -100,3 +101,40 @@ def test_without_a_current_people_row_neither_path_answers(sqlite_store: Store) 
         save_people(session, DAY, PEOPLE, fingerprint=FP)
     fast, full = both(sqlite_store)
     assert fast == full == [project_json("2", "Alpha"), project_json("1", "Beta")]
+
+
+def detailed_json(gid: str, name: str) -> dict[str, Any]:
+    tasks = [{"gid": "t1", "name": "Late", "due": "2026-11-20"}]
+    return {**project_json(gid, name), "deadline": {"overdue": 1, "overdue_tasks": tasks},
+            "dependencies": {"blocked": 0, "conflict_edges": [], "critical_path": ["t1"]},
+            "data_quality": {"completed_dependencies_links": [{"gid": "t1"}], "open_without_due": 0},
+            "reasons": ["1 overdue task"]}
+
+
+def test_the_summary_read_is_the_whole_snapshot_less_its_detail_lists(sqlite_store: Store) -> None:
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [detailed_json("1", "Beta"), detailed_json("2", "Alpha")], fingerprint=FP)
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
+    path = sqlite_path(sqlite_store.url)
+    assert path is not None
+    whole = read_current(path, (), DAY, FP)
+    summary = read_current(path, (), DAY, FP, detail=False)
+    assert whole is not None and summary is not None
+    assert whole.projects == [detailed_json("2", "Alpha"), detailed_json("1", "Beta")]
+    assert summary.projects == [summary_of(p) for p in whole.projects]
+    assert summary.people == whole.people == PEOPLE
+    alpha = summary.projects[0]
+    assert alpha["deadline"] == {"overdue": 1}
+    assert alpha["dependencies"] == {"blocked": 0, "critical_path": ["t1"]}  # a gid list is not a detail
+    assert alpha["data_quality"] == {"open_without_due": 0} and alpha["reasons"] == ["1 overdue task"]
+
+
+def test_a_snapshot_stored_without_a_summary_is_read_whole(sqlite_store: Store) -> None:
+    with sqlite_store.write() as session:
+        save_snapshots(session, DAY, [detailed_json("1", "Beta"), detailed_json("2", "Alpha")], fingerprint=FP)
+        save_people(session, DAY, PEOPLE, fingerprint=FP)
+        session.execute(update(KpiSnapshot).values(summary=None))  # as stored before revision 0006
+    path = sqlite_path(sqlite_store.url)
+    assert path is not None
+    summary = read_current(path, (), DAY, FP, detail=False)
+    assert summary is not None and summary.projects == [detailed_json("2", "Alpha"), detailed_json("1", "Beta")]

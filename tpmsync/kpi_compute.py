@@ -28,11 +28,14 @@ from sqlalchemy.orm import Session
 from tpmsync.config import Settings, flow_settings, workload_settings
 from tpmsync.kpi.calibration import CALIBRATION_DAYS, ForecastRecord
 from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, with_verdicts
-from tpmsync.kpi.flow import FlowKpis, compute_flow
+from tpmsync.kpi.flow import compute_flow
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.health import overload_verdict
 from tpmsync.kpi.milestone_durations import DurationHistory, duration_history
-from tpmsync.kpi.model import ProjectInput, ProjectKpis, TaskInput, Verdict
+from tpmsync.kpi.model.flow import FlowKpis
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
+from tpmsync.kpi.model.project import ProjectKpis
+from tpmsync.kpi.model.verdict import Verdict
 from tpmsync.kpi.moved import ForecastState, forecast_state
 from tpmsync.kpi.outlook import compute_forecast_detail
 from tpmsync.kpi.people import PersonLoad, WorkloadSettings, compute_people, overloaded_owners, people_from_json

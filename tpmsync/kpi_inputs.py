@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tpmsync.config import Settings
-from tpmsync.kpi.model import AsanaBudget, DueChange, ProjectInput, TaskInput
+from tpmsync.kpi.model.inputs import AsanaBudget, DueChange, ProjectInput, TaskInput
 from tpmsync.store.models import (
     CustomField,
     CustomFieldValue,

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tpmsync.kpi.flow import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind
+from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind
 from tpmsync.store.models import Project, Section, Task, TaskProject
 from tpmsync.store.stories import StoryRecord, load_stories
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tpmsync.config import ConfigError, Settings, flow_settings
-from tpmsync.kpi.model import ProjectKpis
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.people import people_from_json
 from tpmsync.report.build import MAX_ITEMS, ReportInputs, period_start_of, trend_weeks
 from tpmsync.report.build import build_report as build_from
@@ -27,9 +27,9 @@ from tpmsync.store.db import Store
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from tpmsync.kpi.flow import FlowHistory
     from tpmsync.kpi.forecast_detail import ForecastDetail
-    from tpmsync.kpi.model import ProjectInput
+    from tpmsync.kpi.model.flow import FlowHistory
+    from tpmsync.kpi.model.inputs import ProjectInput
 
 NOTES_DIR = "notes"
 """Beside the config file: `notes/<project gid>.md` is the project manager's note for that project."""
@@ -171,7 +171,7 @@ def _flow_history(
     with_flow = {k.gid: k.flow for k in current if k.flow is not None}
     if chosen is None or not with_flow:
         return {}
-    from tpmsync.kpi.flow import daily_flow
+    from tpmsync.kpi.flow_daily import daily_flow
     from tpmsync.kpi_inputs_flow import load_flow_projects
 
     task_sets = {gid: [t.gid for t in inputs[gid].tasks] for gid in with_flow if gid in inputs}

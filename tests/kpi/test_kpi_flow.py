@@ -9,25 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tpmsync.kpi.flow import (
-    CompletedItem,
-    FlowEvent,
-    FlowHistory,
-    FlowKpis,
-    FlowProject,
-    FlowSettings,
-    FlowTask,
-    Membership,
-    SectionRef,
-    StoryKind,
-    WipItem,
-    _Clock,
-    compute_flow,
-    daily_flow,
-    nearest_rank,
-    percentiles,
-    sort_events,
-)
+from tpmsync.kpi.flow import FlowSettings, compute_flow, nearest_rank, percentiles
+from tpmsync.kpi.flow_board import Clock
+from tpmsync.kpi.flow_daily import daily_flow
+from tpmsync.kpi.model.flow import CompletedItem, FlowHistory, FlowKpis, WipItem
+from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind, sort_events
 
 AS_OF = date(2026, 11, 25)
 P1, P2 = "p1", "p2"
@@ -337,7 +323,7 @@ def test_daily_flow_replays_moves_back_out_reopening_and_deleted_sections() -> N
 def test_the_day_of_a_timestamp_matches_zoneinfo_across_dst_changes(zone: str) -> None:
     """Every 15 minutes from Oct 23 to Nov 3, 2026 (Berlin leaves DST on Oct 25, New York on Nov 1;
     Kolkata is +05:30, Chatham +13:45)."""
-    clock = _Clock(zone)
+    clock = Clock(zone)
     start = datetime(2026, 10, 23)
     for quarter in range(12 * 24 * 4):
         value = start + timedelta(minutes=15 * quarter, seconds=quarter % 60)

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from tpmsync.kpi import Health, Thresholds
-from tpmsync.kpi.flow import FlowKpis, Percentiles, WipItem
 from tpmsync.kpi.health import flow_verdict
+from tpmsync.kpi.model.flow import FlowKpis, Percentiles, WipItem
 
 AS_OF = date(2026, 11, 25)
 NAMES = ["Migrate auth", "Billing", "Search", "Export", "Login", "Audit", "Cache", "Docs"]

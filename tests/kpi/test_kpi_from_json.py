@@ -55,7 +55,8 @@ def test_flow_and_the_forecast_detail_round_trip_typed(
 
     from test_kpi_flow import BOARD, board_tasks
 
-    from tpmsync.kpi.flow import FlowProject, compute_flow
+    from tpmsync.kpi.flow import compute_flow
+    from tpmsync.kpi.model.inputs import FlowProject
     from tpmsync.kpi.outlook import compute_forecast_detail
 
     sample = sample_project(project, day)

@@ -18,7 +18,7 @@ from tpmsync.kpi import (
     Thresholds,
     compute_project_kpis,
 )
-from tpmsync.kpi.health import day_text
+from tpmsync.kpi.wording import day_text
 
 Factory = Callable[..., ProjectInput]
 

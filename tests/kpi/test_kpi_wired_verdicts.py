@@ -9,9 +9,10 @@ from test_kpi_flow import BOARD, board_tasks
 
 from tpmsync.kpi import Health, ProjectKpis, TaskInput, compute_project_kpis
 from tpmsync.kpi.engine import with_verdicts
-from tpmsync.kpi.flow import FlowProject, compute_flow
+from tpmsync.kpi.flow import compute_flow
 from tpmsync.kpi.health import overload_verdict
-from tpmsync.kpi.model import AREAS, ProjectInput
+from tpmsync.kpi.model.inputs import FlowProject, ProjectInput
+from tpmsync.kpi.model.verdict import AREAS
 from tpmsync.kpi.people import WorkloadSettings, compute_people, overloaded_owners
 
 AS_OF = date(2026, 11, 25)

@@ -118,7 +118,8 @@ def test_the_report_carries_when_the_data_was_synced_and_every_renderer_says_it(
 
 
 def test_flow_people_and_the_written_status_come_from_the_gathered_inputs() -> None:
-    from tpmsync.kpi.flow import CompletedItem, FlowDay, FlowHistory, FlowKpis, Percentiles, SectionRef, WipItem
+    from tpmsync.kpi.model.flow import CompletedItem, FlowDay, FlowHistory, FlowKpis, Percentiles, WipItem
+    from tpmsync.kpi.model.inputs import SectionRef
     from tpmsync.kpi.people import PersonLoad
 
     tasks = [replace(t, assignee_gid="u1", assignee_name="Ana Silva") if t.gid == "wait" else t for t in now_tasks()]

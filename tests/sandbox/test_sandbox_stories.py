@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from tests.sync_support import make_settings, sync
 from tpmsync.kpi.dependencies import compute_dependencies
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 from tpmsync.sandbox import InvalidRequest, SandboxServer, Workspace, generate_workspace
 from tpmsync.sandbox.events import InvalidSyncToken
 from tpmsync.sandbox.history import BOUNCING_ROUND_TRIPS

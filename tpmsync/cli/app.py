@@ -6,6 +6,7 @@ Each command group lives in its own module (`sync`, `status`, `report`, `setup`,
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -13,18 +14,39 @@ import click
 
 from tpmsync import __version__
 from tpmsync.cli.context import EXIT_CONFIG, Context, fail
-from tpmsync.cli.mcp import mcp
-from tpmsync.cli.report import report
-from tpmsync.cli.schedule import schedule
-from tpmsync.cli.setup import db, demo, doctor, init
-from tpmsync.cli.status import people, status
-from tpmsync.cli.sync import sync
 from tpmsync.config import ConfigError
 from tpmsync.errors import TpmsyncError
 
+# command name → the module that defines it. A command's module is imported only when that command
+# runs (or help lists it), so `tpmsync status` does not load the scheduler, report or setup code.
+COMMANDS = {
+    "sync": "tpmsync.cli.sync",
+    "status": "tpmsync.cli.status",
+    "people": "tpmsync.cli.status",
+    "report": "tpmsync.cli.report",
+    "init": "tpmsync.cli.setup",
+    "doctor": "tpmsync.cli.setup",
+    "db": "tpmsync.cli.setup",
+    "demo": "tpmsync.cli.setup",
+    "schedule": "tpmsync.cli.schedule",
+    "mcp": "tpmsync.cli.mcp",
+}
+
 
 class _Group(click.Group):
-    """Turns the errors a person can act on into one line and an exit code."""
+    """Loads each command's module on first use, and turns the errors a person can act on into one
+    line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{COMMANDS[cmd_name]}.{cmd_name} is not a click command")
+            self.add_command(command)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -102,12 +124,11 @@ def check_commands_have_examples() -> list[str]:
         if "Example:" not in (command.help or ""):
             missing.append(prefix)
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                walk(sub, f"{prefix} {name}")
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                if sub is not None:
+                    walk(sub, f"{prefix} {name}")
 
     walk(main, "tpmsync")
     return missing
-
-
-for command in (sync, status, people, report, init, doctor, db, demo, schedule, mcp):
-    main.add_command(command)

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date
 
-from tpmsync.kpi.model import BudgetKpis, Evm, TaskInput
+from tpmsync.kpi.model.budget import BudgetKpis, Evm
+from tpmsync.kpi.model.inputs import TaskInput
 
 HOURS_UNIT = "hours"
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from tpmsync.kpi.model import (
-    DeadlineKpis,
-    Milestone,
-    MilestoneState,
-    SlippedTask,
-    StalledTask,
-    TaskCounts,
-    TaskInput,
-)
+from tpmsync.kpi.model.deadline import DeadlineKpis, Milestone, MilestoneState, SlippedTask, StalledTask
+from tpmsync.kpi.model.inputs import TaskInput
+from tpmsync.kpi.model.project import TaskCounts
 
 ON_TIME_WINDOW_DAYS = 30
 """on_time_rate looks at tasks completed on as_of − 29 … as_of."""

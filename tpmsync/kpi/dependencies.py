@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
-from tpmsync.kpi.model import BlockedTask, Conflict, DependencyKpis, Schedule, TaskInput
+from tpmsync.kpi.model.dependencies import BlockedTask, Conflict, DependencyKpis, Schedule
+from tpmsync.kpi.model.inputs import TaskInput
 
 
 def task_days(task: TaskInput) -> int:

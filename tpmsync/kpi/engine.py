@@ -10,11 +10,14 @@ from datetime import date
 from tpmsync.kpi.budget import compute_budget
 from tpmsync.kpi.deadline import compute_deadline, count_tasks
 from tpmsync.kpi.dependencies import compute_dependencies
-from tpmsync.kpi.flow import FlowKpis
 from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, compute_forecast
-from tpmsync.kpi.health import Thresholds, evaluate, project_reasons
-from tpmsync.kpi.model import ProjectInput, ProjectKpis, Verdict, worst
+from tpmsync.kpi.health import evaluate, project_reasons
+from tpmsync.kpi.model.flow import FlowKpis
+from tpmsync.kpi.model.inputs import ProjectInput
+from tpmsync.kpi.model.project import ProjectKpis
+from tpmsync.kpi.model.verdict import Verdict, worst
 from tpmsync.kpi.quality import compute_quality
+from tpmsync.kpi.thresholds import Thresholds
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from itertools import accumulate
 
-from tpmsync.kpi.model import Forecast, TaskInput
+from tpmsync.kpi.model.forecast import Forecast
+from tpmsync.kpi.model.inputs import TaskInput
 
 THROUGHPUT_WINDOW_DAYS = 42
 MIN_DAYS_WITH_COMPLETIONS = 5

@@ -13,19 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tpmsync.kpi.model import JsonObject
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _day(value: Any) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _required_day(value: Any) -> date:
-    return date.fromisoformat(value)
+from tpmsync.kpi.model.values import JsonObject, day_or_none, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +44,7 @@ class HowMany:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> HowMany:
         return cls(
-            by=_required_day(data["by"]),
+            by=date.fromisoformat(data["by"]),
             p50=data["p50"],
             p85=data["p85"],
             open=data["open"],
@@ -121,9 +109,9 @@ class Moved:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Moved:
         return cls(
-            since=_required_day(data["since"]),
-            p85_before=_required_day(data["p85_before"]),
-            p85_after=_required_day(data["p85_after"]),
+            since=date.fromisoformat(data["since"]),
+            p85_before=date.fromisoformat(data["p85_before"]),
+            p85_after=date.fromisoformat(data["p85_after"]),
             p85_change_days=data["p85_change_days"],
             scope_days=data["scope_days"],
             progress_days=data["progress_days"],
@@ -182,9 +170,9 @@ class MilestoneForecast:
             "gid": self.gid,
             "name": self.name,
             "project": self.project_gid,
-            "p50": _iso(self.p50),
-            "p85": _iso(self.p85),
-            "due": _iso(self.due),
+            "p50": iso(self.p50),
+            "p85": iso(self.p85),
+            "due": iso(self.due),
             "probability_on_time": self.probability_on_time,
             "basis": self.basis,
             "reason": self.reason,
@@ -200,9 +188,9 @@ class MilestoneForecast:
             gid=data["gid"],
             name=data["name"],
             project_gid=data["project"],
-            due=_day(data["due"]),
-            p50=_day(data["p50"]),
-            p85=_day(data["p85"]),
+            due=day_or_none(data["due"]),
+            p50=day_or_none(data["p50"]),
+            p85=day_or_none(data["p85"]),
             probability_on_time=data["probability_on_time"],
             basis=data["basis"],
             reason=data["reason"],
@@ -234,7 +222,7 @@ class TaskLink:
                 if self.assignee_gid is None and self.assignee_name is None
                 else {"gid": self.assignee_gid, "name": self.assignee_name}
             ),
-            "due": _iso(self.due),
+            "due": iso(self.due),
         }
 
     @classmethod
@@ -246,7 +234,7 @@ class TaskLink:
             project_gid=data["project"],
             assignee_gid=None if assignee is None else assignee["gid"],
             assignee_name=None if assignee is None else assignee["name"],
-            due=_day(data["due"]),
+            due=day_or_none(data["due"]),
         )
 
 
@@ -265,7 +253,7 @@ class UnblockItem:
         return {
             **self.task.to_json(),
             "share": self.share,
-            "milestone": {"gid": self.milestone_gid, "name": self.milestone_name, "due": _iso(self.milestone_due)},
+            "milestone": {"gid": self.milestone_gid, "name": self.milestone_name, "due": iso(self.milestone_due)},
             "blocked_by": [blocker.to_json() for blocker in self.blocked_by],
         }
 
@@ -277,7 +265,7 @@ class UnblockItem:
             share=data["share"],
             milestone_gid=milestone["gid"],
             milestone_name=milestone["name"],
-            milestone_due=_day(milestone["due"]),
+            milestone_due=day_or_none(milestone["due"]),
             blocked_by=tuple(TaskLink.from_json(blocker) for blocker in data["blocked_by"]),
         )
 

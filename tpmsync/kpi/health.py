@@ -2,177 +2,31 @@
 
 Each KPI that can be computed gets a `Verdict`; a KPI that is None (no budget, no forecast,
 nothing completed in the on-time window) gets none, so missing data never turns a project red.
-A project's health is the worst of its verdicts.  Defaults are documented in docs/kpis.md.
+A project's health is the worst of its verdicts.  The rules are here; when they fire is
+`thresholds.Thresholds` (defaults in docs/kpis.md), how their reasons name things `wording`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import Field, dataclass, fields, replace
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
 
-from tpmsync.kpi.flow import FlowKpis
 from tpmsync.kpi.likelihood import bounded_percent
-from tpmsync.kpi.model import (
-    Area,
-    BudgetKpis,
-    DeadlineKpis,
-    DependencyKpis,
-    Forecast,
-    Health,
-    MilestoneState,
-    TaskCounts,
-    TaskInput,
-    Verdict,
-)
+from tpmsync.kpi.model.budget import BudgetKpis
+from tpmsync.kpi.model.deadline import DeadlineKpis, MilestoneState
+from tpmsync.kpi.model.dependencies import DependencyKpis
+from tpmsync.kpi.model.flow import FlowKpis
+from tpmsync.kpi.model.forecast import Forecast
+from tpmsync.kpi.model.inputs import TaskInput
+from tpmsync.kpi.model.project import TaskCounts
+from tpmsync.kpi.model.verdict import Area, Health, Verdict
 from tpmsync.kpi.people import OverloadedOwner, overload_reason
-
-NAMES_SHOWN = 3
-"""How many tasks a reason names before it says "and N more"."""
-
-
-def _kind(item: Field[Any]) -> str:
-    """The name of a field's declared type (int, float or bool), whether or not annotations are strings."""
-    return item.type if isinstance(item.type, str) else item.type.__name__
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """When a KPI turns amber or red.  Shares are of the project's open tasks.
-
-    "≥" for counts and shares of bad things, "<" for rates and indices where lower is worse.
-    """
-
-    overdue_share_red: float = 0.10
-    overdue_amber: int = 1
-    on_time_rate_red: float = 0.50
-    on_time_rate_amber: float = 0.80
-    slipped_share_red: float = 0.25
-    slipped_amber: int = 1
-    stalled_share_red: float = 0.50
-    stalled_share_amber: float = 0.20
-    milestone_overdue_red: int = 1
-    probability_red: float = 0.50
-    probability_amber: float = 0.85
-    spi_red: float = 0.80
-    spi_amber: float = 0.95
-    cpi_red: float = 0.80
-    cpi_amber: float = 0.95
-    blocked_by_overdue_amber: int = 1
-    blocked_by_overdue_on_critical_path_red: bool = True
-    conflicts_amber: int = 1
-    cycles_amber: int = 1
-    critical_path_past_due_amber: bool = True
-    aging_share_red: float = 0.50
-    aging_share_amber: float = 0.25
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, float | int | bool]) -> Thresholds:
-        """Thresholds from a config table such as `[kpi.thresholds]`; unset keys keep defaults.
-
-        Counts must be whole numbers, switches true/false or 1/0.  Raises ValueError naming
-        the offending key.
-        """
-        types = {item.name: _kind(item) for item in fields(cls)}
-        chosen: dict[str, Any] = {}
-        for name, value in values.items():
-            kind = types.get(name)
-            if kind is None:
-                raise ValueError(f"kpi.thresholds.{name} is not a threshold; known: {', '.join(sorted(types))}")
-            if kind == "bool":
-                if value not in (0, 1):
-                    raise ValueError(f"kpi.thresholds.{name} must be true or false, got {value!r}")
-                chosen[name] = bool(value)
-            elif kind == "int":
-                if isinstance(value, bool) or int(value) != value:
-                    raise ValueError(f"kpi.thresholds.{name} must be a whole number, got {value!r}")
-                chosen[name] = int(value)
-            else:
-                if isinstance(value, bool):
-                    raise ValueError(f"kpi.thresholds.{name} must be a number, got {value!r}")
-                chosen[name] = float(value)
-        return replace(cls(), **chosen)
-
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            kind = _kind(item)
-            if kind == "int" and value < 1:
-                raise ValueError(f"kpi.thresholds.{item.name} must be a count of at least 1, got {value}")
-            if kind == "float" and item.name.endswith(("_share_red", "_share_amber")):
-                if not 0.0 < value <= 1.0:
-                    raise ValueError(f"kpi.thresholds.{item.name} must be a share in (0, 1], got {value}")
-            elif kind == "float" and value < 0:
-                raise ValueError(f"kpi.thresholds.{item.name} must not be negative, got {value}")
-        for lower_is_worse in ("on_time_rate", "probability", "spi", "cpi"):
-            red, amber = getattr(self, f"{lower_is_worse}_red"), getattr(self, f"{lower_is_worse}_amber")
-            if red > amber:
-                raise ValueError(
-                    f"kpi.thresholds.{lower_is_worse}_red ({red}) must not be above {lower_is_worse}_amber ({amber})"
-                )
-        if self.on_time_rate_amber > 1 or self.probability_amber > 1:
-            raise ValueError("kpi.thresholds.on_time_rate_amber and probability_amber must not be above 1")
-        if self.aging_share_red < self.aging_share_amber:
-            raise ValueError(
-                f"kpi.thresholds.aging_share_red ({self.aging_share_red}) must not be below "
-                f"aging_share_amber ({self.aging_share_amber})"
-            )
-        if self.stalled_share_red < self.stalled_share_amber:
-            raise ValueError(
-                f"kpi.thresholds.stalled_share_red ({self.stalled_share_red}) must not be below "
-                f"stalled_share_amber ({self.stalled_share_amber})"
-            )
-
+from tpmsync.kpi.thresholds import Thresholds
+from tpmsync.kpi.wording import NAMES_SHOWN, day_text, money, names, percent, plural, quoted, task_with_due
 
 # --------------------------------------------------------------------------------------------
-# Wording
+# How a verdict is judged
 # --------------------------------------------------------------------------------------------
-
-
-def day_text(day: date, as_of: date) -> str:
-    """The day as "Nov 20", with ", 2027" added when its year is not as_of's."""
-    text = f"{day:%b} {day.day}"
-    return text if day.year == as_of.year else f"{text}, {day.year}"
-
-
-def _quoted(task: TaskInput) -> str:
-    return f"'{task.name}'"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:.0f} %"
-
-
-def _money(value: float, unit: str) -> str:
-    return f"{value:,.2f} {unit}".rstrip()
-
-
-def _names(items: Sequence[str], total: int | None = None) -> str:
-    total = len(items) if total is None else total
-    shown = list(items[:NAMES_SHOWN])
-    more = total - len(shown)
-    if more > 0:
-        return ", ".join(shown) + f" and {more} more"
-    if len(shown) <= 1:
-        return "".join(shown)
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
-def _task_with_due(task: TaskInput, as_of: date) -> str:
-    """'Name' (due Nov 20, Assignee, in 'Other project'), with whichever details are known."""
-    details = []
-    if task.due is not None:
-        details.append(f"due {day_text(task.due, as_of)}")
-    if task.assignee_name:
-        details.append(task.assignee_name)
-    if task.project_name:
-        details.append(f"in '{task.project_name}'")
-    return _quoted(task) + (f" ({', '.join(details)})" if details else "")
 
 
 def _by_count(count: int, share: float, red_share: float, amber_count: int) -> Health:
@@ -207,9 +61,9 @@ def _overdue(deadline: DeadlineKpis, counts: TaskCounts, as_of: date, t: Thresho
     share = len(overdue) / counts.open if counts.open else 0.0
 
     def reason() -> str:
-        names = _names([_task_with_due(task, as_of) for task in overdue[:NAMES_SHOWN]], len(overdue))
+        named = names([task_with_due(task, as_of) for task in overdue[:NAMES_SHOWN]], len(overdue))
         return (
-            f"{len(overdue)} of {counts.open} open tasks overdue ({_percent(share)}): {names}; "
+            f"{len(overdue)} of {counts.open} open tasks overdue ({percent(share)}): {named}; "
             "finish them or move their dates"
         )
 
@@ -225,7 +79,7 @@ def _on_time(deadline: DeadlineKpis, t: Thresholds) -> Verdict | None:
     def reason() -> str:
         return (
             f"only {deadline.completed_on_time} of {deadline.completed_with_due} tasks completed in the last "
-            f"30 days met their due date ({_percent(rate)})"
+            f"30 days met their due date ({percent(rate)})"
         )
 
     return _verdict("on_time_rate", "deadline", _below(rate, t.on_time_rate_red, t.on_time_rate_amber), reason)
@@ -238,11 +92,11 @@ def _slipped(deadline: DeadlineKpis, counts: TaskCounts, as_of: date, t: Thresho
     def reason() -> str:
         parts = []
         for item in slipped[:NAMES_SHOWN]:
-            text = _quoted(item.task)
+            text = quoted(item.task)
             if item.slip_days is not None and item.current_due is not None:
                 text += f" {item.slip_days:+d} days (now due {day_text(item.current_due, as_of)})"
             parts.append(text)
-        return f"{_plural(len(slipped), 'open task')} slipped: {_names(parts, len(slipped))}"
+        return f"{plural(len(slipped), 'open task')} slipped: {names(parts, len(slipped))}"
 
     health = _by_count(len(slipped), share, t.slipped_share_red, t.slipped_amber)
     return _verdict("slipped", "deadline", health, reason)
@@ -259,13 +113,13 @@ def _stalled(deadline: DeadlineKpis, counts: TaskCounts, stalled_days: int, t: T
 
     def reason() -> str:
         parts = [
-            f"{_quoted(item.task)} ({item.idle_days} days"
+            f"{quoted(item.task)} ({item.idle_days} days"
             + (f", {item.task.assignee_name})" if item.task.assignee_name else ")")
             for item in stalled[:NAMES_SHOWN]
         ]
         return (
             f"{len(stalled)} of {counts.open} open tasks not updated for {stalled_days}+ days: "
-            f"{_names(parts, len(stalled))}; check in with their owners"
+            f"{names(parts, len(stalled))}; check in with their owners"
         )
 
     return _verdict("stalled", "deadline", health, reason)
@@ -276,10 +130,10 @@ def _milestones(deadline: DeadlineKpis, as_of: date, t: Thresholds) -> Verdict:
 
     def reason() -> str:
         parts = [
-            f"{_quoted(task)} overdue since {day_text(task.due, as_of)}" if task.due else _quoted(task)
+            f"{quoted(task)} overdue since {day_text(task.due, as_of)}" if task.due else quoted(task)
             for task in missed[:NAMES_SHOWN]
         ]
-        return f"{_plural(len(missed), 'milestone')} missed: {_names(parts, len(missed))}"
+        return f"{plural(len(missed), 'milestone')} missed: {names(parts, len(missed))}"
 
     health = Health.RED if len(missed) >= t.milestone_overdue_red else Health.GREEN
     return _verdict("milestones", "deadline", health, reason)
@@ -317,8 +171,8 @@ def _spi(budget: BudgetKpis, as_of: date, t: Thresholds) -> Verdict | None:
 
     def reason() -> str:
         return (
-            f"SPI {spi:.2f}: {_money(budget.ev, budget.unit)} of work done against "
-            f"{_money(budget.pv, budget.unit)} planned by {day_text(as_of, as_of)}"
+            f"SPI {spi:.2f}: {money(budget.ev, budget.unit)} of work done against "
+            f"{money(budget.pv, budget.unit)} planned by {day_text(as_of, as_of)}"
         )
 
     return _verdict("spi", "budget", _below(spi, t.spi_red, t.spi_amber), reason)
@@ -331,9 +185,9 @@ def _cpi(budget: BudgetKpis, t: Thresholds) -> Verdict | None:
 
     def reason() -> str:
         unit = budget.unit
-        text = f"CPI {cpi:.2f}: {_money(budget.ac, unit)} spent for {_money(budget.ev, unit)} of work done"
+        text = f"CPI {cpi:.2f}: {money(budget.ac, unit)} spent for {money(budget.ev, unit)} of work done"
         if budget.eac is not None:
-            text += f"; forecast cost {_money(budget.eac, unit)} against a budget of {_money(budget.bac, unit)}"
+            text += f"; forecast cost {money(budget.eac, unit)} against a budget of {money(budget.bac, unit)}"
         return text
 
     return _verdict("cpi", "budget", _below(cpi, t.cpi_red, t.cpi_amber), reason)
@@ -362,12 +216,12 @@ def _blocked_by_overdue(deps: DependencyKpis, as_of: date, t: Thresholds) -> Ver
         groups = sorted(by_blocker.values(), key=lambda group: (-len(group[1]), group[0].due or date.max, group[0].gid))
         parts = []
         for blocker, blocked in groups[:NAMES_SHOWN]:
-            who = f"{_quoted(blocked[0])} is" if len(blocked) == 1 else f"{len(blocked)} tasks"
-            parts.append(f"{who} blocked by overdue {_task_with_due(blocker, as_of)}")
-        text = _names(parts, len(groups))
+            who = f"{quoted(blocked[0])} is" if len(blocked) == 1 else f"{len(blocked)} tasks"
+            parts.append(f"{who} blocked by overdue {task_with_due(blocker, as_of)}")
+        text = names(parts, len(groups))
         if critical:
-            text += "; on the critical path: " + _names(
-                [_quoted(task) for task in critical[:NAMES_SHOWN]], len(critical)
+            text += "; on the critical path: " + names(
+                [quoted(task) for task in critical[:NAMES_SHOWN]], len(critical)
             )
         return text
 
@@ -379,12 +233,12 @@ def _conflicts(deps: DependencyKpis, as_of: date, t: Thresholds) -> Verdict:
 
     def reason() -> str:
         parts = [
-            f"{_task_with_due(c.task, as_of)} depends on {_quoted(c.dependency)}, due later "
+            f"{task_with_due(c.task, as_of)} depends on {quoted(c.dependency)}, due later "
             f"({day_text(c.dependency.due, as_of) if c.dependency.due else '?'})"
             for c in conflicts[:NAMES_SHOWN]
         ]
         count = len(conflicts)
-        return f"{_plural(count, 'schedule conflict')}: {_names(parts, count)}; move one of the dates"
+        return f"{plural(count, 'schedule conflict')}: {names(parts, count)}; move one of the dates"
 
     health = Health.AMBER if len(conflicts) >= t.conflicts_amber else Health.GREEN
     return _verdict("conflicts", "dependencies", health, reason)
@@ -395,11 +249,11 @@ def _cycles(deps: DependencyKpis, t: Thresholds) -> Verdict:
 
     def reason() -> str:
         parts = [
-            " ↔ ".join(_quoted(task) for task in cycle[:NAMES_SHOWN]) + (" ↔ …" if len(cycle) > NAMES_SHOWN else "")
+            " ↔ ".join(quoted(task) for task in cycle[:NAMES_SHOWN]) + (" ↔ …" if len(cycle) > NAMES_SHOWN else "")
             for cycle in cycles[:NAMES_SHOWN]
         ]
         count = len(cycles)
-        return f"{_plural(count, 'dependency cycle')}: {_names(parts, count)}; remove one link of each"
+        return f"{plural(count, 'dependency cycle')}: {names(parts, count)}; remove one link of each"
 
     health = Health.AMBER if len(cycles) >= t.cycles_amber else Health.GREEN
     return _verdict("cycles", "dependencies", health, reason)
@@ -421,9 +275,9 @@ def _critical_path(
     def reason() -> str:
         chain = deps.critical_path
         route = (
-            " → ".join(_quoted(task) for task in chain)
+            " → ".join(quoted(task) for task in chain)
             if len(chain) <= 4
-            else f"{_quoted(chain[0])} → … → {_quoted(chain[-1])}"
+            else f"{quoted(chain[0])} → … → {quoted(chain[-1])}"
         )
         return (
             f"the critical path {route} adds up to {days} days, more than the {days_left} days left until "
@@ -439,7 +293,7 @@ def _project_due(counts: TaskCounts, due_on: date | None, as_of: date) -> Verdic
         return None
 
     def reason() -> str:
-        return f"the project due date {day_text(due_on, as_of)} has passed with {_plural(counts.open, 'open task')}"
+        return f"the project due date {day_text(due_on, as_of)} has passed with {plural(counts.open, 'open task')}"
 
     return _verdict("project_due", "deadline", Health.RED if due_on < as_of else Health.GREEN, reason)
 
@@ -466,7 +320,7 @@ def flow_verdict(flow: FlowKpis | None, t: Thresholds) -> Verdict | None:
     def reason() -> str:
         parts = [f"'{item.name}' in {item.section} for {item.age_days} days" for item in aging[:NAMES_SHOWN]]
         return (
-            f"{len(aging)} of {flow.wip} tasks in progress are aging: {_names(parts, len(aging))}; "
+            f"{len(aging)} of {flow.wip} tasks in progress are aging: {names(parts, len(aging))}; "
             f"85 % of tasks finish within {p85} days"
         )
 

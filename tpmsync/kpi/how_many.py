@@ -23,7 +23,7 @@ from tpmsync.kpi.forecast import (
     simulate_trials,
 )
 from tpmsync.kpi.forecast_detail import HowMany
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 HOW_MANY_DAYS = 14
 """The default date is as_of + 14 days."""

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tpmsync.kpi.dependencies import task_days
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 MIN_HISTORY = 5
 """Cycle times, or completed tasks with a planned and an actual span, that a basis needs."""

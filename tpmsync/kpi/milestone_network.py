@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 IntArray = npt.NDArray[np.int64]
 

@@ -39,7 +39,7 @@ from tpmsync.kpi.forecast_detail import Criticality, MilestoneForecast, TaskLink
 from tpmsync.kpi.milestone_durations import DurationHistory, draw, duration_classes
 from tpmsync.kpi.milestone_network import Network, ancestor_counts, build_network, node_key
 from tpmsync.kpi.milestone_paths import IntArray, finish_type, plan, propagate
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 CRITICALITY_LIMIT = 20
 UNBLOCK_LIMIT = 5

@@ -31,7 +31,7 @@ from tpmsync.kpi.forecast import (
     simulate_finish_days,
 )
 from tpmsync.kpi.forecast_detail import Moved
-from tpmsync.kpi.model import TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
 
 
 @dataclass(frozen=True, slots=True)

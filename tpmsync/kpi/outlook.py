@@ -17,7 +17,7 @@ from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.how_many import compute_how_many
 from tpmsync.kpi.milestone_durations import DurationHistory
 from tpmsync.kpi.milestones import forecast_milestones
-from tpmsync.kpi.model import ProjectInput, TaskInput
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
 from tpmsync.kpi.moved import ForecastState, explain_move, forecast_state
 
 

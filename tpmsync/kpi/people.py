@@ -9,14 +9,12 @@ docs/kpis.md, "People".
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-from tpmsync.kpi.model import TaskInput
-
-JsonObject = dict[str, Any]
+from tpmsync.kpi.model.inputs import TaskInput
+from tpmsync.kpi.model.values import Json, JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +72,7 @@ class PersonLoad:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PersonLoad:
+    def from_json(cls, data: Json) -> PersonLoad:
         return cls(
             gid=data["gid"],
             name=data["name"],
@@ -89,7 +87,7 @@ class PersonLoad:
         )
 
 
-def people_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[PersonLoad, ...]:
+def people_from_json(items: Iterable[Json]) -> tuple[PersonLoad, ...]:
     """The status document's top-level `people` list, typed (in its order)."""
     return tuple(PersonLoad.from_json(item) for item in items)
 

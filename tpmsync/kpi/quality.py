@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tpmsync.kpi.model import DataQuality, DependencyLink, ParentWithOpenSubtasks, TaskInput
+from tpmsync.kpi.model.inputs import TaskInput
+from tpmsync.kpi.model.quality import DataQuality, DependencyLink, ParentWithOpenSubtasks
 
 
 def compute_quality(tasks: Sequence[TaskInput], outside_tasks: Sequence[TaskInput]) -> DataQuality:

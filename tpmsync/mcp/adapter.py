@@ -24,7 +24,7 @@ from tpmsync.mcp.answers import cap_lists
 from tpmsync.status import today_in
 
 if TYPE_CHECKING:
-    from tpmsync.kpi.health import Thresholds
+    from tpmsync.kpi.thresholds import Thresholds
     from tpmsync.store.db import Store
 
 

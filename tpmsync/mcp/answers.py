@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tpmsync.kpi.health import Thresholds
+    from tpmsync.kpi.thresholds import Thresholds
 
 UNAVAILABLE = {
     "people": (

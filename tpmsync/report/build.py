@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
-from tpmsync.kpi.flow import FlowHistory, FlowKpis
 from tpmsync.kpi.forecast_detail import ForecastDetail, Moved
-from tpmsync.kpi.model import AsanaBudget as KpiAsanaBudget
-from tpmsync.kpi.model import BudgetKpis, ProjectInput, ProjectKpis, SlippedTask, TaskInput, asana_budget_json
-from tpmsync.kpi.model import Forecast as KpiForecast
+from tpmsync.kpi.model.budget import BudgetKpis, asana_budget_json
+from tpmsync.kpi.model.deadline import SlippedTask
+from tpmsync.kpi.model.flow import FlowHistory, FlowKpis
+from tpmsync.kpi.model.forecast import Forecast as KpiForecast
+from tpmsync.kpi.model.inputs import AsanaBudget as KpiAsanaBudget
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
+from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.people import PersonLoad
 from tpmsync.report import narrative
 from tpmsync.report.model import (

@@ -26,7 +26,7 @@ from typing import Any
 
 from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, UnblockItem
 from tpmsync.kpi.likelihood import bounded_percent
-from tpmsync.kpi.model import JsonObject
+from tpmsync.kpi.model.values import JsonObject
 
 NAME_LIMIT = 80
 REASON_LIMIT = 200

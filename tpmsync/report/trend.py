@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from tpmsync.kpi.model import ProjectInput
+from tpmsync.kpi.model.inputs import ProjectInput
 from tpmsync.portfolio import Row, roll_up, worst_health
 from tpmsync.report.model import (
     Burnup,

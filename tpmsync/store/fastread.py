@@ -10,12 +10,14 @@ yet, a stale one, a name not in the store) returns None and the caller takes the
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
 
@@ -38,21 +40,50 @@ def sqlite_path(url: str) -> str | None:
     return None
 
 
-def read_current(path: str, selectors: Sequence[str], as_of: date, fingerprint: str) -> FastRead | None:
-    """Today's snapshots of the tracked projects (or of `selectors`) if every one is current, else None."""
+def connect_read_only(path: str | Path, *, timeout: float = 5.0, check_same_thread: bool = True) -> sqlite3.Connection:
+    """The SQLite file at `path`, opened `mode=ro`.
+
+    In a directory that takes no writes SQLite cannot create a WAL database's `-shm` file, and
+    `mode=ro` alone fails; then, when no `-wal` file holds changes (nobody can be writing: a writer
+    needs that directory too), the file is opened `immutable`, which reads it as it lies.
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=check_same_thread)
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the open of a WAL file happens at the first read
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        folder = Path(path).parent
+        wal = Path(f"{path}-wal")
+        if os.access(folder, os.W_OK) or (wal.exists() and wal.stat().st_size > 0):
+            raise
+    return sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=timeout, check_same_thread=check_same_thread)
+
+
+def read_current(
+    path: str, selectors: Sequence[str], as_of: date, fingerprint: str, *, detail: bool = True
+) -> FastRead | None:
+    """Today's snapshots of the tracked projects (or of `selectors`) if every one is current, else None.
+
+    Without `detail`, each project is its stored summary (`tpmsync.store.summary`: no per-task
+    lists), which is all a status table reads and a twentieth of the bytes to parse.
+    """
+    try:
+        conn = connect_read_only(path)
     except sqlite3.Error:
         return None
     try:
-        return _read(conn, selectors, as_of, fingerprint)
+        return _read(conn, selectors, as_of, fingerprint, detail)
     except sqlite3.Error:
         return None
     finally:
         conn.close()
 
 
-def _read(conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, fingerprint: str) -> FastRead | None:
+def _read(
+    conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, fingerprint: str, detail: bool
+) -> FastRead | None:
     projects = conn.execute(
         "SELECT gid, name FROM projects WHERE tracked = 1 AND deleted_at IS NULL ORDER BY name"
     ).fetchall()
@@ -67,10 +98,11 @@ def _read(conn: sqlite3.Connection, selectors: Sequence[str], as_of: date, finge
     (last_sync,) = conn.execute(
         f"SELECT max(finished_at) FROM sync_runs WHERE outcome IN ({marks})", FINISHED_OUTCOMES
     ).fetchone()
+    document = "data" if detail else "coalesce(summary, data)"  # older rows have no summary
     snaps = {
         gid: (computed_at, fp, data)
         for gid, computed_at, fp, data in conn.execute(
-            "SELECT project_gid, computed_at, fingerprint, data FROM kpi_snapshots WHERE as_of = ?",
+            f"SELECT project_gid, computed_at, fingerprint, {document} FROM kpi_snapshots WHERE as_of = ?",
             (as_of.isoformat(),),
         )
     }

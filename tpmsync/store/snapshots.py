@@ -20,6 +20,7 @@ from tpmsync.errors import TpmsyncError
 from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
 from tpmsync.store.models import KpiSnapshot, Project, SyncRun
 from tpmsync.store.save import upsert
+from tpmsync.store.summary import summary_of
 
 PEOPLE_ROW = "people"
 """The `project_gid` of the row that holds the day's `people` list (workload across every tracked
@@ -89,6 +90,7 @@ def save_snapshots(
             "fingerprint": fingerprint,
             "health": p["health"],
             "data": dict(p),
+            "summary": summary_of(p),
         }
         for p in projects
     ]
@@ -108,6 +110,7 @@ def save_people(
         "fingerprint": fingerprint,
         "health": "",
         "data": {"people": [dict(person) for person in people]},
+        "summary": None,
     }
     upsert(session, KpiSnapshot.__table__, [row], ["project_gid", "as_of"])
 
