@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from tpmsync.asana.client import AsanaClient
+from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.store import sync_state
 from tpmsync.store.db import Store
@@ -40,6 +41,17 @@ class RunContext:
         self.progress = progress
         self.clock = clock
         self.fetch_pool = fetch_pool
+        self.events_available = True  # False once the server showed it has no events API
+        self._events_flip = threading.Lock()
+
+    def without_events(self, exc: AsanaError) -> None:
+        """The server has no events API (`exc` said so): every project of the run, and of the runs
+        after it, gets a full pass instead of the events; said once in the log."""
+        with self._events_flip:
+            if not self.events_available:
+                return
+            self.events_available = False
+        log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
 
     def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;
