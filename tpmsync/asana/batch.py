@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import asana
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 class BatchCalls:
     api: asana.ApiClient
     batch_available = True  # False once the server answered that it has no batch API
+    _batch_answered = False
+    _batch_probe = threading.Lock()  # until the first answer, one batch request at a time
     _batch_flip = threading.Lock()
 
     if TYPE_CHECKING:  # what the mixin uses of `AsanaClient`, which defines each of these
@@ -70,23 +72,14 @@ class BatchCalls:
     def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
         """GET actions through the batch API, ten per request; yields (status_code, body) in order,
         (NOT_BATCHED, {}) for every action when the server has no batch API."""
-        batch = asana.BatchAPIApi(self.api)
         for start in range(0, len(actions), BATCH_SIZE):
             chunk = [{"method": "get", **action} for action in actions[start : start + BATCH_SIZE]]
-            body = {"data": {"actions": chunk}}
-
-            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
-                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
-
-            if not self.batch_available:
-                yield from ((NOT_BATCHED, {}) for _ in chunk)
-                continue
-            try:
-                payload = self.call("POST /batch", send, cost=len(chunk))
-            except AsanaError as exc:
-                if exc.status not in ENDPOINT_MISSING:
-                    raise
-                self._without_batch(exc)
+            if self._batch_answered:
+                payload = self._batch_post(chunk)
+            else:  # a server without the batch API is asked once, not by every thread at once
+                with self._batch_probe:
+                    payload = self._batch_post(chunk)
+            if payload is None:
                 yield from ((NOT_BATCHED, {}) for _ in chunk)
                 continue
             results = payload.get("data")
@@ -96,12 +89,28 @@ class BatchCalls:
                 body_out = result.get("body") if isinstance(result, dict) else None
                 yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
 
-    def _without_batch(self, exc: AsanaError) -> None:
-        with self._batch_flip:
-            if not self.batch_available:
-                return
-            self.batch_available = False
-        log.warning("%s; this server has no batch API, so each resource is read on its own (more requests)", exc)
+    def _batch_post(self, chunk: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """One `POST /batch` of `chunk`; None when the server has no batch API (said once in the log)."""
+        if not self.batch_available:
+            return None
+        body = {"data": {"actions": chunk}}
+
+        def send(t: Timeout) -> Any:
+            return asana.BatchAPIApi(self.api).create_batch_request(body, {}, full_payload=True, _request_timeout=t)
+
+        try:
+            return self.call("POST /batch", send, cost=len(chunk))
+        except AsanaError as exc:
+            if exc.status not in ENDPOINT_MISSING:
+                raise
+            with self._batch_flip:
+                if not self.batch_available:
+                    return None
+                self.batch_available = False
+            log.warning("%s; this server has no batch API, so each resource is read on its own (more requests)", exc)
+            return None
+        finally:
+            self._batch_answered = True
 
     def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
         """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""

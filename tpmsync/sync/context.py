@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -42,16 +43,28 @@ class RunContext:
         self.clock = clock
         self.fetch_pool = fetch_pool
         self.events_available = True  # False once the server showed it has no events API
-        self._events_flip = threading.Lock()
+        self._events_answered = False
+        self._events_probe = threading.Lock()
+
+    @contextmanager
+    def events_turn(self) -> Iterator[None]:
+        """Around a `GET /events`: until the server first answered one, the projects ask one at a
+        time, so that a server without the events API is asked once a run."""
+        if self._events_answered:
+            yield
+            return
+        with self._events_probe:
+            try:
+                yield
+            finally:
+                self._events_answered = True
 
     def without_events(self, exc: AsanaError) -> None:
-        """The server has no events API (`exc` said so): every project of the run, and of the runs
-        after it, gets a full pass instead of the events; said once in the log."""
-        with self._events_flip:
-            if not self.events_available:
-                return
+        """The server has no events API (`exc` said so; call within `events_turn`): every project
+        of the run gets a full pass instead (the next run asks once again); said once in the log."""
+        if self.events_available:
             self.events_available = False
-        log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
+            log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
 
     def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;

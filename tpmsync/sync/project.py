@@ -21,10 +21,10 @@ store and the next run replays from the old token.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tpmsync.asana.client import AsanaClient, AsanaError, SyncTokenExpired
 from tpmsync.asana.errors import ENDPOINT_MISSING
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SUBTASK_WINDOW = 4  # batch requests for subtasks in flight per project
 BATCH_SIZE = 10  # actions per batch request (Asana's limit)
+T = TypeVar("T")
 
 
 def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectResult:
@@ -49,15 +50,16 @@ def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectRes
     cursor = ProjectCursor.from_saved(sync_state.load_cursor(ctx.store, gid), gid, lag)
     if full or cursor.needs_full or not ctx.events_available:
         return _full(ctx, row, result, cursor, fresh_token=None)
-    assert cursor.token is not None
+    old_token = cursor.token
+    assert old_token is not None
     try:
-        events, token = _read_events(ctx.client, gid, cursor.token)
+        read = _events_or_none(ctx, gid, lambda: _read_events(ctx.client, gid, old_token))
     except SyncTokenExpired as expired:
         log.info("%s: event token expired, full pass", row["name"])
         return _full(ctx, row, result, cursor, fresh_token=expired.sync)
-    except AsanaError as exc:
-        _events_missing(ctx, gid, exc)
+    if read is None:
         return _full(ctx, row, result, cursor, fresh_token=None)
+    events, token = read
     cursor.next_token(token)
     result.events = len(events)
     result.mode = "unchanged" if not events else "incremental"
@@ -90,26 +92,32 @@ def _read_events(client: AsanaClient, project: str, token: str) -> tuple[list[di
             return events, token
 
 
-def _events_missing(ctx: RunContext, project: str, exc: AsanaError) -> None:
-    """Return when `exc`, an answer of `GET /events`, says that the server has no events API: its
-    status says so and the project is there (`GET /projects/{gid}`). Else raise what is wrong: the
-    answer itself, or the project's 404."""
-    if exc.status not in ENDPOINT_MISSING:
-        raise exc
-    ctx.client.project(project)
-    ctx.without_events(exc)
+def _events_or_none(ctx: RunContext, project: str, read: Callable[[], T]) -> T | None:
+    """`read()`, a `GET /events` of the project; None when the server has no events API: it
+    answered 400, 404, 405 or 501 and `GET /projects/{gid}` finds the project. Anything else
+    (SyncTokenExpired, that project's own 404) is raised."""
+    with ctx.events_turn():
+        if not ctx.events_available:
+            return None
+        try:
+            return read()
+        except SyncTokenExpired:
+            raise
+        except AsanaError as exc:
+            if exc.status not in ENDPOINT_MISSING:
+                raise
+            ctx.client.project(project)
+            ctx.without_events(exc)
+            return None
 
 
 def _fresh_token(ctx: RunContext, project: str) -> str | None:
     """A fresh events token for the project; None when the server has no events API."""
-    if not ctx.events_available:
-        return None
     try:
-        payload = ctx.client.project_events(project, None)
+        payload = _events_or_none(ctx, project, lambda: ctx.client.project_events(project, None))
     except SyncTokenExpired as expired:
         return expired.sync
-    except AsanaError as exc:
-        _events_missing(ctx, project, exc)
+    if payload is None:
         return None
     sync = payload.get("sync")
     if not isinstance(sync, str):

@@ -1,0 +1,117 @@
+"""Another Asana-compatible server: the same workspace served as a different stand-in may serve it
+(null keys left out, timestamps without fractions and with +00:00, no `num_subtasks`, no batch or
+events API) gives the same store and the same `tpmsync status --format json` as the sandbox's own
+answers, on SQLite and PostgreSQL; a missing endpoint is said once and costs a bounded number of
+requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.sync_support import TOKEN, assert_store_matches, sandbox_config
+from tpmsync.cli import main
+from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
+from tpmsync.store.db import Store, open_store
+
+EXTRA = '[budget]\nrate = 100.0\n[flow]\nstarted_sections = ["In progress", "Review"]\n'
+# what says when and how a sync ran, not what the data is
+VOLATILE = frozenset({"last_sync", "last_sync_at", "synced_at", "stale", "freshness", "generated_at"})
+STRICT = {
+    "minimal": Strictness(minimal=True),
+    "minimal-no-num_subtasks-batch-events-404": Strictness(
+        minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False
+    ),
+    "batch-and-events-501": Strictness(batch=False, events=False, missing_status=501),
+    "batch-and-events-400": Strictness(batch=False, events=False, missing_status=400),
+}
+
+
+@pytest.fixture
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@pytest.fixture
+def workspace(today: date) -> Workspace:
+    return generate_workspace(seed=21, projects=3, tasks_per_project=60, subtask_ratio=0.3, today=today)
+
+
+def cli(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def sync_and_status(tmp_path: Path, name: str, server: SandboxServer, ws: Workspace, url: str) -> dict[str, Any]:
+    config = sandbox_config(tmp_path / f"{name}.toml", server.base_url, ws, url, extra=EXTRA)
+    sync = json.loads(cli(config, "sync", "--json"))
+    assert sync["outcome"] == "ok", sync
+    document: dict[str, Any] = json.loads(cli(config, "status", "--format", "json"))
+    return document
+
+
+def data_only(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: data_only(v) for k, v in node.items() if k not in VOLATILE}
+    if isinstance(node, list):
+        return [data_only(v) for v in node]
+    return node
+
+
+@pytest.fixture
+def baseline(tmp_path: Path, workspace: Workspace) -> dict[str, Any]:
+    """The status document from the sandbox as it normally answers."""
+    url = f"sqlite:///{tmp_path / 'baseline.db'}"
+    with SandboxServer(workspace, token=TOKEN) as server:
+        document = sync_and_status(tmp_path, "baseline", server, workspace, url)
+    open_store(url).dispose()
+    return document
+
+
+@pytest.fixture(params=list(STRICT))
+def strict_server(request: pytest.FixtureRequest, workspace: Workspace) -> Iterator[SandboxServer]:
+    with SandboxServer(workspace, token=TOKEN, strictness=STRICT[request.param]) as server:
+        yield server
+
+
+def test_another_stand_in_gives_the_same_store_and_the_same_status(
+    tmp_path: Path,
+    store: Store,
+    workspace: Workspace,
+    baseline: dict[str, Any],
+    strict_server: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    strictness = strict_server.strictness
+    with caplog.at_level(logging.WARNING):
+        first = sync_and_status(tmp_path, "strict", strict_server, workspace, store.url)
+    assert_store_matches(store, workspace)
+    assert data_only(first) == data_only(baseline)
+    assert first["projects"] and all(p["flow"] is not None for p in first["projects"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    if not strictness.batch:
+        # asked once (projects are synced side by side, but wait for the first answer), said once
+        assert strict_server.stats[("POST", "/batch")] == 1
+        assert sum("no batch API" in w for w in warnings) == 1
+    if not strictness.events:
+        assert strict_server.stats[("GET", "/events")] == 1
+        assert sum("no events API" in w for w in warnings) == 1
+
+    # a second run: incremental where there are events, full again where there are none
+    strict_server.reset_stats()
+    second = sync_and_status(tmp_path, "strict", strict_server, workspace, store.url)
+    assert data_only(second) == data_only(baseline)
+    if strictness.events:
+        assert strict_server.stats.total <= 3 * len(workspace.projects)
+    else:
+        assert strict_server.stats[("GET", "/events")] == 1
+        assert strict_server.stats[("GET", "/tasks")] >= len(workspace.projects)
