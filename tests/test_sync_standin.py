@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +23,24 @@ from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_works
 from tpmsync.store.db import Store, open_store
 
 EXTRA = '[budget]\nrate = 100.0\n[flow]\nstarted_sections = ["In progress", "Review"]\n'
-# what says when and how a sync ran, not what the data is
-VOLATILE = frozenset({"last_sync", "last_sync_at", "synced_at", "stale", "freshness", "generated_at"})
+VOLATILE = frozenset({"synced_at"})  # when the last sync finished, not what the data is
 STRICT = {
     "minimal": Strictness(minimal=True),
     "minimal-no-num_subtasks-batch-events-404": Strictness(
         minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False
     ),
+}
+MISSING = {  # the other answers a server gives for an endpoint it lacks
     "batch-and-events-501": Strictness(batch=False, events=False, missing_status=501),
     "batch-and-events-400": Strictness(batch=False, events=False, missing_status=400),
 }
 
 
-@pytest.fixture
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-@pytest.fixture
-def workspace(today: date) -> Workspace:
-    return generate_workspace(seed=21, projects=3, tasks_per_project=60, subtask_ratio=0.3, today=today)
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    """One workspace for every test here: none of them changes it."""
+    today = datetime.now(UTC).date()
+    return generate_workspace(seed=21, projects=3, tasks_per_project=40, subtask_ratio=0.3, today=today)
 
 
 def cli(config: Path, *args: str) -> str:
@@ -67,12 +65,13 @@ def data_only(node: Any) -> Any:
     return node
 
 
-@pytest.fixture
-def baseline(tmp_path: Path, workspace: Workspace) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> dict[str, Any]:
     """The status document from the sandbox as it normally answers."""
-    url = f"sqlite:///{tmp_path / 'baseline.db'}"
+    where = tmp_path_factory.mktemp("baseline")
+    url = f"sqlite:///{where / 'baseline.db'}"
     with SandboxServer(workspace, token=TOKEN) as server:
-        document = sync_and_status(tmp_path, "baseline", server, workspace, url)
+        document = sync_and_status(where, "baseline", server, workspace, url)
     open_store(url).dispose()
     return document
 
@@ -80,6 +79,12 @@ def baseline(tmp_path: Path, workspace: Workspace) -> dict[str, Any]:
 @pytest.fixture(params=list(STRICT))
 def strict_server(request: pytest.FixtureRequest, workspace: Workspace) -> Iterator[SandboxServer]:
     with SandboxServer(workspace, token=TOKEN, strictness=STRICT[request.param]) as server:
+        yield server
+
+
+@pytest.fixture(params=list(MISSING))
+def missing_server(request: pytest.FixtureRequest, workspace: Workspace) -> Iterator[SandboxServer]:
+    with SandboxServer(workspace, token=TOKEN, strictness=MISSING[request.param]) as server:
         yield server
 
 
@@ -91,6 +96,30 @@ def test_another_stand_in_gives_the_same_store_and_the_same_status(
     strict_server: SandboxServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    same_twice(tmp_path, store, workspace, baseline, strict_server, caplog)
+
+
+def test_a_missing_endpoint_answered_400_or_501_is_recognised_too(
+    tmp_path: Path,
+    sqlite_store: Store,
+    workspace: Workspace,
+    baseline: dict[str, Any],
+    missing_server: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    same_twice(tmp_path, sqlite_store, workspace, baseline, missing_server, caplog)
+
+
+def same_twice(
+    tmp_path: Path,
+    store: Store,
+    workspace: Workspace,
+    baseline: dict[str, Any],
+    strict_server: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two syncs from `strict_server` each give the baseline's status; a missing endpoint is
+    asked once a run and said once."""
     strictness = strict_server.strictness
     with caplog.at_level(logging.WARNING):
         first = sync_and_status(tmp_path, "strict", strict_server, workspace, store.url)
