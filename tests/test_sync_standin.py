@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.sync_support import TOKEN, assert_store_matches, sandbox_config
+from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 from tpmsync.store.db import Store, open_store
@@ -144,3 +145,21 @@ def same_twice(
     else:
         assert strict_server.stats[("GET", "/events")] == 1
         assert strict_server.stats[("GET", "/tasks")] >= len(workspace.projects)
+
+
+def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_missing_endpoint(
+    sqlite_store: Store,
+) -> None:
+    ws = generate_workspace(seed=5, projects=2, tasks_per_project=10, subtask_ratio=0.2, today=datetime.now(UTC).date())
+    gone, kept = sorted(ws.projects)
+    settings = make_settings("", sqlite_store.url, ws)
+    with SandboxServer(ws, token=TOKEN, strictness=Strictness(events=False)) as server:
+        settings = replace(settings, asana=replace(settings.asana, base_url=server.base_url))
+        assert sync(sqlite_store, settings).outcome == "ok"
+        with ws.lock:
+            del ws.projects[gone]
+        result = sync(sqlite_store, settings)
+    errors = {p.gid: p.error for p in result.projects}
+    assert errors[kept] is None
+    assert errors[gone] is not None and "GET /projects/{gid}: not found (404" in errors[gone]
+    assert result.outcome == "partial" and result.tasks_deleted == 0
