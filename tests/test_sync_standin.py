@@ -163,3 +163,15 @@ def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_
     assert errors[kept] is None
     assert errors[gone] is not None and "GET /projects/{gid}: not found (404" in errors[gone]
     assert result.outcome == "partial" and result.tasks_deleted == 0
+
+
+def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
+    """The reference states no length for a gid: 46 digits go through the store on SQLite and
+    PostgreSQL (migration 0007 widened PostgreSQL's columns)."""
+    today = datetime.now(UTC).date()
+    ws = generate_workspace(seed=6, projects=2, tasks_per_project=10, subtask_ratio=0.3, today=today,
+                            first_gid=10**45 + 1)
+    assert all(len(gid) == 46 for gid in ws.projects)
+    with SandboxServer(ws, token=TOKEN) as server:
+        assert sync(store, make_settings(server.base_url, store.url, ws)).outcome == "ok"
+    assert_store_matches(store, ws)
