@@ -22,11 +22,13 @@ from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandb
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 from tpmsync.store.db import Store, open_store
+from tpmsync.sync.mapping import map_task
+from tpmsync.sync.validate import check_task
 
 EXTRA = '[budget]\nrate = 100.0\n[flow]\nstarted_sections = ["In progress", "Review"]\n'
 VOLATILE = frozenset({"synced_at"})  # when the last sync finished, not what the data is
 STRICT = {
-    "minimal": Strictness(minimal=True),
+    "minimal-short-pages": Strictness(minimal=True, max_page=7),
     "minimal-no-num_subtasks-batch-events-404": Strictness(
         minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False
     ),
@@ -175,3 +177,50 @@ def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
     with SandboxServer(ws, token=TOKEN) as server:
         assert sync(store, make_settings(server.base_url, store.url, ws)).outcome == "ok"
     assert_store_matches(store, ws)
+
+
+@pytest.mark.parametrize(
+    "strictness",
+    [
+        Strictness(minimal=True, omit=frozenset({"num_subtasks"}), max_page=7),
+        Strictness(minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False),
+    ],
+    ids=["events", "no-batch-no-events"],
+)
+def test_changes_reach_the_store_from_another_stand_in(sqlite_store: Store, strictness: Strictness) -> None:
+    """Edits, a completion, a deletion with subtasks, moves and new subtasks, through the events
+    of a minimal server or through full passes where it has none."""
+    today = datetime.now(UTC).date()
+    ws = generate_workspace(seed=3, projects=3, tasks_per_project=20, subtask_ratio=0.4, today=today)
+    with SandboxServer(ws, token=TOKEN, strictness=strictness) as server:
+        settings = make_settings(server.base_url, sqlite_store.url, ws)
+        assert sync(sqlite_store, settings).outcome == "ok"
+        p1, p2, p3 = list(ws.projects)
+        members = ws.project_member_gids(p1)
+        open_tasks = [g for g in members if not ws.tasks[g].completed and not ws.tasks[g].subtask_gids]
+        ws.edit_task(open_tasks[0], due_on=None, assignee=None, name="Renamed")
+        ws.complete_task(open_tasks[1])
+        ws.delete_task(next(g for g in members if ws.tasks[g].subtask_gids))
+        ws.move_task(open_tasks[2], p1, p2)
+        new_sub = ws.add_subtask(ws.project_member_gids(p3)[0], name="New subtask", due_on="2026-12-01")
+        ws.add_subtask(new_sub.gid, name="Grandchild")
+        result = sync(sqlite_store, settings)
+    assert result.outcome == "ok", result.error
+    assert result.tasks_deleted >= 1
+    assert_store_matches(sqlite_store, ws)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-11-20T14:03:11.500Z", "2026-11-20T14:03:11.5+00:00", "2026-11-20T15:03:11.500000+01:00",
+     "2026-11-20T09:03:11.5-05:00"],
+)
+def test_timestamp_forms_and_fields_not_asked_for_map_to_the_same_rows(stamp: str) -> None:
+    plain = {"gid": "7", "name": "A", "completed": True, "completed_at": "2026-11-20T14:03:11.500Z",
+             "num_subtasks": 0, "memberships": [{"project": {"gid": "1", "name": "P"}}]}
+    other = {**plain, "completed_at": stamp, "approval_status": "pending", "custom_type": None,
+             "something_new": {"gid": "9", "resource_type": "thing"}}
+    check_task(other, "GET /tasks")
+    assert map_task(other) == map_task(plain)
+    whole = {**plain, "completed_at": stamp.replace(".500000", "").replace(".500", "").replace(".5", "")}
+    assert map_task(whole).task["completed_at"] == datetime(2026, 11, 20, 14, 3, 11)

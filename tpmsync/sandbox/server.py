@@ -266,7 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, error_body(400, "Could not parse request data, invalid JSON"))
             return
-        request = ApiRequest(sandbox.workspace, self.command, path, query, body, sandbox.base_url)
+        request = ApiRequest(sandbox.workspace, self.command, path, sandbox.strictness.query(query), body,
+                             sandbox.base_url)
         try:
             response = dispatch(request)
         except Exception:

@@ -9,6 +9,8 @@ choices within it. `Strictness` makes a `SandboxServer` take the other choices:
   seconds and with ``+00:00`` for UTC (``2026-11-20T14:03:11+00:00``, not ``…11.123Z``);
 - ``omit``: these fields are left out of every record, also when asked for (``num_subtasks`` is
   "opt in" in the reference);
+- ``max_page``: a listing gives at most this many records a page, whatever ``limit`` asked for,
+  with a ``next_page`` while there are more (a page shorter than ``limit`` is not the last);
 - ``batch`` / ``events`` False: ``POST /batch`` / ``GET /events`` are answered ``missing_status``
   (404, as for an unknown route, or 400 / 405 / 501) with the errors envelope, as by a server
   that does not implement them.
@@ -29,6 +31,7 @@ _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$")
 class Strictness:
     minimal: bool = False
     omit: frozenset[str] = frozenset()
+    max_page: int | None = None
     batch: bool = True
     events: bool = True
     missing_status: int = 404
@@ -36,6 +39,14 @@ class Strictness:
     def __post_init__(self) -> None:
         if self.missing_status not in (400, 404, 405, 501):
             raise ValueError("missing_status must be 400, 404, 405 or 501")
+
+    def query(self, query: dict[str, str]) -> dict[str, str]:
+        """The query a listing is answered for: ``limit`` capped at ``max_page``."""
+        if self.max_page is None:
+            return query
+        asked = query.get("limit", "")
+        limit = min(int(asked), self.max_page) if asked.isdigit() else self.max_page
+        return {**query, "limit": str(limit)}
 
     def refuses(self, method: str, template: str) -> bool:
         """Whether this request goes to an endpoint the server does not implement."""
