@@ -5,27 +5,23 @@ from __future__ import annotations
 
 import http.server
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from tests.test_client import Sleeps, client_for
+from tests.test_client import Sleeps, client_for, serving
 from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 
 TOKEN = "sandbox-token"
 
 
-@pytest.fixture(scope="module")
-def workspace() -> Workspace:
-    return generate_workspace(seed=4, projects=2, tasks_per_project=30, subtask_ratio=0.3, today=date(2026, 11, 25))
-
-
 @pytest.fixture
-def server(workspace: Workspace) -> Iterator[SandboxServer]:
-    with SandboxServer(workspace, token=TOKEN) as srv:
+def server() -> Iterator[SandboxServer]:
+    """The sandbox as it normally answers, on a workspace with subtasks, stories and budgets."""
+    ws = generate_workspace(seed=4, projects=2, tasks_per_project=30, subtask_ratio=0.3, today=date(2026, 11, 25))
+    with SandboxServer(ws, token=TOKEN) as srv:
         yield srv
 
 
@@ -42,8 +38,9 @@ def every_batch_call(client: AsanaClient, ws: Workspace) -> dict[str, object]:
 
 @pytest.mark.parametrize("status", [404, 501, 400])
 def test_without_the_batch_api_each_resource_is_read_on_its_own_with_the_same_records(
-    workspace: Workspace, server: SandboxServer, status: int, caplog: pytest.LogCaptureFixture
+    server: SandboxServer, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
+    workspace = server.workspace
     with client_for(server.base_url, Sleeps()) as client:
         expected = every_batch_call(client, workspace)
     strictness = Strictness(batch=False, missing_status=status)
@@ -60,7 +57,8 @@ def test_without_the_batch_api_each_resource_is_read_on_its_own_with_the_same_re
     assert len(said) == 1 and "POST /batch" in said[0] and str(status) in said[0] and "no batch API" in said[0]
 
 
-def test_a_501_is_not_retried(server: SandboxServer, workspace: Workspace) -> None:
+def test_a_501_is_not_retried(server: SandboxServer) -> None:
+    workspace = server.workspace
     server.faults.fail_next(1, 501)
     sleeps = Sleeps()
     with client_for(server.base_url, sleeps) as client, pytest.raises(AsanaError, match="answered 501") as caught:
@@ -68,7 +66,8 @@ def test_a_501_is_not_retried(server: SandboxServer, workspace: Workspace) -> No
     assert client.stats.total == 1 and sleeps.calls == [] and caught.value.status == 501
 
 
-def test_a_402_says_the_plan_lacks_the_feature_and_means_no_budget(server: SandboxServer, workspace: Workspace) -> None:
+def test_a_402_says_the_plan_lacks_the_feature_and_means_no_budget(server: SandboxServer) -> None:
+    workspace = server.workspace
     project = next(iter(workspace.projects))
     with client_for(server.base_url, Sleeps()) as client:
         server.faults.fail_next(1, 402)
@@ -102,14 +101,8 @@ class _Broken(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def broken_server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/api/1.0"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(_Broken) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
