@@ -26,7 +26,7 @@ def server() -> Iterator[SandboxServer]:
 
 
 def every_batch_call(client: AsanaClient, ws: Workspace) -> dict[str, object]:
-    tasks = [*sorted(ws.tasks)[:25], "999999999999"]  # and one that does not exist
+    tasks = [*sorted(ws.tasks)[:25], "999999999999"]  # and one that does not exist, one hidden (403)
     parents = sorted(g for g, t in ws.tasks.items() if t.subtask_gids)[:12]
     return {
         "tasks": list(client.tasks_batch(tasks)),
@@ -41,6 +41,7 @@ def test_without_the_batch_api_each_resource_is_read_on_its_own_with_the_same_re
     server: SandboxServer, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     workspace = server.workspace
+    workspace.hide_task(sorted(workspace.tasks)[3])
     with client_for(server.base_url, Sleeps()) as client:
         expected = every_batch_call(client, workspace)
     strictness = Strictness(batch=False, missing_status=status)

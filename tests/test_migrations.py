@@ -37,7 +37,7 @@ def test_the_gid_migration_widens_every_gid_column_of_the_models() -> None:
     from tpmsync.store.db import MIGRATIONS_DIR
     from tpmsync.store.models import Gid
 
-    spec = importlib.util.spec_from_file_location("m0007", MIGRATIONS_DIR / "versions" / "0007_gid_any_length.py")
+    spec = importlib.util.spec_from_file_location("m0008", MIGRATIONS_DIR / "versions" / "0008_gid_any_length.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -158,7 +158,7 @@ def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_
 
 def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
     """The reference states no length for a gid: 46 digits go through the store on SQLite and
-    PostgreSQL (migration 0007 widened PostgreSQL's columns)."""
+    PostgreSQL (migration 0008 widened PostgreSQL's columns)."""
     today = datetime.now(UTC).date()
     ws = generate_workspace(seed=6, projects=2, tasks_per_project=10, subtask_ratio=0.3, today=today,
                             first_gid=10**45 + 1)

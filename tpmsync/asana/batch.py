@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import asana
 
-from tpmsync.asana.errors import ENDPOINT_MISSING, AsanaError, AsanaNotFound, data_of
+from tpmsync.asana.errors import ENDPOINT_MISSING, AsanaError, data_of
 from tpmsync.asana.fields import STORY_FIELDS, TASK_FIELDS
 
 PAGE_LIMIT = 100
@@ -66,7 +66,9 @@ class BatchCalls:
                 # not batched, or a transient failure inside the batch: that parent on its own, with retries
                 try:
                     yield gid, [r for page in self.subtasks(gid) for r in page]
-                except AsanaNotFound:
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
                     yield gid, []
 
     def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -124,7 +126,9 @@ class BatchCalls:
                 # not batched, or a transient failure inside a batch: that one task on its own, with retries
                 try:
                     yield gid, self.task(gid)
-                except AsanaNotFound:
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
                     yield gid, None
 
     def stories_batch(self, tasks: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
@@ -146,7 +150,9 @@ class BatchCalls:
                 # not batched, or a transient failure inside the batch: that task on its own, with retries
                 try:
                     yield gid, [r for page in self.stories(gid) for r in page]
-                except AsanaNotFound:
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
                     yield gid, None
 
     def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:

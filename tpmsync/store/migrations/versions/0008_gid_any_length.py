@@ -1,7 +1,7 @@
 """Gid columns take a gid of any length (Asana's reference states no length for a gid)
 
-Revision ID: 0007_gid_any_length
-Revises: 0006_snapshot_summary
+Revision ID: 0008_gid_any_length
+Revises: 0007_unreadable_tasks
 
 PostgreSQL enforced the 32 characters of VARCHAR(32); widening to VARCHAR changes only the
 catalogue (no table is rewritten). SQLite never enforced the length, so nothing changes there.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_gid_any_length"
-down_revision = "0006_snapshot_summary"
+revision = "0008_gid_any_length"
+down_revision = "0007_unreadable_tasks"
 branch_labels = None
 depends_on = None
 
@@ -50,6 +50,7 @@ GID_COLUMNS = (
     ("task_stories", "new_section_gid"),
     ("task_stories", "old_section_gid"),
     ("task_story_sync", "task_gid"),
+    ("unreadable_tasks", "gid"),
 )
 
 
