@@ -177,9 +177,14 @@ def test_the_worker_command_of_the_compose_file_runs_and_turns_healthy(
         log = (tmp_path / "worker.log").open("w", encoding="utf-8")
         proc = subprocess.Popen(worker["command"], env=env, cwd=tmp_path, stdout=log, stderr=log)
         try:
+            def synced() -> bool:  # reading the log is cheap; each health check is a Python process
+                text = (tmp_path / "worker.log").read_text(encoding="utf-8")
+                return any('"job": "sync"' in line and '"outcome": "ok"' in line for line in text.splitlines())
+
             def healthy() -> bool:
                 return subprocess.run(health, env=env, cwd=tmp_path, capture_output=True).returncode == 0
 
+            wait_for(synced, 40, "the worker's log to show the first sync", step=0.1)
             wait_for(healthy, 40, "the health check to pass after the first sync", step=0.5)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
