@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from tpmsync.kpi.forecast import (
     DEFAULT_SEED,
@@ -60,8 +61,15 @@ def _p85(start: date, throughput: Sequence[int], remaining: int, trials: int, se
         return start
     if sum(1 for count in throughput if count) < MIN_DAYS_WITH_COMPLETIONS:
         return None
-    days = nearest_rank(simulate_finish_days(throughput, remaining, trials=trials, seed=seed), 85)
+    days = _p85_days(tuple(throughput), remaining, trials, seed)
     return None if days > HORIZON_DAYS else start + timedelta(days=days)
+
+
+@lru_cache(maxsize=4096)
+def _p85_days(throughput: tuple[int, ...], remaining: int, trials: int, seed: int) -> int:
+    """The p85 of the finish days; the same inputs and seed give the same draws, so a report that
+    explains many moves (and the refresh that explains them again) simulates each distinct run once."""
+    return nearest_rank(simulate_finish_days(throughput, remaining, trials=trials, seed=seed), 85)
 
 
 def explain_move(
