@@ -235,7 +235,12 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
 
 
 def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, ...]]:
-    """Due-date changes per task, oldest first; a due_at change and its due_on twin count once."""
+    """Due-date changes per task, oldest first, as dates in the configured zone.
+
+    A sync that sees `due_at` change records its `due_on` twin beside it (Asana's date of that
+    moment, not necessarily the zone's): when `due_at` is set on a side of the change, that side's
+    date is `due_at`'s in the zone and the twin is ignored, so one move counts once.
+    """
     query = (
         select(
             TaskHistory.task_gid,
@@ -247,12 +252,17 @@ def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, 
         .where(TaskHistory.field.in_(("due_on", "due_at")))
         .order_by(TaskHistory.observed_at, TaskHistory.id)
     )
+    observed: dict[tuple[str, datetime], dict[str, tuple[str | None, str | None]]] = {}
+    for task_gid, field, old, new, at in session.execute(query):
+        observed.setdefault((task_gid, at), {})[field] = (old, new)
     out: dict[str, list[DueChange]] = defaultdict(list)
-    for task_gid, _field, old, new, observed in session.execute(query):
+    for (task_gid, at), fields in observed.items():
+        old_on, new_on = fields.get("due_on", (None, None))
+        old_at, new_at = fields.get("due_at", (None, None))
         change = DueChange(
-            observed_on=clock.day(observed) or observed.date(),
-            old_due=_history_day(old, clock),
-            new_due=_history_day(new, clock),
+            observed_on=clock.day(at) or at.date(),
+            old_due=_history_day(old_at or old_on, clock),
+            new_due=_history_day(new_at or new_on, clock),
         )
         changes = out[task_gid]
         if change.old_due == change.new_due or (changes and changes[-1] == change):
