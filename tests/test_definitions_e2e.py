@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ ZONE = ZoneInfo("Asia/Tokyo")  # UTC+9: 15:30 UTC is 00:30 of the next day here
 RATE = 100.0
 HORIZON = 14
 HOURS_PER_WEEK = 32
-DUE_SOON = 7
+DUE_SOON = 5  # not the default 7: the configured value counts
 
 
 # -- the workspace, shaped ------------------------------------------------------------------------
@@ -56,6 +57,8 @@ class Shaped:
     steady: str
     names: dict[str, str] = field(default_factory=dict)  # paper task letter → gid
     moved_later: dict[str, tuple[date, date]] = field(default_factory=dict)  # gid → (old, new) due, zone dates
+    before: dict[str, dict[str, tuple[datetime, datetime | None]]] = field(default_factory=dict)
+    """project → its task set before the edits between the syncs: gid → (created_at, completed_at)"""
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -63,8 +66,9 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), ZONE).astimezone(UTC)
 
 
-def add(ws: Workspace, name: str, project: str | None, *, parent: str | None = None, completed_at: datetime | None = None,
-        due_on: date | None = None, due_at: datetime | None = None, start_on: date | None = None,
+def add(ws: Workspace, name: str, project: str | None, *, parent: str | None = None,
+        completed_at: datetime | None = None, due_on: date | None = None, due_at: datetime | None = None,
+        start_on: date | None = None,
         start_at: datetime | None = None, estimate: float | None = None, actual: float | None = None,
         minutes: float | None = None, assignee: str | None = None, depends_on: Iterable[str] = ()) -> str:
     """A task built straight into the workspace (as the generator builds them): due_on / start_on
@@ -123,14 +127,16 @@ def shape(as_of: date) -> Shaped:
                  assignee=me)
     n["e"] = add(ws, "e Launch", paper, estimate=4, start_on=a + timedelta(days=1), due_on=a + timedelta(days=2),
                  depends_on=(n["d"], n["h"]))
-    n["f"] = add(ws, "f Hotfix", paper, actual=3, due_on=a - timedelta(days=2), completed_at=local(a - timedelta(days=1), 9))
+    n["f"] = add(ws, "f Hotfix", paper, actual=3, due_on=a - timedelta(days=2),
+                 completed_at=local(a - timedelta(days=1), 9))
     n["g"] = add(ws, "g Docs", paper, estimate=5, actual=1, depends_on=(n["a"],))
 
     # Tie: two chains of 3 days; the earlier due date numbers first and wins. No estimates.
     add(ws, "Alpha", out.tie, start_on=a + timedelta(days=1), due_on=a + timedelta(days=3))
     n["beta"] = add(ws, "Beta", out.tie, start_on=a, due_on=a + timedelta(days=2))
     # Finished: nothing open; an estimate but no actuals (AC 0: CPI, EAC, VAC null)
-    add(ws, "Wrap-up", out.finished, estimate=3, due_on=a - timedelta(days=5), completed_at=local(a - timedelta(days=6), 10))
+    add(ws, "Wrap-up", out.finished, estimate=3, due_on=a - timedelta(days=5),
+        completed_at=local(a - timedelta(days=6), 10))
 
     # Steady: one task done a day over 60 days, each created the day before, but none on A−25 … A−21,
     # and two tasks open all along: the forecasts of past days are judged, and the one before the
@@ -152,8 +158,8 @@ def shape(as_of: date) -> Shaped:
     shared.assignee_gid, shared.due_on = me, a + timedelta(days=2)
     shared.custom_values[ws.get_custom_field("Estimated hours").gid] = 7.0
     dated = [t for t in open_members[3:] if t.due_on is not None]
-    for task, day in zip(dated[:3], (a - timedelta(days=1), a + timedelta(days=DUE_SOON), a + timedelta(days=HORIZON - 1)),
-                         strict=True):
+    near_midnight = (a - timedelta(days=1), a + timedelta(days=DUE_SOON), a + timedelta(days=HORIZON - 1))
+    for task, day in zip(dated[:3], near_midnight, strict=True):
         task.due_at = datetime.combine(day, time(15, 30), UTC)  # the next day in Tokyo
         task.due_on = day
     # an open task that starts after it is due, and one that starts today in Tokyo but yesterday in UTC
@@ -174,6 +180,8 @@ def edit_between_syncs(s: Shaped) -> None:
     """Upstream changes the second sync records as history: two slips, one date pulled in, one first date."""
     ws = s.ws
     p0 = s.tracked[0]
+    s.before = {p: {g: (ws.tasks[g].created_at, ws.tasks[g].completed_at) for g in ws.project_task_gids(p)}
+                for p in s.tracked}
     candidates = [ws.tasks[g] for g in ws.project_member_gids(p0) if not ws.tasks[g].completed]
     with_due = [t for t in candidates if t.due_on is not None and t.due_at is None]
     with_due_at = [t for t in candidates if t.due_at is not None]
@@ -193,6 +201,16 @@ def edit_between_syncs(s: Shaped) -> None:
     ws.edit_task(pulled.gid, due_on=(pulled.due_on - timedelta(days=3)).isoformat())
     if without:
         ws.edit_task(without[0].gid, due_on=(s.as_of + timedelta(days=30)).isoformat())
+    # and the set changes: a parent deleted with its subtasks, a task taken out of p1, one completed, one reopened
+    used = {*s.moved_later, pulled.gid}
+    parent = next(t for t in reversed(candidates) if t.subtask_gids and t.gid not in used and len(t.memberships) == 1)
+    ws.delete_task(parent.gid)
+    p1 = s.tracked[1]
+    own = [ws.tasks[g] for g in ws.project_member_gids(p1) if len(ws.tasks[g].memberships) == 1]
+    ws.remove_from_project(next(t for t in own if not t.completed).gid, p1)
+    ws.complete_task(next(t for t in own if not t.completed).gid)
+    done_long_ago = sorted((t for t in own if t.completed_at is not None), key=lambda t: t.completed_at or t.created_at)
+    ws.complete_task(done_long_ago[0].gid, completed=False)  # reopened: it was done on the past days below
 
 
 # -- the definitions, on the sandbox's truth ------------------------------------------------------
@@ -354,10 +372,11 @@ def people_oracle(s: Shaped, critical: set[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def open_on(ws: Workspace, gids: set[str], day: date) -> int:
-    """Open tasks of the set on a past day: created by then, not completed by then."""
-    return sum(1 for g in gids if zone_day(ws.tasks[g].created_at) <= day
-               and not ((d := done_on(ws.tasks[g])) is not None and d <= day))
+def open_on(s: Shaped, project: str, day: date) -> int:
+    """Open tasks of the set on a past day (before the edits between the syncs, which came later):
+    created by then and not completed by then."""
+    return sum(1 for created, completed in s.before[project].values() if zone_day(created) <= day
+               and not (completed is not None and zone_day(completed) <= day))
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -392,6 +411,10 @@ def synced(tmp_path: Path, store: Store, server: SandboxServer, shaped: Shaped) 
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.output)
     assert document["as_of"] == s.as_of.isoformat()  # today in Tokyo
+    again = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"])  # from the snapshots
+    assert json.loads(again.output) == document
+    people = CliRunner().invoke(main, ["--config", str(config), "people", "--format", "json"])
+    assert json.loads(people.output) == {"as_of": document["as_of"], "people": document["people"]}
     return document
 
 
@@ -415,7 +438,7 @@ def check_counts_dates_and_dependencies(synced: dict[str, Any], shaped: Shaped) 
         days, preds = longest_chain(ws, gids)
         path = deps["critical_path"]
         assert all(g in preds for g in path), project["name"]  # open tasks of the set
-        assert all(a in preds[b] for a, b in zip(path, path[1:], strict=False)), project["name"]  # a chain
+        assert all(a in preds[b] for a, b in pairwise(path)), project["name"]  # a chain
         assert sum(task_days(ws.tasks[g]) for g in path) == days, project["name"]
         assert deps["cycles"] == 0
 
@@ -429,7 +452,8 @@ def check_slipped(synced: dict[str, Any], shaped: Shaped) -> None:
         got = {t["gid"]: t for t in project["deadline"]["slipped_tasks"]}
         assert set(got) == set(expected)
         for g, (old, new) in expected.items():
-            assert (got[g]["baseline_due"], got[g]["current_due"], got[g]["times_moved_later"], got[g]["slip_days"]) == (
+            entry = got[g]
+            assert (entry["baseline_due"], entry["current_due"], entry["times_moved_later"], entry["slip_days"]) == (
                 old.isoformat(), new.isoformat(), 1, (new - old).days), g
     assert shaped.moved_later and any(p["deadline"]["slipped"] for p in synced["projects"])
 
@@ -500,6 +524,8 @@ def check_paper_plan_by_hand(synced: dict[str, Any], shaped: Shaped) -> None:
     assert (finished["dependencies"]["critical_path"], finished["dependencies"]["critical_path_days"]) == ([], 0)
     assert {k: finished["budget"][k] for k in ("bac", "pv", "ev", "ac", "cpi", "spi", "eac", "vac")} == {
         "bac": 300, "pv": 300, "ev": 300, "ac": 0, "cpi": None, "spi": 1.0, "eac": None, "vac": None}
+    forecast = finished["deadline"]["forecast"]  # nothing open: the last completion, Tokyo's A−6
+    assert (forecast["p50"], forecast["p85"]) == ((shaped.as_of - timedelta(days=6)).isoformat(),) * 2
 
 
 def check_people(synced: dict[str, Any], shaped: Shaped) -> None:
@@ -534,7 +560,7 @@ def check_how_many_and_calibration(synced: dict[str, Any], shaped: Shaped, store
         completions = sorted(d for g in gids if (d := done_on(ws.tasks[g])) is not None)
         judged = held = 0
         for day, open_, p85 in records.get(gid, []):
-            assert open_ == open_on(ws, gids, day), (project["name"], day)  # that day, from history
+            assert open_ == open_on(shaped, gid, day), (project["name"], day)  # that day, from history
             if p85 is None or p85 > as_of or open_ == 0:
                 continue
             judged += 1

@@ -6,7 +6,8 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
-are undone; due dates are the ones in force on that day. Actual hours have no history, so they
+are undone, and a task reopened (or completed again) after it has the completion it had then;
+due dates are the ones in force on that day. Actual hours have no history, so they
 are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
 earned value); estimates are taken as they are now.
 """
@@ -94,6 +95,7 @@ def load_projects(
     estimates, actuals = _custom_numbers(session, settings)
     users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
     due_history = _due_history(session, clock)
+    completions = _completion_history(session) if cutoff is not None else {}
     project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
     home = _home_projects(session)
     budgets = _budgets(session)
@@ -104,6 +106,9 @@ def load_projects(
         history = due_history.get(row.gid, ())
         due = clock.day(row.due_at) if row.due_at is not None else row.due_on
         if cutoff is not None and as_of is not None:
+            then = next((old for observed, old in completions.get(row.gid, ()) if observed > cutoff), row.completed_at)
+            if then != row.completed_at:  # completed, reopened or completed again after that day
+                completed, completed_on = then is not None, clock.day(then)
             if completed and completed_on is not None and completed_on > as_of:
                 completed, completed_on = False, None
             later = [c for c in history if c.observed_on > as_of]
@@ -216,6 +221,9 @@ def _dependencies(session: Session) -> dict[str, list[str]]:
 
 
 def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, float], dict[str, float]]:
+    """Estimate and actual hours per task, from the custom fields named in `[budget]`. When several
+    fields carry the name (project-local fields) and a task has values in more than one, the field
+    with the lowest gid decides, the same on every store."""
     names = {settings.budget.estimate_field: "estimate", settings.budget.actual_field: "actual"}
     fields = {
         gid: names[name] for gid, name in session.execute(select(CustomField.gid, CustomField.name)) if name in names
@@ -226,11 +234,11 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
         return estimates, actuals
     query = select(CustomFieldValue.task_gid, CustomFieldValue.field_gid, CustomFieldValue.number_value).where(
         CustomFieldValue.field_gid.in_(list(fields)), CustomFieldValue.number_value.is_not(None)
-    )
+    ).order_by(CustomFieldValue.field_gid)
     for task_gid, field_gid, value in session.execute(query):
         if value is None:
             continue
-        (estimates if fields[field_gid] == "estimate" else actuals)[task_gid] = float(value)
+        (estimates if fields[field_gid] == "estimate" else actuals).setdefault(task_gid, float(value))
     return estimates, actuals
 
 
@@ -269,6 +277,19 @@ def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, 
             continue
         changes.append(change)
     return {gid: tuple(changes) for gid, changes in out.items() if changes}
+
+
+def _completion_history(session: Session) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    """Per task, oldest first: when sync saw `completed_at` change, and its value before."""
+    query = (
+        select(TaskHistory.task_gid, TaskHistory.observed_at, TaskHistory.old_value)
+        .where(TaskHistory.field == "completed_at")
+        .order_by(TaskHistory.observed_at, TaskHistory.id)
+    )
+    out: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for task_gid, observed, old in session.execute(query):
+        out[task_gid].append((observed, datetime.fromisoformat(old) if old else None))
+    return out
 
 
 def _history_day(value: str | None, clock: _Clock) -> date | None:
