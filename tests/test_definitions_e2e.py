@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
+from tests.sync_support import TOKEN, sandbox_config, sync
+from tests.test_flow_e2e import flow_oracle
 from tpmsync.cli import main
 from tpmsync.config import load_settings
 from tpmsync.sandbox.generator import generate_workspace
@@ -397,15 +398,16 @@ def server(shaped: Shaped) -> Iterator[SandboxServer]:
 def synced(tmp_path: Path, store: Store, server: SandboxServer, shaped: Shaped) -> dict[str, Any]:
     """Two syncs with edits between, a few past days' snapshots for calibration, then the status document."""
     s = shaped
-    settings = make_settings(server.base_url, store.url, s.ws, projects=tuple(s.tracked))
+    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, s.ws, store.url, projects=s.tracked,
+                            extra=f'[kpi]\ntimezone = "Asia/Tokyo"\ndue_soon_days = {DUE_SOON}\n'
+                                  f'[flow]\nstarted_sections = ["In progress", "Review"]\nwindow_days = 42\n'
+                                  f"[budget]\nrate = {RATE}\n"
+                                  f"[workload]\nhours_per_week = {HOURS_PER_WEEK}\nhorizon_days = {HORIZON}\n")
+    settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})  # [flow]: stories are read
     assert sync(store, settings).outcome == "ok"
     edit_between_syncs(s)
     assert sync(store, settings).outcome == "ok"
-    config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, s.ws, store.url, projects=s.tracked,
-                            extra=f'[kpi]\ntimezone = "Asia/Tokyo"\ndue_soon_days = {DUE_SOON}\n'
-                                  f"[budget]\nrate = {RATE}\n"
-                                  f"[workload]\nhours_per_week = {HOURS_PER_WEEK}\nhorizon_days = {HORIZON}\n")
-    backfill_snapshots(store, load_settings(config), [s.as_of - timedelta(days=d) for d in (40, 33, 26, 19)])
+    backfill_snapshots(store, settings, [s.as_of - timedelta(days=d) for d in (40, 33, 26, 19)])
     result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"],
                                 env={"TPMSYNC_ASANA_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
@@ -441,6 +443,22 @@ def check_counts_dates_and_dependencies(synced: dict[str, Any], shaped: Shaped) 
         assert all(a in preds[b] for a, b in pairwise(path)), project["name"]  # a chain
         assert sum(task_days(ws.tasks[g]) for g in path) == days, project["name"]
         assert deps["cycles"] == 0
+
+
+def check_flow(synced: dict[str, Any], shaped: Shaped) -> None:
+    """Flow in Tokyo: started, created and completed dates in the zone; boards without a started section have none."""
+    for gid, project in by_gid(synced).items():
+        flow = project["flow"]
+        if gid not in shaped.tracked[:2]:
+            assert flow is None, project["name"]  # "Backlog" and "Done" only
+            continue
+        expected = flow_oracle(shaped.ws, gid, shaped.as_of, ZONE)
+        assert flow["wip"] == expected["wip"], project["name"]
+        for key in ("lead_time", "cycle_time"):
+            assert {k: flow[key][k] for k in ("p50", "p85", "p95", "n")} == expected[key], (project["name"], key)
+        assert flow["aging"] == (None if expected["aging"] is None else len(expected["aging"])), project["name"]
+        for item in flow["wip_tasks"]:
+            assert item["age_days"] == expected["ages"][item["gid"]], item
 
 
 def check_slipped(synced: dict[str, Any], shaped: Shaped) -> None:
@@ -548,7 +566,7 @@ def check_how_many_and_calibration(synced: dict[str, Any], shaped: Shaped, store
     ws, as_of = shaped.ws, shaped.as_of
     with store.read() as session:
         records = forecast_records(session, shaped.tracked, as_of - timedelta(days=179), as_of - timedelta(days=1))
-    judged_somewhere = False
+    judged_somewhere = moved_somewhere = False
     for gid, project in by_gid(synced).items():
         forecast = project["deadline"]["forecast"]
         how_many = forecast["how_many"]
@@ -568,7 +586,13 @@ def check_how_many_and_calibration(synced: dict[str, Any], shaped: Shaped, store
         assert forecast["calibration"] == {"judged": judged, "held": held}, project["name"]
         assert 0 <= held <= judged <= len(records.get(gid, []))
         judged_somewhere |= judged > 0
-    assert judged_somewhere
+        moved = forecast["moved"]  # against the snapshot of A−19, the nearest 7 or more days back
+        if moved is not None:
+            assert moved["since"] == (as_of - timedelta(days=19)).isoformat()
+            assert moved["scope_days"] + moved["progress_days"] + moved["pace_days"] == moved["p85_change_days"]
+            assert date.fromisoformat(moved["p85_after"]) == date.fromisoformat(forecast["p85"])
+            moved_somewhere = True
+    assert judged_somewhere and moved_somewhere
 
 
 def test_status_json_follows_the_definitions(synced: dict[str, Any], shaped: Shaped, store: Store) -> None:
@@ -576,6 +600,7 @@ def test_status_json_follows_the_definitions(synced: dict[str, Any], shaped: Sha
     check_paper_plan_by_hand(synced, shaped)
     check_counts_dates_and_dependencies(synced, shaped)
     check_earned_value(synced, shaped)
+    check_flow(synced, shaped)
     check_slipped(synced, shaped)
     check_people(synced, shaped)
     check_how_many_and_calibration(synced, shaped, store)
