@@ -56,10 +56,12 @@ class Shaped:
     tie: str
     finished: str
     steady: str
+    undated: str
     names: dict[str, str] = field(default_factory=dict)  # paper task letter → gid
     moved_later: dict[str, tuple[date, date]] = field(default_factory=dict)  # gid → (old, new) due, zone dates
-    before: dict[str, dict[str, tuple[datetime, datetime | None]]] = field(default_factory=dict)
-    """project → its task set before the edits between the syncs: gid → (created_at, completed_at)"""
+    before: dict[str, dict[str, tuple[datetime, datetime | None, date | None]]] = field(default_factory=dict)
+    """project → its task set before the edits between the syncs: gid → (created_at, completed_at, due)"""
+    config: Path = Path()
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -106,8 +108,9 @@ def shape(as_of: date) -> Shaped:
     a = as_of
     me = ws.me_gid
     out = Shaped(ws, a, [p0, p1], paper=new_project(ws, "Paper plan"), tie=new_project(ws, "Tie"),
-                 finished=new_project(ws, "Finished"), steady=new_project(ws, "Steady"))
-    out.tracked += [out.paper, out.tie, out.finished, out.steady]
+                 finished=new_project(ws, "Finished"), steady=new_project(ws, "Steady"),
+                 undated=new_project(ws, "Undated"))
+    out.tracked += [out.paper, out.tie, out.finished, out.steady, out.undated]
 
     # outside the tracked projects: an overdue open task of the untracked project p2, and an open
     # subtask of one of its tasks (in no project itself)
@@ -138,6 +141,10 @@ def shape(as_of: date) -> Shaped:
     # Finished: nothing open; an estimate but no actuals (AC 0: CPI, EAC, VAC null)
     add(ws, "Wrap-up", out.finished, estimate=3, due_on=a - timedelta(days=5),
         completed_at=local(a - timedelta(days=6), 10))
+
+    # Undated: estimated work without due dates, so nothing is planned yet (PV 0: SPI null)
+    add(ws, "Research", out.undated, estimate=4)
+    add(ws, "Prototype", out.undated, estimate=2, actual=1, completed_at=local(a - timedelta(days=3), 10))
 
     # Steady: one task done a day over 60 days, each created the day before, but none on A−25 … A−21,
     # and two tasks open all along: the forecasts of past days are judged, and the one before the
@@ -181,8 +188,8 @@ def edit_between_syncs(s: Shaped) -> None:
     """Upstream changes the second sync records as history: two slips, one date pulled in, one first date."""
     ws = s.ws
     p0 = s.tracked[0]
-    s.before = {p: {g: (ws.tasks[g].created_at, ws.tasks[g].completed_at) for g in ws.project_task_gids(p)}
-                for p in s.tracked}
+    s.before = {p: {g: (ws.tasks[g].created_at, ws.tasks[g].completed_at, due_of(ws.tasks[g]))
+                    for g in ws.project_task_gids(p)} for p in s.tracked}
     candidates = [ws.tasks[g] for g in ws.project_member_gids(p0) if not ws.tasks[g].completed]
     with_due = [t for t in candidates if t.due_on is not None and t.due_at is None]
     with_due_at = [t for t in candidates if t.due_at is not None]
@@ -376,8 +383,17 @@ def people_oracle(s: Shaped, critical: set[str]) -> dict[str, dict[str, Any]]:
 def open_on(s: Shaped, project: str, day: date) -> int:
     """Open tasks of the set on a past day (before the edits between the syncs, which came later):
     created by then and not completed by then."""
-    return sum(1 for created, completed in s.before[project].values() if zone_day(created) <= day
+    return sum(1 for created, completed, _ in s.before[project].values() if zone_day(created) <= day
                and not (completed is not None and zone_day(completed) <= day))
+
+
+def past_oracle(s: Shaped, project: str, day: date) -> dict[str, Any]:
+    """Counts of a past day from the states of that day (the edits between the syncs came later)."""
+    present = [(completed, due) for created, completed, due in s.before[project].values() if zone_day(created) <= day]
+    open_due = [due for completed, due in present if completed is None or zone_day(completed) > day]
+    return {"tasks": {"total": len(present), "open": len(open_due), "completed": len(present) - len(open_due)},
+            "overdue": sum(1 for due in open_due if due is not None and due < day),
+            "due_soon": sum(1 for due in open_due if due is not None and day <= due <= day + timedelta(days=DUE_SOON))}
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -403,6 +419,7 @@ def synced(tmp_path: Path, store: Store, server: SandboxServer, shaped: Shaped) 
                                   f'[flow]\nstarted_sections = ["In progress", "Review"]\nwindow_days = 42\n'
                                   f"[budget]\nrate = {RATE}\n"
                                   f"[workload]\nhours_per_week = {HOURS_PER_WEEK}\nhorizon_days = {HORIZON}\n")
+    s.config = config
     settings = load_settings(config, env={"TPMSYNC_ASANA_TOKEN": TOKEN})  # [flow]: stories are read
     assert sync(store, settings).outcome == "ok"
     edit_between_syncs(s)
@@ -459,6 +476,20 @@ def check_flow(synced: dict[str, Any], shaped: Shaped) -> None:
         assert flow["aging"] == (None if expected["aging"] is None else len(expected["aging"])), project["name"]
         for item in flow["wip_tasks"]:
             assert item["age_days"] == expected["ages"][item["gid"]], item
+
+
+def check_past_day(synced: dict[str, Any], shaped: Shaped) -> None:
+    """`status --as-of` a past day: the deleted parent and its subtasks, the task taken out of p1 and
+    the completion of the task reopened since are all back as they were then."""
+    day = shaped.as_of - timedelta(days=19)
+    result = CliRunner().invoke(main, ["--config", str(shaped.config), "status", *shaped.tracked[:2], "--format",
+                                       "json", "--as-of", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    for project in json.loads(result.output)["projects"]:
+        got = {"tasks": project["tasks"], "overdue": project["deadline"]["overdue"],
+               "due_soon": project["deadline"]["due_soon"]}
+        assert got == past_oracle(shaped, project["gid"], day), project["name"]
+        assert project["deadline"]["slipped"] == 0  # the slips came later
 
 
 def check_slipped(synced: dict[str, Any], shaped: Shaped) -> None:
@@ -542,11 +573,20 @@ def check_paper_plan_by_hand(synced: dict[str, Any], shaped: Shaped) -> None:
     assert (finished["dependencies"]["critical_path"], finished["dependencies"]["critical_path_days"]) == ([], 0)
     assert {k: finished["budget"][k] for k in ("bac", "pv", "ev", "ac", "cpi", "spi", "eac", "vac")} == {
         "bac": 300, "pv": 300, "ev": 300, "ac": 0, "cpi": None, "spi": 1.0, "eac": None, "vac": None}
+    undated = by_gid(synced)[shaped.undated]["budget"]  # EV 2 h, AC 1 h: CPI 2, EAC 6/2 = 3 h
+    assert {k: undated[k] for k in ("bac", "pv", "ev", "ev_scheduled", "ac", "cpi", "spi", "eac", "vac",
+                                    "bac_unscheduled")} == {
+        "bac": 600, "pv": 0, "ev": 200, "ev_scheduled": 0, "ac": 100, "cpi": 2.0, "spi": None, "eac": 300,
+        "vac": 300, "bac_unscheduled": 400}
     forecast = finished["deadline"]["forecast"]  # nothing open: the last completion, Tokyo's A−6
     assert (forecast["p50"], forecast["p85"]) == ((shaped.as_of - timedelta(days=6)).isoformat(),) * 2
 
 
-def check_people(synced: dict[str, Any], shaped: Shaped) -> None:
+def check_people_and_portfolio(synced: dict[str, Any], shaped: Shaped) -> None:
+    portfolio, projects = synced["portfolio"], synced["projects"]
+    assert (portfolio["projects"], portfolio["open"], portfolio["overdue"], portfolio["blocked"]) == (
+        len(projects), sum(p["tasks"]["open"] for p in projects), sum(p["deadline"]["overdue"] for p in projects),
+        sum(p["dependencies"]["blocked"] for p in projects))
     critical = {g for p in synced["projects"] for g in p["dependencies"]["critical_path"]}
     expected = people_oracle(shaped, critical)
     people = {person["gid"]: person for person in synced["people"]}
@@ -602,5 +642,6 @@ def test_status_json_follows_the_definitions(synced: dict[str, Any], shaped: Sha
     check_earned_value(synced, shaped)
     check_flow(synced, shaped)
     check_slipped(synced, shaped)
-    check_people(synced, shaped)
+    check_past_day(synced, shaped)
+    check_people_and_portfolio(synced, shaped)
     check_how_many_and_calibration(synced, shaped, store)
