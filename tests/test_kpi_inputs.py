@@ -125,3 +125,18 @@ def test_two_fields_with_the_estimate_name_give_one_estimate_the_same_on_every_s
         save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
                    known_projects={PROJECT})
     assert inputs(store)["1300000000000102"].estimate_hours == 7.0  # type: ignore[attr-defined]
+
+
+def test_as_of_turns_back_start_dates_too(store: Store) -> None:
+    first = copy.deepcopy(PAGE["data"])
+    first[0]["start_on"] = "2026-11-10"
+    later = copy.deepcopy(first)
+    later[0]["start_on"] = "2026-11-15"
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        for run, (records, day) in enumerate(((first, 20), (later, 22)), start=1):
+            save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, day, 9), run_id=run,
+                       known_projects={PROJECT})
+    assert inputs(store)["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]
+    assert inputs(store, as_of=date(2026, 11, 21))["1300000000000101"].start == date(2026, 11, 10)  # type: ignore[attr-defined]
+    assert inputs(store, as_of=date(2026, 11, 22))["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
 are undone, and a task reopened (or completed again) after it has the completion it had then;
-due dates are the ones in force on that day. Actual hours have no history, so they
+due and start dates are the ones in force on that day. Actual hours have no history, so they
 are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
 earned value); estimates are taken as they are now.
 """
@@ -94,7 +94,8 @@ def load_projects(
     deps = _dependencies(session)
     estimates, actuals = _custom_numbers(session, settings)
     users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
-    due_history = _due_history(session, clock)
+    due_history = _date_history(session, clock, "due")
+    start_history = _date_history(session, clock, "start") if cutoff is not None else {}
     completions = _completion_history(session) if cutoff is not None else {}
     project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
     home = _home_projects(session)
@@ -105,6 +106,7 @@ def load_projects(
         completed = row.completed
         history = due_history.get(row.gid, ())
         due = clock.day(row.due_at) if row.due_at is not None else row.due_on
+        start = clock.day(row.start_at) if row.start_at is not None else row.start_on
         if cutoff is not None and as_of is not None:
             then = next((old for observed, old in completions.get(row.gid, ()) if observed > cutoff), row.completed_at)
             if then != row.completed_at:  # completed, reopened or completed again after that day
@@ -115,13 +117,14 @@ def load_projects(
             if later:
                 due = later[0].old_due
             history = tuple(c for c in history if c.observed_on <= as_of)
+            start = next((c.old_due for c in start_history.get(row.gid, ()) if c.observed_on > as_of), start)
         return TaskInput(
             gid=row.gid,
             name=row.name,
             completed=completed,
             completed_on=completed_on,
             due=due,
-            start=clock.day(row.start_at) if row.start_at is not None else row.start_on,
+            start=start,
             assignee_gid=row.assignee_gid,
             assignee_name=users.get(row.assignee_gid) if row.assignee_gid else None,
             parent_gid=row.parent_gid,
@@ -242,13 +245,16 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
     return estimates, actuals
 
 
-def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, ...]]:
-    """Due-date changes per task, oldest first, as dates in the configured zone.
+def _date_history(session: Session, clock: _Clock, name: str) -> dict[str, tuple[DueChange, ...]]:
+    """Changes of the task's due (`name` "due") or start ("start") date, per task, oldest first, as
+    dates in the configured zone.
 
     A sync that sees `due_at` change records its `due_on` twin beside it (Asana's date of that
     moment, not necessarily the zone's): when `due_at` is set on a side of the change, that side's
-    date is `due_at`'s in the zone and the twin is ignored, so one move counts once.
+    date is `due_at`'s in the zone and the twin is ignored, so one move counts once (likewise
+    `start_at` and `start_on`).
     """
+    on_field, at_field = f"{name}_on", f"{name}_at"
     query = (
         select(
             TaskHistory.task_gid,
@@ -257,7 +263,7 @@ def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, 
             TaskHistory.new_value,
             TaskHistory.observed_at,
         )
-        .where(TaskHistory.field.in_(("due_on", "due_at")))
+        .where(TaskHistory.field.in_((on_field, at_field)))
         .order_by(TaskHistory.observed_at, TaskHistory.id)
     )
     observed: dict[tuple[str, datetime], dict[str, tuple[str | None, str | None]]] = {}
@@ -265,8 +271,8 @@ def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, 
         observed.setdefault((task_gid, at), {})[field] = (old, new)
     out: dict[str, list[DueChange]] = defaultdict(list)
     for (task_gid, at), fields in observed.items():
-        old_on, new_on = fields.get("due_on", (None, None))
-        old_at, new_at = fields.get("due_at", (None, None))
+        old_on, new_on = fields.get(on_field, (None, None))
+        old_at, new_at = fields.get(at_field, (None, None))
         change = DueChange(
             observed_on=clock.day(at) or at.date(),
             old_due=_history_day(old_at or old_on, clock),
