@@ -57,6 +57,7 @@ class Shaped:
     finished: str
     steady: str
     undated: str
+    metronome: str
     names: dict[str, str] = field(default_factory=dict)  # paper task letter → gid
     moved_later: dict[str, tuple[date, date]] = field(default_factory=dict)  # gid → (old, new) due, zone dates
     before: dict[str, dict[str, tuple[datetime, datetime | None, date | None]]] = field(default_factory=dict)
@@ -109,8 +110,8 @@ def shape(as_of: date) -> Shaped:
     me = ws.me_gid
     out = Shaped(ws, a, [p0, p1], paper=new_project(ws, "Paper plan"), tie=new_project(ws, "Tie"),
                  finished=new_project(ws, "Finished"), steady=new_project(ws, "Steady"),
-                 undated=new_project(ws, "Undated"))
-    out.tracked += [out.paper, out.tie, out.finished, out.steady, out.undated]
+                 undated=new_project(ws, "Undated"), metronome=new_project(ws, "Metronome"))
+    out.tracked += [out.paper, out.tie, out.finished, out.steady, out.undated, out.metronome]
 
     # outside the tracked projects: an overdue open task of the untracked project p2, and an open
     # subtask of one of its tasks (in no project itself)
@@ -145,6 +146,15 @@ def shape(as_of: date) -> Shaped:
     # Undated: estimated work without due dates, so nothing is planned yet (PV 0: SPI null)
     add(ws, "Research", out.undated, estimate=4)
     add(ws, "Prototype", out.undated, estimate=2, actual=1, completed_at=local(a - timedelta(days=3), 10))
+
+    # Metronome: exactly one task done on each day of the 42-day window A−41 … A, and 10 open, so
+    # every trial finishes on A+10 and has done all 10 by A+14
+    for back in range(42):
+        done_at = local(a - timedelta(days=back), 12) if back else local(a, 0) + timedelta(seconds=1)
+        task = ws.tasks[add(ws, f"Beat {back}", out.metronome, completed_at=done_at)]
+        task.created_at = done_at - timedelta(hours=1)
+    for i in range(10):
+        add(ws, f"Next beat {i}", out.metronome)
 
     # Steady: one task done a day over 60 days, each created the day before, but none on A−25 … A−21,
     # and two tasks open all along: the forecasts of past days are judged, and the one before the
@@ -518,6 +528,19 @@ def check_earned_value(synced: dict[str, Any], shaped: Shaped) -> None:
         assert got == {k: v if v is None else pytest.approx(v, rel=1e-9, abs=1e-9) for k, v in expected.items()}, (
             project["name"])
     assert by_gid(synced)[shaped.tie]["budget"] is None  # no estimates at all
+    with_asana_budget = 0
+    for gid, project in by_gid(synced).items():  # beside, in its own keys and unit
+        budgets = shaped.ws.budgets_for(gid)
+        if not budgets:
+            assert project["asana_budget"] is None, project["name"]
+            continue
+        (budget,) = budgets
+        got = {k: project["asana_budget"][k] for k in ("budget_type", "estimate", "actual", "total", "remaining")}
+        assert got == {"budget_type": budget.budget_type, "estimate": budget.estimate.value,
+                       "actual": budget.actual.value, "total": budget.total.value,
+                       "remaining": budget.total.value - budget.actual.value}, project["name"]  # type: ignore[operator]
+        with_asana_budget += 1
+    assert with_asana_budget
 
 
 def check_paper_plan_by_hand(synced: dict[str, Any], shaped: Shaped) -> None:
@@ -578,6 +601,12 @@ def check_paper_plan_by_hand(synced: dict[str, Any], shaped: Shaped) -> None:
                                     "bac_unscheduled")} == {
         "bac": 600, "pv": 0, "ev": 200, "ev_scheduled": 0, "ac": 100, "cpi": 2.0, "spi": None, "eac": 300,
         "vac": 300, "bac_unscheduled": 400}
+    metronome = by_gid(synced)[shaped.metronome]["deadline"]["forecast"]
+    in_ten = (shaped.as_of + timedelta(days=10)).isoformat()
+    assert (metronome["p50"], metronome["p85"], metronome["probability_on_time"]) == (in_ten, in_ten, None)
+    assert {k: metronome["how_many"][k] for k in ("p50", "p85", "open")} == {"p50": 10, "p85": 10, "open": 10}
+    assert paper["deadline"]["forecast"]["p85"] is None  # completions on 2 days of 42: fewer than 5, no forecast
+    assert paper["deadline"]["forecast"]["reason"]
     forecast = finished["deadline"]["forecast"]  # nothing open: the last completion, Tokyo's A−6
     assert (forecast["p50"], forecast["p85"]) == ((shaped.as_of - timedelta(days=6)).isoformat(),) * 2
 
