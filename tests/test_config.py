@@ -13,6 +13,7 @@ from tpmsync.config import (
     WorkloadConfig,
     flow_settings,
     load_settings,
+    thresholds_of,
     workload_settings,
 )
 from tpmsync.kpi import flow as kpi_flow
@@ -187,3 +188,79 @@ def test_the_example_config_reads_and_its_commented_flow_table_is_valid(tmp_path
     assert settings.flow is not None
     assert settings.flow.started_sections == DEFAULT_STARTED_SECTIONS
     assert settings.flow.project_started_sections == {"Website relaunch": ("Build", "Verify")}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[channels.team]\ntype = "slack"\nwebhook_url_env = "SLACK_URL"\ntimeout_second = 5\n',
+            "unknown key channels.team.timeout_second; did you mean channels.team.timeout_seconds?",
+        ),
+        (
+            '[channels.archive]\ntype = "file"\npath = "reports"\nformat = ["html"]\n',
+            "unknown key channels.archive.format; did you mean channels.archive.formats?",
+        ),
+        (
+            '[channels.archive]\ntype = "file"\npath = "reports"\nshout = true\n',
+            "unknown key channels.archive.shout; a file channel has ",
+        ),
+        (
+            "[schedule]\nfailover_second = 30\n",
+            "unknown key schedule.failover_second; did you mean schedule.failover_seconds?",
+        ),
+        (
+            '[schedule]\nleader = "me"\n',
+            "unknown key schedule.leader; expected a [schedule.NAME] table or one of failover_seconds, ",
+        ),
+        (
+            '[schedule.sync]\nevery_minute = 5\n',
+            "unknown key schedule.sync.every_minute; did you mean schedule.sync.every_minutes?",
+        ),
+        (
+            "[kpi.thresholds]\noverdue_share_rde = 0.3\n",
+            "unknown key kpi.thresholds.overdue_share_rde; did you mean kpi.thresholds.overdue_share_red?",
+        ),
+        ("[kpi.thresholds]\nbogus = 3\n", "unknown key kpi.thresholds.bogus; expected one of aging_share_amber, "),
+        ("[workload]\nhorizon_day = 7\n", "unknown key workload.horizon_day; did you mean workload.horizon_days?"),
+        (
+            "[flow]\nwindow_day = 7\n",
+            "unknown key flow.window_day; did you mean flow.window_days?",
+        ),
+        (
+            '[flow.projects."Web"]\nstarted_section = ["A"]\n',
+            'unknown key flow.projects."Web".started_section; did you mean flow.projects."Web".started_sections?',
+        ),
+    ],
+)
+def test_a_misspelled_channel_schedule_threshold_or_flow_key_names_it_the_file_and_the_closest_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    """Every table, including those checked where they are used (`[channels.NAME]` when channels load,
+    `[schedule]` when the plan loads), words an unknown key the same way: one line, the file, "did you
+    mean …?"."""
+    from tpmsync.deliver.channels import load_channels
+    from tpmsync.schedule.plan import load_plan
+
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        settings = load_settings(path, env={})
+        load_channels(settings, env={})
+        load_plan(settings)
+    error = str(caught.value)
+    assert error.startswith(f"{path}: {message}")
+    assert "\n" not in error
+
+
+def test_a_plain_key_under_channels_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path, '[channels]\ntype = "slack"\n')
+    with pytest.raises(ConfigError, match=r"channels.type must be a \[channels.NAME\] table with a type, got 'slack'"):
+        load_settings(path, env={})
+
+
+def test_the_thresholds_a_config_sets_reach_the_engine_and_a_bad_value_is_one_line(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "[kpi.thresholds]\noverdue_amber = 3\ncycles_amber = 2\n"), env={})
+    limits = thresholds_of(settings)
+    assert (limits.overdue_amber, limits.cycles_amber) == (3, 2)
+    with pytest.raises(ConfigError, match=r"tpmsync.toml: kpi.thresholds.overdue_amber must be a whole number"):
+        load_settings(write(tmp_path, "[kpi.thresholds]\noverdue_amber = 2.5\n"), env={})  # at start, not at use

@@ -219,7 +219,7 @@ def test_thresholds_from_the_config_change_the_verdict_and_bad_ones_are_one_line
     config.write_text(config.read_text() + "bogus_threshold = 3\n", encoding="utf-8")
     bad = CliRunner().invoke(main, ["--config", str(config), "status"])
     assert bad.exit_code == 2
-    assert bad.output.startswith(f"error: {config}: kpi.thresholds.bogus_threshold is not a threshold")
+    assert bad.output.startswith(f"error: {config}: unknown key kpi.thresholds.bogus_threshold; expected one of ")
 
 
 def test_status_on_an_empty_store_says_to_sync_first(tmp_path: Path) -> None:

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sync, with_projects
+from tpmsync.config import Settings
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
 from tpmsync.store.db import Store
-from tpmsync.store.models import Task
+from tpmsync.store.models import Task, UnreadableTask
 from tpmsync.sync import NoProgress, ProjectResult
 
 TODAY = date(2026, 11, 25)
@@ -160,3 +161,71 @@ def test_a_partial_answer_never_mass_deletes(store: Store) -> None:
         gone = sync(store, settings, full=True)
         assert gone.tasks_deleted == 100
         assert_store_matches(store, ws)
+
+
+def unreadable(store: Store) -> dict[str, datetime]:
+    with store.read() as session:
+        return {row.gid: row.checked_at for row in session.scalars(select(UnreadableTask))}
+
+
+def two_projects_no_refresh(server: SandboxServer, store: Store, workspace: Workspace) -> Settings:
+    """The first two projects, with outside dependencies the store holds never due for a refresh."""
+    p1, p2, _p3 = list(workspace.projects)
+    settings = make_settings(server.base_url, store.url, workspace, outside_refresh_minutes=100_000)
+    return with_projects(settings, (p1, p2))
+
+
+def test_an_outside_dependency_asana_will_not_show_is_asked_for_weekly_or_when_newly_depended_on(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    p1, p2, _p3 = list(workspace.projects)
+    settings = two_projects_no_refresh(server, store, workspace)  # every batch request below is for the hidden one
+    hidden = sorted(outside_dependencies(workspace, [p1, p2]))[0]
+    workspace.hide_task(hidden)  # in a project the token cannot see: 403
+    start = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+    def sync_at(after: timedelta) -> int:
+        """Sync at `start + after`; the number of batch requests it made."""
+        server.stats.reset()
+        result = sync(store, settings, clock=lambda: start + after)
+        assert result.outcome == "ok", result.error
+        assert result.requests == server.stats.total
+        return server.stats[("POST", "/batch")]
+
+    assert sync_at(timedelta(0)) >= 1
+    assert hidden not in stored(store) and unreadable(store) == {hidden: start}
+    for idle in (timedelta(minutes=5), timedelta(hours=2), timedelta(days=6, hours=23)):
+        assert sync_at(idle) == 0, idle  # remembered: no request for it
+        assert server.stats.total == 2  # one events request per project
+    week = timedelta(days=7, minutes=1)
+    assert sync_at(week) == 1  # a week on, asked once more, still 403
+    assert unreadable(store) == {hidden: start + week}
+    assert sync_at(week + timedelta(minutes=1)) == 0
+
+    dependent = sorted(g for g in workspace.project_member_gids(p1) if hidden not in workspace.tasks[g].dependency_gids)
+    workspace.add_dependency(dependent[0], hidden)  # a tracked task newly depends on it: asked at once
+    workspace.hide_task(hidden, hidden=False)  # and now it can be read
+    assert sync_at(week + timedelta(minutes=2)) >= 1
+    assert hidden in stored(store) and unreadable(store) == {}
+    assert_store_matches(store, workspace, [p1, p2])
+
+
+def test_a_deleted_outside_dependency_is_remembered_like_a_hidden_one(
+    store: Store, server: SandboxServer, workspace: Workspace
+) -> None:
+    """404: the task is gone (the sandbox answers the batch action as if deleted)."""
+    p1, p2, _p3 = list(workspace.projects)
+    settings = two_projects_no_refresh(server, store, workspace)
+    outside = sorted(outside_dependencies(workspace, [p1, p2]))
+    start = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    assert sync(store, settings, clock=lambda: start).outcome == "ok"
+    gone = outside[0]
+    with store.write() as session:  # as if its first fetch had been interrupted
+        session.execute(delete(Task).where(Task.gid == gone))
+    server.faults.batch_missing_next(1)
+    server.stats.reset()
+    assert sync(store, settings, clock=lambda: start + timedelta(minutes=5)).outcome == "ok"
+    assert server.stats[("POST", "/batch")] == 1 and unreadable(store) == {gone: start + timedelta(minutes=5)}
+    server.stats.reset()
+    assert sync(store, settings, clock=lambda: start + timedelta(minutes=10)).outcome == "ok"
+    assert server.stats[("POST", "/batch")] == 0 and server.stats.total == 2

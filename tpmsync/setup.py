@@ -122,16 +122,13 @@ def run_doctor(config_path: str | None, database_url: str | None, base_url: str 
 
 def _check_whole_config(settings: Settings) -> None:
     """The tables other parts read on their own: schedule, channels, KPI thresholds (ConfigError)."""
+    from tpmsync.config import thresholds_of
     from tpmsync.deliver.channels import load_channels
-    from tpmsync.kpi.thresholds import Thresholds
     from tpmsync.schedule.plan import load_plan
 
     load_plan(settings)
     load_channels(settings)
-    try:
-        Thresholds.from_mapping(settings.kpi.thresholds)
-    except ValueError as exc:
-        raise ConfigError(f"{settings.source}: {exc}") from exc
+    thresholds_of(settings)
 
 
 def _check_budget_fields(client: AsanaClient, settings: Settings, gid: str, label: str) -> Check:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -136,6 +136,7 @@ def status_for(
     *,
     store: Store | None = None,
     detail: bool = True,
+    unsaved: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The status document: from today's snapshots by the stdlib reader when current, else the store.
 
@@ -144,7 +145,9 @@ def status_for(
 
     `by`: count `deadline.forecast.how_many` to this date rather than as_of + 14 days (recounted
     from the store; the rest of the document is read as usual). The store is `store` when given
-    (the MCP server passes its read-only one), else the settings' database, opened for this call.
+    (the MCP server passes its read-only one), else the settings' database, opened for this call:
+    read-only when its file or directory takes no writes (`store.db.can_write`). `unsaved` is told,
+    once, when today's KPIs were computed but the store could not keep them as snapshots.
     """
     from tpmsync.store.fastread import read_current, sqlite_path
 
@@ -162,20 +165,28 @@ def status_for(
         if fast is not None:
             return status_document(day, fast.projects, fast.people, freshness_of(settings, fast.last_sync))
     if store is not None:
-        document = read_status(store, settings, selectors=selectors, as_of=day)
-        if by is not None:
-            count_by(store, settings, document, by)
-        return document
-    from tpmsync.store.db import open_store
+        return _status_through(store, settings, selectors, day, by, unsaved)
+    from tpmsync.store.db import can_write, open_store
 
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, read_only=not can_write(settings.database_url))
     try:
-        document = read_status(store, settings, selectors=selectors, as_of=day)
-        if by is not None:
-            count_by(store, settings, document, by)
-        return document
+        return _status_through(store, settings, selectors, day, by, unsaved)
     finally:
         store.dispose()
+
+
+def _status_through(
+    store: Store,
+    settings: Settings,
+    selectors: Sequence[str],
+    day: date,
+    by: date | None,
+    unsaved: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    document = read_status(store, settings, selectors=selectors, as_of=day, unsaved=unsaved)
+    if by is not None:
+        count_by(store, settings, document, by)
+    return document
 
 
 def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date) -> None:
@@ -201,11 +212,17 @@ def count_by(store: Store, settings: Settings, document: dict[str, Any], by: dat
 
 
 def read_status(
-    store: Store, settings: Settings, *, selectors: Sequence[str] = (), as_of: date | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    selectors: Sequence[str] = (),
+    as_of: date | None = None,
+    unsaved: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The status document through the store (the contract in docs/kpis.md).
 
-    Today's KPIs, when computed here, are stored as snapshots unless the store is read-only.
+    Today's KPIs, when computed here, are stored as snapshots unless the store is read-only or
+    refuses the write; then the document is the same, and `unsaved` (if given) is told why once.
     """
     from tpmsync.store.snapshots import current_people, current_snapshots, last_finished_sync, tracked_projects
 
@@ -228,8 +245,7 @@ def read_status(
     if current is not None and people is not None:
         return status_document(as_of, current, people, freshness)
     computed, people = compute_status(store, settings, as_of)
-    if not store.read_only:
-        _save(store, settings, as_of, computed, people, None)
+    _keep_today(store, settings, as_of, computed, people, unsaved)
     wanted = {p.gid for p in projects}
     return status_document(as_of, [p for p in computed if p["gid"] in wanted], people, freshness)
 
@@ -238,14 +254,13 @@ def read_status(
 
 
 def kpi_settings(settings: Settings) -> KpiSettings:
+    from tpmsync.config import thresholds_of
     from tpmsync.kpi.engine import KpiSettings
-    from tpmsync.kpi.thresholds import Thresholds
 
+    limits = thresholds_of(settings)
     try:
         return KpiSettings(
-            due_soon_days=settings.kpi.due_soon_days,
-            stalled_days=settings.kpi.stalled_days,
-            thresholds=Thresholds.from_mapping(settings.kpi.thresholds),
+            due_soon_days=settings.kpi.due_soon_days, stalled_days=settings.kpi.stalled_days, thresholds=limits
         )
     except ValueError as exc:
         raise ConfigError(f"{settings.source}: {exc}") from exc
@@ -282,6 +297,34 @@ def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = 
     computed, people = compute_status(store, settings, as_of)
     _save(store, settings, as_of, computed, people, run_id)
     return computed
+
+
+def _keep_today(
+    store: Store,
+    settings: Settings,
+    as_of: date,
+    projects: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+    unsaved: Callable[[str], None] | None,
+) -> None:
+    """Store today's freshly computed KPIs, unless the store cannot take them (then say so)."""
+    from tpmsync.store.faults import refuses_writes
+
+    why = "it is read-only here"
+    if not store.read_only:
+        try:
+            _save(store, settings, as_of, projects, people, None)
+            return
+        except Exception as exc:
+            cause = refuses_writes(exc)
+            if cause is None:
+                raise
+            why = f"it refused the write: {cause}"
+    if unsaved is not None:
+        unsaved(
+            f"today's KPIs were computed but could not be saved as snapshots: the store {store.where} takes no "
+            f"writes ({why}); the next status computes them again until a sync saves them"
+        )
 
 
 def _save(

@@ -12,6 +12,10 @@ from tpmsync.cli.sync import run_sync
 from tpmsync.status_render import render_detail, render_freshness, render_markdown, render_people, render_table
 
 
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
 @click.command()
 @click.argument("projects", nargs=-1, metavar="[PROJECT]...")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
@@ -49,7 +53,7 @@ def status(
         click.echo(result.summary(), err=True)
     document = status_for(
         obj.settings, projects, as_of.date() if as_of else None, by.date() if by else None,
-        detail=detail or fmt == "json",
+        detail=detail or fmt == "json", unsaved=warn,
     )
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
@@ -81,7 +85,7 @@ def people(obj: Context, as_of: Any, fmt: str) -> None:
     """
     from tpmsync.status import status_for
 
-    document = status_for(obj.settings, (), as_of.date() if as_of else None, detail=False)
+    document = status_for(obj.settings, (), as_of.date() if as_of else None, detail=False, unsaved=warn)
     if fmt == "json":
         click.echo(json.dumps({"as_of": document["as_of"], "people": document["people"]}, indent=2))
     else:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from tpmsync import words
-from tpmsync.config import ConfigError, Settings
+from tpmsync.config import ConfigError, Settings, unknown_key
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.errors import TpmsyncError
 
@@ -208,8 +208,9 @@ class ChannelTable:
                     f"must not be written in the file; put it in an environment variable and name that "
                     f"variable with {self.key(key + '_env')}",
                 )
-            expected = ", ".join(sorted(allowed | {"type"}))
-            raise self.fail(key, f"is not a key of a {self.raw.get('type')} channel; expected one of {expected}")
+            known = allowed | {"type"}
+            raise unknown_key(self.where, f"channels.{self.name}", key, known,
+                              expected=f"a {self.raw.get('type')} channel has {', '.join(sorted(known))}")
 
     def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.raw.get(key)

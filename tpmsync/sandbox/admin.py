@@ -14,9 +14,9 @@ from tpmsync.sandbox.workspace import InvalidRequest, NotFoundError, Workspace
 if TYPE_CHECKING:
     from tpmsync.sandbox.server import SandboxServer
 
-MUTATIONS = ("add_task", "edit_task", "complete_task", "delete_task", "add_to_project", "remove_from_project",
-             "move_task", "move_to_section", "add_subtask", "add_dependency", "remove_dependency", "edit_project",
-             "add_status_update", "expire_sync_tokens")
+MUTATIONS = ("add_task", "edit_task", "complete_task", "delete_task", "hide_task", "add_to_project",
+             "remove_from_project", "move_task", "move_to_section", "add_subtask", "add_dependency",
+             "remove_dependency", "edit_project", "add_status_update", "expire_sync_tokens")
 """Workspace methods ``POST /_sandbox/mutate`` may call, by ``op`` name."""
 
 

@@ -268,6 +268,8 @@ def get_tasks(req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/tasks/{gid}")
 def get_task(req: ApiRequest) -> ApiResponse:
+    if _gid(req) in req.ws.hidden_task_gids:
+        raise ApiError(403, f"task: Forbidden: you do not have access to {_gid(req)}")
     return data(req.ws, req.ws.get_task(_gid(req)), req)
 
 

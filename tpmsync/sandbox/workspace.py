@@ -142,6 +142,7 @@ class Workspace:
         self.status_updates: dict[str, StatusUpdate] = {}
         self.stories: dict[str, Story] = {}
         self.deleted_task_gids: set[str] = set()
+        self.hidden_task_gids: set[str] = set()  # the token's user may not read these (403)
         self.events = EventLog()
         self._members: dict[str, list[int]] = {}
         self._task_stories: dict[str, list[int]] = {}
@@ -476,6 +477,18 @@ class Workspace:
     def complete_task(self, gid: str, completed: bool = True) -> Task:
         """Mark a task complete (``completed_at`` = now) or incomplete again."""
         return self.edit_task(gid, completed=completed)
+
+    def hide_task(self, gid: str, hidden: bool = True) -> Task:
+        """The token's user loses access to a task (as when it lives only in a project they cannot
+        see): reading it answers 403, while the tasks that depend on it still name it. With
+        ``hidden=False`` the access comes back."""
+        with self.lock:
+            task = self.get_task(gid)
+            if hidden:
+                self.hidden_task_gids.add(gid)
+            else:
+                self.hidden_task_gids.discard(gid)
+            return task
 
     def delete_task(self, gid: str) -> None:
         """Delete a task and all its subtasks: ``deleted`` events, gone from ``tasks`` (404 from

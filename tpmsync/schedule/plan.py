@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from tpmsync.config import ConfigError, Settings
+from tpmsync.config import ConfigError, Settings, check_keys
 from tpmsync.errors import TpmsyncError
 from tpmsync.schedule.triggers import crontab_trigger, in_zone
 from tpmsync.store.freshness import DEFAULT_STALE_SYNC_MINUTES
@@ -100,10 +100,8 @@ def load_plan(settings: Settings, options: Mapping[str, Any] | None = None) -> S
     """
     where = settings.source
     options = settings.schedule_options if options is None else options
-    for key in options:
-        if key not in OPTION_KEYS:
-            raise ConfigError(f"{where}: unknown key schedule.{key}; expected a [schedule.NAME] table or one of "
-                              f"{', '.join(OPTION_KEYS)}")
+    check_keys(where, "schedule", options, OPTION_KEYS,
+               expected=f"expected a [schedule.NAME] table or one of {', '.join(OPTION_KEYS)}")
     failover = _integer(options, "failover_seconds", DEFAULT_FAILOVER_SECONDS, "schedule.failover_seconds", where,
                         minimum=1)
     grace = _integer(options, "misfire_grace_seconds", DEFAULT_MISFIRE_GRACE_SECONDS,
@@ -136,9 +134,7 @@ def _job_spec(name: str, table: Mapping[str, Any], settings: Settings, where: st
     key = f"schedule.{name}"
     if not _JOB_NAME.match(name):
         raise ConfigError(f"{where}: [{key}]: a job name is letters, digits, '-', '_' and '.', got {name!r}")
-    for item in table:
-        if item not in JOB_KEYS:
-            raise ConfigError(f"{where}: unknown key {key}.{item}; expected one of {', '.join(JOB_KEYS)}")
+    check_keys(where, key, table, JOB_KEYS)
     kind = table.get("job", "report" if "report" in table else "sync")
     if kind not in JOB_KINDS:
         raise ConfigError(f"{where}: {key}.job must be one of {', '.join(JOB_KINDS)}, got {kind!r}")

@@ -7,26 +7,27 @@ opened with `read_only=True` cannot write, whatever the caller does: SQLite is o
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tpmsync.store.fastread import connect_read_only
 from tpmsync.store.faults import SUPPORTED_URLS, StoreError, describe, first_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_TABLE = "alembic_version"
 
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["Store", "StoreError", "can_write", "open_store"]
 
 
 class Store:
@@ -209,7 +210,7 @@ def alembic_config(store: Store) -> Any:
 
 # The newest revision in migrations/versions; a test checks it against Alembic's own head, so that
 # opening a store needs no Alembic import (it costs 0.1 s on every `tpmsync status`).
-SCHEMA_HEAD = "0006_snapshot_summary"
+SCHEMA_HEAD = "0007_unreadable_tasks"
 MIGRATION_LOCK_KEY = 0x7470_6D73  # PostgreSQL advisory lock of migrations ("tpms"), keyed by schema too
 
 
@@ -240,12 +241,27 @@ def _read_only_sqlite(database: str | None, shown: str) -> Any:
     path = Path(database).expanduser().resolve()
     if not path.is_file():
         raise StoreError(f"the local store {path} does not exist yet: run `tpmsync sync` first")
-    uri = f"file:{quote(str(path))}?mode=ro"
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+        return connect_read_only(path, timeout=60, check_same_thread=False)
 
     return connect
+
+
+def can_write(url: str) -> bool:
+    """False when the SQLite file of `url`, or its directory (where SQLite keeps its `-wal` and `-shm`
+    files), takes no writes from this process: the store is then opened `read_only`. True for
+    anything else (a missing file is created; PostgreSQL decides on its side)."""
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return True
+    if not url.startswith("sqlite") or not database or database == ":memory:":
+        return True
+    path = Path(database).expanduser()
+    if not path.exists():
+        return True
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,12 +10,14 @@ yet, a stale one, a name not in the store) returns None and the caller takes the
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from tpmsync.store.freshness import FINISHED_OUTCOMES, snapshot_is_current
 
@@ -38,6 +40,27 @@ def sqlite_path(url: str) -> str | None:
     return None
 
 
+def connect_read_only(path: str | Path, *, timeout: float = 5.0, check_same_thread: bool = True) -> sqlite3.Connection:
+    """The SQLite file at `path`, opened `mode=ro`.
+
+    In a directory that takes no writes SQLite cannot create a WAL database's `-shm` file, and
+    `mode=ro` alone fails; then, when no `-wal` file holds changes (nobody can be writing: a writer
+    needs that directory too), the file is opened `immutable`, which reads it as it lies.
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=check_same_thread)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the open of a WAL file happens at the first read
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        folder = Path(path).parent
+        wal = Path(f"{path}-wal")
+        if os.access(folder, os.W_OK) or (wal.exists() and wal.stat().st_size > 0):
+            raise
+    return sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=timeout, check_same_thread=check_same_thread)
+
+
 def read_current(
     path: str, selectors: Sequence[str], as_of: date, fingerprint: str, *, detail: bool = True
 ) -> FastRead | None:
@@ -47,7 +70,7 @@ def read_current(
     lists), which is all a status table reads and a twentieth of the bytes to parse.
     """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = connect_read_only(path)
     except sqlite3.Error:
         return None
     try:

@@ -25,6 +25,23 @@ def first_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
+READ_ONLY_SQLSTATES = frozenset({"25006", "42501"})  # PostgreSQL: a read-only transaction, no privilege
+
+
+def refuses_writes(exc: BaseException) -> str | None:
+    """The cause, in one line, when `exc` is the database refusing a write because it is read-only to
+    us (SQLite's read-only file or directory, PostgreSQL's read-only transaction or missing privilege);
+    None for any other error."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return None
+    cause = first_line(exc)
+    low = cause.lower()
+    if getattr(orig, "sqlstate", None) in READ_ONLY_SQLSTATES or "readonly" in low or "read-only" in low:
+        return cause
+    return None
+
+
 def describe(exc: BaseException, where: str, dialect: str) -> str:
     """One line for a database error of the store at `where` (a path or a URL without password)."""
     cause = first_line(exc)

@@ -131,6 +131,17 @@ class TaskDependency(Base):
     depends_on_gid: Mapped[str] = mapped_column(Gid, primary_key=True, index=True)
 
 
+class UnreadableTask(Base):
+    """A task Asana answered 403 or 404 for when it was fetched as an outside dependency (in a
+    project the token cannot see, or deleted). It is not asked for again until `checked_at` is older
+    than the re-ask window of `tpmsync.sync.run`, or a task newly depends on it (`save_tasks` then
+    drops the row), or it is saved after all."""
+
+    __tablename__ = "unreadable_tasks"
+    gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class CustomField(Base):
     __tablename__ = "custom_fields"
     gid: Mapped[str] = mapped_column(Gid, primary_key=True)

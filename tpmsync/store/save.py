@@ -26,6 +26,7 @@ from tpmsync.store.models import (
     TaskDependency,
     TaskHistory,
     TaskProject,
+    UnreadableTask,
     User,
 )
 from tpmsync.store.rows import TaskRows
@@ -184,10 +185,20 @@ def save_tasks(
                 .values(removed_at=now)
             )
 
+    old_edges = {
+        (task, target)
+        for task, target in session.execute(
+            select(TaskDependency.task_gid, TaskDependency.depends_on_gid).where(TaskDependency.task_gid.in_(gids))
+        )
+    }
     session.execute(delete(TaskDependency).where(TaskDependency.task_gid.in_(gids)))
     edges = [{"task_gid": gid, "depends_on_gid": d} for gid, m in by_gid.items() for d in m.dependencies]
     if edges:
         session.execute(insert(_table(TaskDependency)), edges)
+    # A task Asana would not show is asked for again once it is read after all, or newly depended on.
+    added = {edge["depends_on_gid"] for edge in edges if (edge["task_gid"], edge["depends_on_gid"]) not in old_edges}
+    asked_again = set(gids) | added
+    session.execute(delete(UnreadableTask).where(UnreadableTask.gid.in_(sorted(asked_again))))
     session.execute(delete(CustomFieldValue).where(CustomFieldValue.task_gid.in_(gids)))
     values = [v for m in mapped for v in m.custom_values]
     if values:

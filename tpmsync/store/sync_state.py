@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, aliased
 
 from tpmsync.store.db import Store
 from tpmsync.store.models import (
@@ -23,7 +22,6 @@ from tpmsync.store.models import (
     SyncRun,
     SyncState,
     Task,
-    TaskDependency,
     TaskProject,
     TaskStorySync,
 )
@@ -220,75 +218,6 @@ def project_task_set(store: Store, project: str) -> set[str]:
             frontier = [c for c in children if c not in found]
             found.update(frontier)
     return found
-
-
-def _inside(session: Session, gids: Iterable[str], tracked: set[str]) -> set[str]:
-    """Of `gids`, the tasks in a tracked project's set: a member, or below one (walks up parents)."""
-    top: dict[str, str] = {gid: gid for gid in gids}  # task → the ancestor looked at now
-    inside: set[str] = set()
-    projects = sorted(tracked)
-    while top:
-        ancestors = sorted(set(top.values()))
-        members: set[str] = set()
-        parents: dict[str, str] = {}
-        for chunk in _chunks(ancestors):
-            members.update(
-                session.scalars(
-                    select(TaskProject.task_gid).where(
-                        TaskProject.task_gid.in_(chunk),
-                        TaskProject.removed_at.is_(None),
-                        TaskProject.project_gid.in_(projects),
-                    )
-                )
-            )
-            for gid, parent in session.execute(
-                select(Task.gid, Task.parent_gid).where(Task.gid.in_(chunk), Task.deleted_at.is_(None))
-            ):
-                if parent is not None:
-                    parents[gid] = parent
-        inside.update(gid for gid, at in top.items() if at in members)
-        top = {g: parents[at] for g, at in top.items() if at not in members and at in parents and parents[at] != g}
-    return inside
-
-
-def missing_dependencies(store: Store, tracked: set[str]) -> set[str]:
-    """Tasks that a task of a tracked project's set depends on but that the store has never
-    fetched: whatever interrupted a run left them undone. (Dependencies of tasks outside the
-    tracked projects are not followed.)"""
-    dep = aliased(Task)
-    with store.read() as session:
-        pairs = session.execute(
-            select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
-            .join(Task, Task.gid == TaskDependency.task_gid)
-            .outerjoin(dep, dep.gid == TaskDependency.depends_on_gid)
-            .where(Task.deleted_at.is_(None), dep.gid.is_(None))
-        ).all()
-        if not pairs:
-            return set()
-        inside = _inside(session, {source for source, _ in pairs}, tracked)
-    return {target for source, target in pairs if source in inside}
-
-
-def stale_outside_dependencies(store: Store, tracked: set[str], *, synced_before: datetime) -> set[str]:
-    """Open tasks outside the tracked projects' sets that a task of a set depends on, last read
-    before `synced_before`: what an outside refresh reads again."""
-    dep = aliased(Task)
-    with store.read() as session:
-        pairs = session.execute(
-            select(TaskDependency.task_gid, TaskDependency.depends_on_gid)
-            .join(Task, Task.gid == TaskDependency.task_gid)
-            .join(dep, dep.gid == TaskDependency.depends_on_gid)
-            .where(
-                Task.deleted_at.is_(None),
-                dep.deleted_at.is_(None),
-                dep.completed.is_(False),
-                or_(dep.synced_at.is_(None), dep.synced_at < synced_before),
-            )
-        ).all()
-        if not pairs:
-            return set()
-        inside = _inside(session, {g for pair in pairs for g in pair}, tracked)
-    return {target for source, target in pairs if source in inside and target not in inside}
 
 
 def project_sections(store: Store, project: str) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 `run_sync` takes the sync lock, chooses the projects (`select`), records the run, runs each
 project's pass (`project`) in a pool, then fetches the outside dependencies and the budgets, and
-records how the run ended. No SQL here: every store access is a function of `store.sync_state`.
+records how the run ended. No SQL here: every store access is a function of `store.sync_state` or
+`store.dependencies`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.errors import TpmsyncError
-from tpmsync.store import sync_state
+from tpmsync.store import dependencies, sync_state
 from tpmsync.store.db import Store, StoreError
 from tpmsync.store.lock import SyncLock
 from tpmsync.sync.context import RunContext
 from tpmsync.sync.project import sync_project
 from tpmsync.sync.results import NoProgress, Progress, ProjectResult, SyncResult
 from tpmsync.sync.select import resolve_projects
+
+# An outside dependency Asana answered 403/404 for is asked for again after this long.
+UNREADABLE_RECHECK = timedelta(days=7)
 
 
 def utcnow() -> datetime:
@@ -137,19 +141,27 @@ def _sync_outside_dependencies(ctx: RunContext, results: list[ProjectResult], fu
     Every sync fetches those the store has never seen, whichever run left them undone (an
     interrupted one included), and reads again the open ones last read more than
     `asana.outside_refresh_minutes` ago (ten a batch request), so that a blocked count is never
-    older than that; a full sync refreshes all its projects' tasks depend on. With nothing
-    missing and nothing stale, no request. Returns what was written and rejected, as a result.
+    older than that; a full sync refreshes all its projects' tasks depend on. A task Asana answers
+    403/404 for (a project the token cannot see, or deleted) is noted with the time, and asked for
+    again only after `UNREADABLE_RECHECK`, when a task newly depends on it, or by a full sync. With
+    nothing missing and nothing stale, no request. Returns what was written and rejected, as a result.
     """
-    wanted = sync_state.missing_dependencies(ctx.store, ctx.tracked)
-    refresh_before = ctx.clock() - timedelta(minutes=ctx.settings.asana.outside_refresh_minutes)
-    wanted |= sync_state.stale_outside_dependencies(ctx.store, ctx.tracked, synced_before=refresh_before)
+    now = ctx.clock()
+    recheck_before = now - UNREADABLE_RECHECK
+    wanted = dependencies.missing_dependencies(ctx.store, ctx.tracked, recheck_before=recheck_before)
+    refresh_before = now - timedelta(minutes=ctx.settings.asana.outside_refresh_minutes)
+    wanted |= dependencies.stale_outside_dependencies(
+        ctx.store, ctx.tracked, synced_before=refresh_before, recheck_before=recheck_before
+    )
     if full:
         seen: set[str] = set().union(*(r.seen for r in results))
         wanted |= set().union(*(r.dependencies for r in results)) - seen
     holder = ProjectResult("(dependencies)", "dependencies outside the synced projects")
     if not wanted:
         return holder
-    found = [record for _gid, record in ctx.client.tasks_batch(sorted(wanted)) if record is not None]
+    answers = list(ctx.client.tasks_batch(sorted(wanted)))
+    found = [record for _gid, record in answers if record is not None]
     for start in range(0, len(found), 100):
         ctx.save(found[start : start + 100], holder, "GET /tasks/{gid}")
+    dependencies.remember_unreadable(ctx.store, [gid for gid, record in answers if record is None], now=now)
     return holder
