@@ -8,7 +8,9 @@ the critical path and its length, the whole EVM (PV's planned share, AC over est
 the time-tracking fallback, SPI over scheduled work, EAC, VAC, the numbers reported beside, null
 divisors), dates of due_at / start_at / completed_at near midnight in Asia/Tokyo, subtasks at
 depth ≥ 2, a task in two tracked projects, dependencies on tasks outside the tracked projects,
-people, how_many and calibration. One small project ("Paper plan") is worked out by hand.
+people, flow, how_many, a forecast without uncertainty, moved, calibration, a past day rebuilt
+from history, and the Asana budget beside EVM. One small project ("Paper plan") is worked out by
+hand. Everything runs on one sync pair per store, checked by the `check_*` functions in turn.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 
 def add(ws: Workspace, name: str, project: str | None, *, parent: str | None = None,
         completed_at: datetime | None = None, due_on: date | None = None, due_at: datetime | None = None,
-        start_on: date | None = None,
-        start_at: datetime | None = None, estimate: float | None = None, actual: float | None = None,
-        minutes: float | None = None, assignee: str | None = None, depends_on: Iterable[str] = ()) -> str:
+        start_on: date | None = None, start_at: datetime | None = None, estimate: float | None = None,
+        actual: float | None = None, minutes: float | None = None, assignee: str | None = None,
+        depends_on: Iterable[str] = ()) -> str:
     """A task built straight into the workspace (as the generator builds them): due_on / start_on
     follow due_at / start_at as the sandbox's UTC dates."""
     created = datetime.now(UTC) - timedelta(days=50)
@@ -118,7 +120,7 @@ def shape(as_of: date) -> Shaped:
     outside = add(ws, "Vendor API sandbox", p2, due_on=a - timedelta(days=1))
     outside_sub = add(ws, "Vendor credentials", None, parent=outside, due_on=a + timedelta(days=20))
 
-    # Paper plan, worked out by hand in test_paper_plan_by_hand
+    # Paper plan, worked out by hand in check_paper_plan_by_hand
     paper = out.paper
     n = out.names
     n["a"] = add(ws, "a Spec", paper, estimate=10, actual=12, start_on=a - timedelta(days=6),
@@ -195,7 +197,9 @@ def shape(as_of: date) -> Shaped:
 
 
 def edit_between_syncs(s: Shaped) -> None:
-    """Upstream changes the second sync records as history: two slips, one date pulled in, one first date."""
+    """Upstream changes the second sync records as history: two slips (one of them a `due_at` near
+    midnight), one date pulled in, one first date; and changes of the sets: a parent deleted with its
+    subtasks, a task taken out of p1, one completed, one reopened."""
     ws = s.ws
     p0 = s.tracked[0]
     s.before = {p: {g: (ws.tasks[g].created_at, ws.tasks[g].completed_at, due_of(ws.tasks[g]))
@@ -219,7 +223,6 @@ def edit_between_syncs(s: Shaped) -> None:
     ws.edit_task(pulled.gid, due_on=(pulled.due_on - timedelta(days=3)).isoformat())
     if without:
         ws.edit_task(without[0].gid, due_on=(s.as_of + timedelta(days=30)).isoformat())
-    # and the set changes: a parent deleted with its subtasks, a task taken out of p1, one completed, one reopened
     used = {*s.moved_later, pulled.gid}
     parent = next(t for t in reversed(candidates) if t.subtask_gids and t.gid not in used and len(t.memberships) == 1)
     ws.delete_task(parent.gid)
