@@ -140,3 +140,19 @@ def test_as_of_turns_back_start_dates_too(store: Store) -> None:
     assert inputs(store)["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]
     assert inputs(store, as_of=date(2026, 11, 21))["1300000000000101"].start == date(2026, 11, 10)  # type: ignore[attr-defined]
     assert inputs(store, as_of=date(2026, 11, 22))["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]
+
+
+def test_a_completion_sync_saw_late_counts_from_its_own_time(store: Store) -> None:
+    first = copy.deepcopy(PAGE["data"])
+    first[0]["completed"], first[0]["completed_at"] = False, None
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in first], now=datetime(2026, 11, 10, 9), run_id=1,
+                   known_projects={PROJECT})
+        done = copy.deepcopy(first)
+        done[0]["completed"], done[0]["completed_at"] = True, "2026-11-11T10:00:00.000Z"
+        save_tasks(session, [map_task(r) for r in done], now=datetime(2026, 11, 13, 9), run_id=2,
+                   known_projects={PROJECT})  # completed on the 11th, seen on the 13th
+    then = inputs(store, as_of=date(2026, 11, 12))["1300000000000101"]
+    assert (then.completed, then.completed_on) == (True, date(2026, 11, 11))  # type: ignore[attr-defined]
+    assert not inputs(store, as_of=date(2026, 11, 10))["1300000000000101"].completed  # type: ignore[attr-defined]

@@ -108,7 +108,7 @@ def load_projects(
         due = clock.day(row.due_at) if row.due_at is not None else row.due_on
         start = clock.day(row.start_at) if row.start_at is not None else row.start_on
         if cutoff is not None and as_of is not None:
-            then = next((old for observed, old in completions.get(row.gid, ()) if observed > cutoff), row.completed_at)
+            then = _completion_then(completions.get(row.gid, ()), cutoff, row.completed_at)
             if then != row.completed_at:  # completed, reopened or completed again after that day
                 completed, completed_on = then is not None, clock.day(then)
             if completed and completed_on is not None and completed_on > as_of:
@@ -285,17 +285,38 @@ def _date_history(session: Session, clock: _Clock, name: str) -> dict[str, tuple
     return {gid: tuple(changes) for gid, changes in out.items() if changes}
 
 
-def _completion_history(session: Session) -> dict[str, list[tuple[datetime, datetime | None]]]:
-    """Per task, oldest first: when sync saw `completed_at` change, and its value before."""
+_Completion = tuple[datetime, datetime | None, datetime | None]
+"""A `completed_at` change sync saw: (observed at, value before, value after), naive UTC."""
+
+
+def _completion_history(session: Session) -> dict[str, list[_Completion]]:
+    """Per task, oldest first: the `completed_at` changes sync saw."""
     query = (
-        select(TaskHistory.task_gid, TaskHistory.observed_at, TaskHistory.old_value)
+        select(TaskHistory.task_gid, TaskHistory.observed_at, TaskHistory.old_value, TaskHistory.new_value)
         .where(TaskHistory.field == "completed_at")
         .order_by(TaskHistory.observed_at, TaskHistory.id)
     )
-    out: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-    for task_gid, observed, old in session.execute(query):
-        out[task_gid].append((observed, datetime.fromisoformat(old) if old else None))
+    out: dict[str, list[_Completion]] = defaultdict(list)
+    for task_gid, observed, old, new in session.execute(query):
+        out[task_gid].append((observed, _moment(old), _moment(new)))
     return out
+
+
+def _completion_then(changes: Sequence[_Completion], cutoff: datetime, now: datetime | None) -> datetime | None:
+    """`completed_at` as it stood at `cutoff`: the value before the first change seen after it, unless
+    a value seen later is a completion stamped by then (it happened before sync saw it)."""
+    later = [change for change in changes if change[0] > cutoff]
+    if not later:
+        return now
+    value = later[0][1]
+    for _observed, _old, new in later:
+        if new is not None and new <= cutoff:
+            value = new
+    return value
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _history_day(value: str | None, clock: _Clock) -> date | None:
