@@ -8,9 +8,11 @@ three tasks planned before it.  Durations are drawn from 40 span ratios (actual/
 completed tasks; `--basis cycle_time` draws from 40 cycle times instead).
 
 Prints, per size, the best of `--repeat` runs: wall and CPU seconds of `forecast_milestones`
-(everything: network, draws, propagation, criticality), then the propagation alone with numpy
-and in plain Python (`propagate_python`, run on `--python-trials` trials and scaled to 10,000:
-the full run would take minutes).  The load average is printed because
+(everything: network, draws, propagation, criticality, results), then CPU seconds of its steps
+over all blocks of trials: building the network, the draws, the propagation with numpy (the
+copy of the drawn durations into the buffer included) and walking the deciding paths for
+criticality; and the propagation in plain Python (`propagate_python`, run on `--python-trials`
+trials and scaled to 10,000: the full run would take minutes).  The load average is printed because
 the development VM is shared: CPU seconds are the fairer number there.
 
     .venv/bin/python bench/bench_forecast.py
@@ -29,17 +31,10 @@ from datetime import date, timedelta
 import numpy as np
 
 from tpmsync.kpi import TaskInput
-from tpmsync.kpi.milestones import (
-    BLOCK_CELLS,
-    DurationHistory,
-    _classes,
-    _draw,
-    _levels,
-    _propagate,
-    build_network,
-    forecast_milestones,
-    propagate_python,
-)
+from tpmsync.kpi.milestone_durations import DurationHistory, draw, duration_classes
+from tpmsync.kpi.milestone_network import build_network
+from tpmsync.kpi.milestone_paths import finish_type, plan, propagate, propagate_python
+from tpmsync.kpi.milestones import BLOCK_CELLS, forecast_milestones
 
 AS_OF = date(2026, 11, 25)
 PLAN_DAYS = 180
@@ -107,9 +102,10 @@ def main() -> None:
     print(f"# load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; basis {args.basis}")
     print(
         "| open tasks | edges | network nodes | levels | milestones | trials | forecast wall s | forecast CPU s "
-        "| numpy propagate CPU s | plain Python propagate CPU s (scaled) | speed-up |"
+        "| network CPU s | draws CPU s | propagation CPU s | criticality paths CPU s "
+        "| plain Python propagation CPU s (scaled) | speed-up |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     histories = {"p1": history(args.basis)}
     for size in args.sizes:
         print(row(size, args, histories))
@@ -125,27 +121,41 @@ def row(size: int, args: argparse.Namespace, histories: dict[str, DurationHistor
         args.repeat,
         lambda: forecast_milestones("p1", "Bench", tasks, {}, histories, AS_OF, trials=args.trials),
     )
-    network = build_network(milestones, {task.gid: task for task in tasks})
-    levels = _levels(network)
+    known = {task.gid: task for task in tasks}
+    _, network_cpu = best(args.repeat, lambda: build_network(milestones, known))
+    network = build_network(milestones, known)
+    steps = plan(network)
     n = len(network.tasks)
-    durations = _classes(network, levels, "p1", {task.gid for task in tasks}, histories)
+    durations = duration_classes(network.tasks, "p1", set(known), histories)
     block = min(args.trials, BLOCK_CELLS // n)
-    drawn = _draw(durations, np.empty((n, block), np.int16), np.random.default_rng(1))
-    keys = np.empty((n, block), np.int32)
-    decider = np.empty_like(keys)
     blocks = -(-args.trials // block)
+    finish = np.empty((n, block), finish_type(steps, durations.longest))
+    decider = np.empty((n, block), steps.slot_type)
+    drawn = draw(durations, finish, np.random.default_rng(1)).copy()
+    roots = [node for node, task in enumerate(network.tasks) if task.is_milestone and network.level[node] >= 0]
+
+    def draw_all() -> None:
+        rng = np.random.default_rng(1)
+        for _ in range(blocks):
+            draw(durations, finish, rng)
 
     def propagate_all() -> None:
         for _ in range(blocks):
-            _propagate(levels, drawn, keys, decider)
+            finish[...] = drawn
+            propagate(steps, finish, decider)
 
+    _, draw_cpu = best(args.repeat, draw_all)
     _, numpy_cpu = best(args.repeat, propagate_all)
+    finish[...] = drawn
+    result = propagate(steps, finish, decider)
+    _, paths_cpu = best(args.repeat, lambda: [result.on_path(roots) for _ in range(blocks)])
     few = drawn[:, : args.python_trials].tolist()
     _, python_cpu = best(1, lambda: propagate_python(network, few))
     python_scaled = python_cpu * args.trials / args.python_trials
     return (
         f"| {size:,} | {edges:,} | {n:,} | {max(network.level) + 1} | {len(milestones)} | {args.trials:,} "
-        f"| {wall:.2f} | {cpu:.2f} | {numpy_cpu:.2f} | {python_scaled:.1f} | {python_scaled / numpy_cpu:.0f}× |"
+        f"| {wall:.2f} | {cpu:.2f} | {network_cpu:.3f} | {draw_cpu:.3f} | {numpy_cpu:.3f} | {paths_cpu:.3f} "
+        f"| {python_scaled:.1f} | {python_scaled / numpy_cpu:.0f}× |"
     )
 
 

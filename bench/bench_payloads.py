@@ -8,7 +8,10 @@ the numbers are the channels' own), then each channel's payload is built and mea
 - Teams: `teams_message`, compact JSON bytes;
 - Slack: `slack_message`, compact JSON bytes;
 - webhook: the compact body (`summary_body`, the default) and the full one (`detail = "full"`);
-- Asana status update: `render_asana` for every project (bytes of the largest and time for all).
+- Asana status update: `render_asana` for every project (bytes of the largest and time for all);
+- email text part: `render_summary_text` (the written summary it carries) against `render_text`
+  (the whole report as plain text, which it carried before and the .txt file still gets), on the
+  same report with the written statuses, flow and people (`extras=True`).
 
 Times are the median of `--runs` runs. Charts are not drawn (their cost is in bench_report.py);
 the email carries them as attached parts, not in the HTML measured here.
@@ -48,13 +51,15 @@ def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
     """(channel, seconds, bytes) for a weekly report of `size` projects."""
     from synthetic import make_report
 
-    from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+    from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, compact_json
     from tpmsync.deliver.slack import slack_message
     from tpmsync.deliver.teams import teams_message
     from tpmsync.deliver.webhook import summary_body
     from tpmsync.report import wording
     from tpmsync.report.render_asana import render_asana
     from tpmsync.report.render_html import render_email_html
+    from tpmsync.report.render_summary import render_summary_text
+    from tpmsync.report.render_text import render_text
 
     report = wording.clean_report(make_report(size, kind="weekly"))
     year = report.as_of.year
@@ -65,8 +70,8 @@ def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
     )
     data = report.to_json()
     outgoing = Outgoing(kind=report.kind, period=report.period, scope=report.scope,
-                        subject=wording.subject(report), health=report.health, projects=lines, text="",
-                        markdown="", html="", html_inline="", data=data)
+                        subject=wording.subject(report), health=report.health, projects=lines, summary_text="",
+                        html="", data=data, renderings=Renderings.of())
     url = "https://wiki.example.com/reports/weekly"
     rows: list[tuple[str, float, int]] = []
     seconds, html = timed(lambda: render_email_html(report, {}, attachment="tpmsync-weekly.html"), runs)
@@ -81,6 +86,11 @@ def measure(size: int, runs: int) -> list[tuple[str, float, int]]:
     rows.append(('webhook (detail="full")', seconds, len(body.encode())))
     seconds, updates = timed(lambda: [render_asana(report, p) for p in report.projects], runs)
     rows.append(("Asana update (largest)", seconds, max(len(u.encode()) for u in updates)))
+    written = wording.clean_report(make_report(size, kind="weekly", extras=True))
+    seconds, text = timed(lambda: render_summary_text(written, attachment="tpmsync-weekly.html"), runs)
+    rows.append(("email text (summary)", seconds, len(text.encode())))
+    seconds, text = timed(lambda: render_text(written), runs)
+    rows.append(("text report (.txt)", seconds, len(text.encode())))
     return rows
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.sync_support import TOKEN
+from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.workspace import Workspace
 from tpmsync.store.db import Store, open_store
 
 PG_URL = os.environ.get("TPMSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -78,3 +81,10 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.dispose()
+
+
+@pytest.fixture
+def server(workspace: Workspace) -> Iterator[SandboxServer]:
+    """The sandbox serving the `workspace` fixture of the test module (or folder) that asks for it."""
+    with SandboxServer(workspace, token=TOKEN) as srv:
+        yield srv

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -162,9 +163,10 @@ class _Html(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def html_server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering with `handler`; yields the /api/1.0 URL below it."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -172,6 +174,12 @@ def html_server() -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def html_server() -> Iterator[str]:
+    with serving(_Html) as url:
+        yield url
 
 
 @pytest.mark.parametrize("answer", ["closed port", "html"])

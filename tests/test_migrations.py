@@ -29,3 +29,17 @@ def test_upgrade_is_idempotent(store: Store) -> None:
     assert store.current_revision() == head_revision()
     assert store.upgrade() == head_revision()
     assert store.current_revision() == head_revision()
+
+
+def test_the_gid_migration_widens_every_gid_column_of_the_models() -> None:
+    import importlib.util
+
+    from tpmsync.store.db import MIGRATIONS_DIR
+    from tpmsync.store.models import Gid
+
+    spec = importlib.util.spec_from_file_location("m0008", MIGRATIONS_DIR / "versions" / "0008_gid_any_length.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    declared = {(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.type is Gid}
+    assert set(module.GID_COLUMNS) == declared

@@ -19,6 +19,7 @@ from tpmsync.retry import Decision, GaveUp, RetryPolicy, Transient, decide, retr
         (500, True, Decision.RETRY),
         (503, True, Decision.RETRY),
         (503, False, Decision.FAIL),
+        (501, True, Decision.FAIL),
         (None, True, Decision.RETRY),
         (None, False, Decision.FAIL),
         (400, True, Decision.FAIL),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -47,12 +46,6 @@ def workspace(today: date) -> Workspace:
     ws = generate_workspace(seed=21, projects=3, tasks_per_project=60, subtask_ratio=0.3, today=today)
     chain_milestone(ws)
     return ws
-
-
-@pytest.fixture
-def server(workspace: Workspace) -> Iterator[SandboxServer]:
-    with SandboxServer(workspace, token=TOKEN) as srv:
-        yield srv
 
 
 @pytest.fixture

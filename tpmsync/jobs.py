@@ -31,7 +31,8 @@ def sync_job(
     progress: Progress | None = None,
     lock_wait_seconds: float = 0.0,
 ) -> SyncResult:
-    """One sync run and, unless every project failed, fresh KPI snapshots for today."""
+    """One sync run and, unless every project failed, fresh KPI snapshots for today (after a sync
+    of `projects`, computed again only where that sync can have changed them)."""
     from tpmsync.asana.client import AsanaClient
     from tpmsync.status import refresh_snapshots
     from tpmsync.sync import run_sync
@@ -47,7 +48,9 @@ def sync_job(
             lock_wait_seconds=lock_wait_seconds,
         )
     if result.outcome != "failed":
-        refresh_snapshots(store, settings, run_id=result.run_id)
+        written = set().union(*(project.seen for project in result.projects))
+        synced = {project.gid for project in result.projects} if projects else None
+        refresh_snapshots(store, settings, run_id=result.run_id, synced=synced, written=written)
     return result
 
 

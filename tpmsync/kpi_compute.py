@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,14 @@ from tpmsync.kpi.engine import KpiSettings, compute_project_kpis, with_verdicts
 from tpmsync.kpi.flow import compute_flow
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.health import overload_verdict
-from tpmsync.kpi.milestones import DurationHistory, duration_history
+from tpmsync.kpi.milestone_durations import DurationHistory, duration_history
 from tpmsync.kpi.model.flow import FlowKpis
 from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
 from tpmsync.kpi.model.project import ProjectKpis
+from tpmsync.kpi.model.verdict import Verdict
 from tpmsync.kpi.moved import ForecastState, forecast_state
 from tpmsync.kpi.outlook import compute_forecast_detail
-from tpmsync.kpi.people import PersonLoad, compute_people, overloaded_owners
+from tpmsync.kpi.people import PersonLoad, WorkloadSettings, compute_people, overloaded_owners, people_from_json
 from tpmsync.store.models import Project
 
 MOVED_AFTER_DAYS = 7
@@ -45,10 +47,33 @@ MOVED_AFTER_DAYS = 7
 
 @dataclass(frozen=True)
 class DayKpis:
-    """Every tracked project's KPIs of one day (tracked projects by name), and people."""
+    """The KPIs of one day of every tracked project computed (tracked projects by name), people,
+    and the tracked projects whose stored snapshot of the day still stands (`Kept`)."""
 
     projects: list[ProjectKpis]
     people: tuple[PersonLoad, ...]
+    reused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Today's stored snapshots, before a refresh after a sync of the projects `synced`.
+
+    A project's snapshot still stands when no task its KPIs read can have changed: none of its
+    tasks or outside tasks is a task of a synced project, a task the sync wrote, or a task with
+    a dependency the store does not know (deleted, maybe by this sync), nor depends on one,
+    directly or through dependencies and subtasks (milestone networks cross projects, and draw
+    from the history of the project each predecessor belongs to); and the overloaded owners of
+    its critical path are the same as in the stored `people`.
+    """
+
+    projects: Mapping[str, Mapping[str, Any]]
+    """gid → today's stored project JSON (same fingerprint)."""
+    people: Sequence[Mapping[str, Any]]
+    synced: frozenset[str]
+    """The projects synced (gids)."""
+    written: frozenset[str]
+    """The tasks the sync wrote (gids), outside tasks included."""
 
 
 def _known(inputs: Sequence[ProjectInput]) -> dict[str, TaskInput]:
@@ -76,25 +101,76 @@ def compute_day(
     as_of: date,
     *,
     past: bool,
+    kept: Kept | None = None,
 ) -> DayKpis:
     """The KPIs of `projects` (every tracked project, for people) on `as_of`; `past` reconstructs
-    that day from history."""
+    that day from history.  With `kept`, the projects whose stored snapshot still stands are not
+    computed again (`DayKpis.reused`)."""
     from tpmsync.kpi_inputs import load_projects
 
     inputs = load_projects(session, settings, projects, as_of if past else None)
     flows = _flows(session, settings, inputs, as_of)
-    computed = [compute_project_kpis(p, as_of, engine, flow=flows.get(p.gid)) for p in inputs]
-    details = _details(session, settings, engine, inputs, flows, as_of)
-    computed = [replace(k, forecast_detail=details[k.gid]) for k in computed]
+    reused = set() if kept is None else _still_standing(inputs, kept)
+    computed = {
+        p.gid: compute_project_kpis(p, as_of, engine, flow=flows.get(p.gid)) for p in inputs if p.gid not in reused
+    }
+    critical = {task.gid for kpis in computed.values() for task in kpis.dependencies.critical_path}
+    paths = {gid: kept.projects[gid]["dependencies"]["critical_path"] for gid in reused} if kept else {}
+    critical.update(gid for path in paths.values() for gid in path)
     workload = workload_settings(settings)
-    critical = {task.gid for kpis in computed for task in kpis.dependencies.critical_path}
     people = compute_people((p.tasks for p in inputs), critical, as_of, workload)
+    if kept is not None:
+        before = people_from_json(kept.people)
+        moved = {
+            gid for gid, path in paths.items() if _verdict(people, path, workload) != _verdict(before, path, workload)
+        }
+        computed.update(
+            (p.gid, compute_project_kpis(p, as_of, engine, flow=flows.get(p.gid))) for p in inputs if p.gid in moved
+        )
+        reused -= moved
+    details = _details(session, settings, engine, inputs, [p for p in inputs if p.gid in computed], flows, as_of)
     out = []
-    for kpis in computed:
-        owners = overloaded_owners(people, [task.gid for task in kpis.dependencies.critical_path])
-        verdict = overload_verdict(owners, workload.horizon_days)
+    for project in inputs:
+        if project.gid not in computed:
+            continue
+        kpis = replace(computed[project.gid], forecast_detail=details[project.gid])
+        verdict = _verdict(people, [task.gid for task in kpis.dependencies.critical_path], workload)
         out.append(with_verdicts(kpis, [] if verdict is None else [verdict]))
-    return DayKpis(out, people)
+    return DayKpis(out, people, tuple(p.gid for p in inputs if p.gid in reused))
+
+
+def _still_standing(inputs: Sequence[ProjectInput], kept: Kept) -> set[str]:
+    """The projects whose inputs a sync of `kept.synced` cannot have changed (see `Kept`)."""
+    everything = {task.gid for p in inputs for task in (*p.tasks, *p.outside_tasks)}
+    readers: dict[str, list[str]] = {}  # task gid → the tasks whose KPIs read it
+    changed = set(kept.written)
+    for project in inputs:
+        for task in (*project.tasks, *project.outside_tasks):
+            for gid in task.dependency_gids:
+                readers.setdefault(gid, []).append(task.gid)
+                if gid not in everything:
+                    changed.add(task.gid)
+            if task.parent_gid is not None:
+                readers.setdefault(task.gid, []).append(task.parent_gid)
+    changed.update(task.gid for p in inputs if p.gid in kept.synced for task in (*p.tasks, *p.outside_tasks))
+    stack = list(changed)
+    while stack:
+        for reader in readers.get(stack.pop(), ()):
+            if reader not in changed:
+                changed.add(reader)
+                stack.append(reader)
+    return {
+        p.gid
+        for p in inputs
+        if p.gid not in kept.synced
+        and p.gid in kept.projects
+        and not any(task.gid in changed for task in (*p.tasks, *p.outside_tasks))
+    }
+
+
+def _verdict(people: Sequence[PersonLoad], critical_path: Sequence[str], workload: WorkloadSettings) -> Verdict | None:
+    """The overloaded-owners verdict of a project with this critical path."""
+    return overload_verdict(overloaded_owners(people, critical_path), workload.horizon_days)
 
 
 def _flows(session: Session, settings: Settings, inputs: Sequence[ProjectInput], as_of: date) -> dict[str, FlowKpis]:
@@ -117,22 +193,24 @@ def _details(
     settings: Settings,
     engine: KpiSettings,
     inputs: Sequence[ProjectInput],
+    targets: Sequence[ProjectInput],
     flows: Mapping[str, FlowKpis],
     as_of: date,
 ) -> dict[str, ForecastDetail]:
+    """The forecast detail of each of `targets`; milestone networks and histories reach every input."""
     from tpmsync.store.snapshots import forecast_records
 
-    gids = [p.gid for p in inputs]
+    gids = [p.gid for p in targets]
     if not gids:
         return {}
-    with_milestones = {p.gid for p in inputs if _has_open_milestone(p)}
+    with_milestones = {p.gid for p in targets if _has_open_milestone(p)}
     histories = _histories(inputs, flows, as_of) if with_milestones else {}
     known = _known(inputs) if with_milestones else {}
-    befores = _states_before(session, settings, inputs, as_of)
+    befores = _states_before(session, settings, targets, as_of)
     first = as_of - timedelta(days=CALIBRATION_DAYS - 1)
     stored = forecast_records(session, gids, first, as_of - timedelta(days=1))
     out: dict[str, ForecastDetail] = {}
-    for project in inputs:
+    for project in targets:
         records = [ForecastRecord(day, open_, p85) for day, open_, p85 in stored.get(project.gid, ())]
         out[project.gid] = compute_forecast_detail(
             project,

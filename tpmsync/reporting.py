@@ -191,7 +191,8 @@ def _since_previous_report(
 ) -> tuple[dict[str, ForecastDetail], dict[str, dict[str, date | None]]]:
     """Each project's forecast detail with `moved` measured since the previous report of the
     same kind (`since`), and each milestone's p85 on that day, both from the store's history."""
-    from tpmsync.kpi.milestones import duration_history, forecast_milestones
+    from tpmsync.kpi.milestone_durations import duration_history
+    from tpmsync.kpi.milestones import forecast_milestones
     from tpmsync.kpi.moved import explain_move, forecast_state
     from tpmsync.kpi_inputs import load_projects
     from tpmsync.status import kpi_settings

@@ -2,8 +2,9 @@
 
 - `decide` is the one table status code → retry / wait / fail: 429 waits for `Retry-After`
   (seconds or an HTTP date; backoff when absent); 5xx and lost connections are retried with
-  exponential backoff and full jitter, but only when repeating the request is safe; any other
-  status fails at once with a message a person can act on.
+  exponential backoff and full jitter, but only when repeating the request is safe; 501 (the
+  server does not implement the request) and any other status fail at once with a message a
+  person can act on.
 - `run` is the one loop: it repeats an attempt that raised `Transient` up to `max_retries` times,
   and leaves a requested wait longer than `max_wait_seconds` for the caller's next run.
 
@@ -36,6 +37,8 @@ def decide(status: int | None, *, idempotent: bool = True) -> Decision:
     """What an answer means. `status` None is a lost connection or an unreadable body."""
     if status == 429:
         return Decision.WAIT  # the server did not act on the request, so even a POST may repeat
+    if status == 501:
+        return Decision.FAIL  # not implemented: asking again gets the same answer
     if status is None or status >= 500:
         return Decision.RETRY if idempotent else Decision.FAIL
     return Decision.FAIL

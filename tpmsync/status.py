@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -291,11 +291,39 @@ def compute_projects(
     return compute_status(store, settings, as_of, selectors)[0]
 
 
-def refresh_snapshots(store: Store, settings: Settings, *, run_id: int | None = None) -> list[dict[str, Any]]:
-    """Compute today's KPIs of every tracked project and people, and store them; returns the project JSONs."""
+def refresh_snapshots(
+    store: Store,
+    settings: Settings,
+    *,
+    run_id: int | None = None,
+    synced: Collection[str] | None = None,
+    written: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """Compute today's KPIs and people after a sync and store them; returns the project JSONs computed.
+
+    After a sync of every project (`synced` None) every tracked project is computed.  After a
+    sync of the projects `synced` (gids) that wrote the tasks `written` (gids), only those
+    projects and the ones whose inputs the sync may have changed are (`kpi_compute.Kept`: tasks
+    of theirs that are, or depend through dependencies and subtasks on, what the sync wrote;
+    milestone networks cross projects); the other projects' snapshots of today are marked current
+    as they are.  A project without a stored snapshot of today (or after a change of settings)
+    is computed.
+    """
+    from tpmsync.kpi_compute import Kept, compute_day
+    from tpmsync.store.snapshots import snapshots_of_day, tracked_projects
+
     as_of = today_in(settings)
-    computed, people = compute_status(store, settings, as_of)
-    _save(store, settings, as_of, computed, people, run_id)
+    if synced is None:
+        computed, people = compute_status(store, settings, as_of)
+        _save(store, settings, as_of, computed, people, run_id)
+        return computed
+    with store.read() as session:
+        stored, stored_people = snapshots_of_day(session, as_of, fingerprint(settings))
+        kept = None if stored_people is None else Kept(stored, stored_people, frozenset(synced), frozenset(written))
+        tracked = tracked_projects(session)
+        day = compute_day(session, settings, kpi_settings(settings), tracked, as_of, past=False, kept=kept)
+    computed = [kpis.to_json() for kpis in day.projects]
+    _save(store, settings, as_of, computed, [person.to_json() for person in day.people], run_id, day.reused)
     return computed
 
 
@@ -334,13 +362,17 @@ def _save(
     projects: list[dict[str, Any]],
     people: list[dict[str, Any]] | None,
     run_id: int | None,
+    still_current: Sequence[str] = (),
 ) -> None:
-    from tpmsync.store.snapshots import save_people, save_snapshots
+    """Store the project JSONs (and people) of `as_of`; mark the snapshots of `still_current` as
+    computed now, in the same transaction."""
+    from tpmsync.store.snapshots import restamp_snapshots, save_people, save_snapshots
 
     with store.write() as session:
         save_snapshots(session, as_of, projects, fingerprint=fingerprint(settings), run_id=run_id)
         if people is not None:
             save_people(session, as_of, people, fingerprint=fingerprint(settings), run_id=run_id)
+        restamp_snapshots(session, as_of, still_current, run_id=run_id)
 
 
 def backfill_snapshots(store: Store, settings: Settings, days: Iterable[date]) -> list[date]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tpmsync.config import AsanaSettings, Settings
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings
 
 SOURCE = "/etc/tpmsync/tpmsync.toml"
 RANK = {"green": 0, "amber": 1, "red": 2}
@@ -82,11 +82,14 @@ def make_outgoing(
         subject=subject,
         health=health,
         projects=projects,
-        text=f"{subject}\n\n" + "\n".join(f"- {p.name}: {p.health}" for p in projects),
-        markdown=f"# {subject}\n\n" + "\n".join(f"- **{p.name}**: {p.health}" for p in projects),
+        summary_text=f"{subject}\n\n" + "\n".join(f"{p.name}: {p.health}" for p in projects),
         html=html,
-        html_inline=html_inline,
         data=data,
+        renderings=Renderings.of(
+            text=f"{subject}\n\n" + "\n".join(f"- {p.name}: {p.health}" for p in projects),
+            markdown=f"# {subject}\n\n" + "\n".join(f"- **{p.name}**: {p.health}" for p in projects),
+            html_inline=html_inline,
+        ),
         images=images,
     )
 

@@ -143,7 +143,7 @@ def check_report_mail(received: Received, outgoing: Outgoing, result: DeliveryRe
     assert attached.get_content().replace("\r\n", "\n").rstrip("\n") == outgoing.html_inline
     text, related = alternative.iter_parts()
     assert text.get_content_type() == "text/plain"
-    assert text.get_content().replace("\r\n", "\n").rstrip("\n") == outgoing.text
+    assert text.get_content().replace("\r\n", "\n").rstrip("\n") == outgoing.summary_text
     assert related.get_content_type() == "multipart/related"
     html, image = related.iter_parts()
     assert html.get_content_type() == "text/html"

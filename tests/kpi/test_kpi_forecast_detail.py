@@ -249,7 +249,7 @@ def test_the_forecast_detail_round_trips_through_json_at_full_precision() -> Non
 
 def test_one_call_composes_every_part_with_the_settings_trials_and_seed() -> None:
     from tpmsync.kpi import KpiSettings, ProjectInput
-    from tpmsync.kpi.milestones import DurationHistory
+    from tpmsync.kpi.milestone_durations import DurationHistory
     from tpmsync.kpi.outlook import compute_forecast_detail
 
     vendor = TaskInput("v1", "Vendor", project_gid="p2")

@@ -13,18 +13,10 @@ from hypothesis import strategies as st
 from tpmsync.kpi import TaskInput
 from tpmsync.kpi.dependencies import critical_path, task_days
 from tpmsync.kpi.forecast_detail import Calibration, ForecastDetail
-from tpmsync.kpi.milestones import (
-    CYCLE_TIME,
-    SPAN_RATIO,
-    DurationHistory,
-    _levels,
-    _propagate,
-    build_network,
-    duration_history,
-    forecast_milestones,
-    propagate_python,
-    span_ratios,
-)
+from tpmsync.kpi.milestone_durations import CYCLE_TIME, SPAN_RATIO, DurationHistory, duration_history, span_ratios
+from tpmsync.kpi.milestone_network import build_network
+from tpmsync.kpi.milestone_paths import plan, propagate, propagate_python
+from tpmsync.kpi.milestones import forecast_milestones
 
 AS_OF = date(2026, 11, 25)
 EXACT = {"p1": DurationHistory(span_ratios=(1.0,) * 5)}
@@ -104,6 +96,19 @@ def test_a_parent_finishes_no_earlier_than_its_open_subtasks() -> None:
     (result,) = forecast_milestones("p1", "P", tasks, {}, EXACT, AS_OF, trials=20).milestones
     assert result.p85 == day(7)
     assert [entry.gid for entry in result.criticality] == ["sub", "parent"]  # the subtask comes first
+
+
+def test_more_predecessors_than_a_byte_of_slots_still_name_the_decider() -> None:
+    # 300 dependencies and 300 subtasks on one parent: its decider slot goes past 255.
+    deps = [task(f"d{i}", span=1 + i % 7) for i in range(300)]
+    subs = [task(f"s{i}", span=1 + i % 12, parent_gid="parent") for i in range(300)]
+    parent = task("parent", *(dep.gid for dep in deps), span=1)
+    (result,) = forecast_milestones("p1", "P", [*deps, *subs, parent, milestone("m", "parent")], {}, EXACT, AS_OF,
+                                    trials=30).milestones
+    assert result.p85 == day(13)  # the longest subtasks (12 days) outlast 7 days of dependencies + 1
+    first_longest = min((sub for sub in subs if task_days(sub) == 12), key=lambda sub: sub.name)
+    assert [(entry.gid, entry.share) for entry in result.criticality] == [(first_longest.gid, 1.0), ("parent", 1.0)]
+    assert (result.predecessors, result.on_path) == (601, 2)
 
 
 def test_thin_history_and_cycles_refuse_with_a_reason() -> None:
@@ -231,24 +236,40 @@ def test_without_uncertainty_the_milestone_date_is_the_critical_path_date(tasks:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 9))
-def test_numpy_and_plain_python_agree_on_finish_days_and_deciders(seed: int, count: int, width: int) -> None:
+@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 9), st.booleans())
+def test_numpy_and_plain_python_agree_on_finish_days_deciders_and_deciding_paths(
+    seed: int, count: int, width: int, cycles: bool
+) -> None:
     rng = random.Random(seed)
     tasks = []
     for index in range(count):
         deps = tuple(f"t{rng.randrange(index)}" for _ in range(rng.randrange(3))) if index else ()
+        if cycles and rng.random() < 0.1:
+            deps = (*deps, f"t{rng.randrange(count)}")  # maybe on itself or on a later task
         parent = f"t{rng.randrange(index + 1, count)}" if index < count - 1 and rng.random() < 0.3 else None
         tasks.append(TaskInput(f"t{index}", f"T{rng.randrange(3)}", dependency_gids=deps, parent_gid=parent))
     network = build_network(tasks, {t.gid: t for t in tasks})
     n = len(network.tasks)
     durations = np.random.default_rng(seed).integers(1, 4, (n, width)).astype(np.int16)
-    block = _propagate(_levels(network), durations, np.empty((n, width), np.int32), np.empty((n, width), np.int32))
+    steps = plan(network)
     finish, decider = propagate_python(network, durations.tolist())
+    stale = np.full((n, width), np.iinfo(steps.slot_type).max, steps.slot_type)  # a reused buffer: every cell set
+    block = propagate(steps, durations.copy(), stale)
     deciders = block.deciders()
-    for node in range(n):
-        if network.level[node] >= 0:
-            assert block.finish(node).tolist() == finish[node]
-            assert deciders[node].tolist() == decider[node]
+    scheduled = [node for node in range(n) if network.level[node] >= 0]
+    for node in scheduled:
+        assert block.finish[node].tolist() == finish[node]
+        assert deciders[node].tolist() == decider[node]
+    # The deciding paths from every scheduled node, walked in Python over the plain deciders.
+    counts = block.on_path(scheduled)
+    for row, root in enumerate(scheduled):
+        expected = [0] * n
+        for trial in range(width):
+            node = decider[root][trial]
+            while node >= 0:
+                expected[node] += 1
+                node = decider[node][trial]
+        assert counts[row].tolist() == expected
 
 
 @settings(max_examples=30, deadline=None)

@@ -12,35 +12,28 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from tpmsync.kpi.forecast_detail import Moved, TaskLink, UnblockItem
-from tpmsync.report import narrative
-from tpmsync.report.build import written
+from tpmsync.report import facts, narrative
+from tpmsync.report.build_extras import written
 from tpmsync.report.model import (
-    AgingItem,
     Budget,
     Burnup,
     BurnupPoint,
     Changes,
     CriticalPath,
-    CycleItem,
-    FlowDayCounts,
-    FlowReport,
     Forecast,
     Headline,
-    Movement,
-    PersonReport,
     PortfolioSummary,
     ProjectReport,
     QualityWarning,
     Report,
-    Slip,
-    SlipList,
-    TaskList,
-    TaskRef,
     TrendCell,
     Upcoming,
     iso_week,
     period_of,
 )
+from tpmsync.report.model_flow import AgingItem, CycleItem, FlowDayCounts, FlowReport, PersonReport
+from tpmsync.report.model_tasks import Slip, SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Movement
 
 AS_OF = date(2026, 11, 25)
 MAX_ITEMS = 15
@@ -102,21 +95,22 @@ def _written(
     task = lambda k: f"{1300000000000000 + index * 1000 + k}"  # noqa: E731
     link = TaskLink(task(1), namer("task", index * 1000 + 1), gid, "1100", namer("person", index), AS_OF)
     blocker = TaskLink(task(2), namer("task", index * 1000 + 2), gid, "1101", namer("person", index + 1), None)
-    return narrative.write_status(narrative.StatusFacts(
+    return narrative.write_status(facts.StatusFacts(
         project_gid=gid, project_name=namer("project", index), as_of=AS_OF, health=health, reasons=reasons,
         previous_health="green", since=moved.since, tasks_completed=moved.tasks_completed,
         tasks_added=moved.tasks_added, p85=AS_OF + timedelta(days=41), due=AS_OF + timedelta(days=35),
         probability_on_time=0.999, judged=9, held=7, moved=moved,
-        milestones_at_risk=(narrative.MilestoneRisk(task(9), namer("task", index * 1000 + 9), gid,
+        milestones_at_risk=(facts.MilestoneRisk(task(9), namer("task", index * 1000 + 9), gid,
                                                     AS_OF + timedelta(days=20), AS_OF + timedelta(days=30),
                                                     AS_OF + timedelta(days=21), 0.01),),
         unblock_first=(UnblockItem(link, 0.7, task(9), namer("task", index * 1000 + 9), AS_OF, (blocker,)),),
-        overloaded=(narrative.OverloadedOwner(namer("person", index), 1.8, 3),),
+        overloaded=(facts.OverloadedOwner(namer("person", index), 1.8, 3),),
         note=namer("note", index),
     ))
 
 
-def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bool) -> ProjectReport:
+def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bool,
+             given: tuple[str, ...] | None = None) -> ProjectReport:
     health = HEALTHS[index % len(HEALTHS)]
     gid = f"{1200000000000000 + index}"
     task_name = namer("task", index * 1000)
@@ -129,6 +123,8 @@ def _project(index: int, namer: Namer, weeks: list[date], items: int, extras: bo
             "the chance to finish by then is 31%",
             "SPI 0.81: less work done than planned by today",
         )[: 2 + index % 3]
+    if given is not None:
+        reasons = given
     slips = tuple(
         Slip(task=t, previous_due=AS_OF - timedelta(days=2), current_due=AS_OF + timedelta(days=5), days=7)
         for t in _tasks(namer, index, "slip", MAX_ITEMS, items=items).items
@@ -193,11 +189,11 @@ def people(namer: Namer, count: int) -> tuple[PersonReport, ...]:
 
 
 def make_report(projects: int, *, kind: str = "weekly", namer: Namer = plain_names, items: int = MAX_ITEMS,
-                extras: bool = False) -> Report:
+                extras: bool = False, reasons: tuple[str, ...] | None = None) -> Report:
     """`items`: tasks kept per list (the totals stay those of a busy project); `extras`: flow, why
     the forecast moved, the written status and people (eight of them) as well."""
     weeks = [AS_OF - timedelta(days=AS_OF.weekday() + 7 * (7 - i)) for i in range(8)]
-    reports = tuple(_project(i, namer, weeks, items, extras) for i in range(projects))
+    reports = tuple(_project(i, namer, weeks, items, extras, reasons) for i in range(projects))
     rank = {"red": 0, "amber": 1, "green": 2}
     worst = min((p.health for p in reports), key=rank.__getitem__, default="green")
     portfolio = PortfolioSummary(

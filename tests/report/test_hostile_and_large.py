@@ -20,9 +20,10 @@ import pytest
 import responses
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from synthetic import make_report, plain_names
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, compact_json
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, compact_json
 from tpmsync.deliver.slack import MAX_BLOCKS, MAX_SECTION, slack_message
 from tpmsync.deliver.teams import MAX_BYTES, teams_message
 from tpmsync.deliver.webhook import SUMMARY_LIMIT, summary_body
@@ -31,6 +32,7 @@ from tpmsync.report.model import Burnup, BurnupPoint, Report
 from tpmsync.report.outgoing import build_outgoing, status_lines
 from tpmsync.report.render_asana import ALLOWED_TAGS, render_asana
 from tpmsync.report.render_html import EMAIL_LIMIT, render_email_html, render_html
+from tpmsync.report.render_summary import TEXT_LIMIT, render_summary_text
 from tpmsync.report.wording import clean_report, headline, subject
 from tpmsync.words import CHANCE, DONE_ON_TIME, LEGEND
 
@@ -77,8 +79,8 @@ def chat_outgoing(report: Report) -> Outgoing:
         for p in report.projects
     )
     return Outgoing(kind=report.kind, period=report.period, scope=report.scope, subject=subject(report),
-                    health=report.health, projects=lines, text="", markdown="", html="", html_inline="",
-                    data={})
+                    health=report.health, projects=lines, summary_text="", html="", data={},
+                    renderings=Renderings.of())
 
 
 class Tags(HTMLParser):
@@ -151,8 +153,14 @@ def everything(report: Report) -> None:
     check_html(out.html)
     assert len(out.html.encode()) < EMAIL_LIMIT
     check_html(out.html_inline)
+    for project in clean_report(report).projects:  # the written lead is drawn from its lines, each piece escaped
+        for line in project.written.lines if project.written is not None else ():
+            for piece in line.pieces:
+                assert str(escape(piece.text)) in out.html_inline, piece.text
     check_markdown(out.markdown)
     assert "\x1b" not in out.text and not CONTROL.search(out.text.replace("\n", ""))
+    assert "\x1b" not in out.summary_text and not CONTROL.search(out.summary_text.replace("\n", ""))
+    assert len(out.summary_text.encode()) < TEXT_LIMIT
     for line in out.projects:
         check_asana(line.asana_html)
         assert len(line.name) <= 200 and not CONTROL.search(line.name)
@@ -307,6 +315,22 @@ def test_email_html_stays_under_100_kb_with_red_and_amber_in_full(projects: int)
     else:
         assert re.search(r"… and [\d,]+ more projects? in the attached full report", html)
         assert not_green[0].name in html
+
+
+@pytest.mark.parametrize("projects", [50, 250])
+def test_the_email_text_part_is_the_written_summary_under_100_kb(projects: int) -> None:
+    report = clean_report(make_report(projects, kind="weekly", items=4, extras=True))
+    text = render_summary_text(report, attachment="tpmsync-weekly-2026-W48.html")
+    assert len(text.encode()) < TEXT_LIMIT
+    assert text.startswith(report.title + "\n") and report.freshness() in text
+    assert "Completed (" not in text and "Critical path" not in text  # the lead, not the whole report
+    worst = [p for p in report.projects if p.health != "green"]
+    assert worst[0].written is not None and worst[0].written.text.rstrip("\n") in text
+    if projects == 50:  # every red and amber project's written status, every green one a line
+        assert all(p.written is not None and p.written.text.rstrip("\n") in text for p in worst)
+        assert all(p.name in text for p in report.projects)
+    else:
+        assert re.search(r"… and [\d,]+ more projects? in the attached full report\.", text)
 
 
 def test_the_email_carries_only_the_charts_it_shows() -> None:

@@ -12,9 +12,11 @@ from datetime import date, timedelta
 
 from tpmsync.kpi import ProjectInput, TaskInput, compute_project_kpis
 from tpmsync.kpi.calibration import ForecastRecord, compute_calibration
-from tpmsync.kpi.milestones import duration_history, forecast_milestones
+from tpmsync.kpi.milestone_durations import duration_history
+from tpmsync.kpi.milestones import forecast_milestones
 from tpmsync.kpi.moved import explain_move, forecast_state
-from tpmsync.report.narrative import StatusFacts, milestones_at_risk, write_status
+from tpmsync.report.facts import StatusFacts, milestones_at_risk
+from tpmsync.report.narrative import write_status
 
 WEEK_1 = date(2026, 11, 25)
 WEEK_2 = WEEK_1 + timedelta(days=7)

@@ -1,4 +1,7 @@
-"""Building the report from a store filled by real syncs: what changed, upcoming, budget, trend, burn-up.
+"""Building the report from a store filled by real syncs: what changed, budget, trend, burn-up.
+
+What only the building decides (upcoming lists, list lengths, scope of chosen projects, a project
+too new for a burn-up) is tested from typed inputs in test_report_pure.py.
 
 Tests that read snapshots through SQL (JSON paths, latest-before queries, upserts) run on SQLite
 and PostgreSQL (`synced`); the rest run on SQLite only (`sqlite_synced`).
@@ -159,35 +162,6 @@ def test_health_before_is_the_compared_snapshots_verdict(sqlite_synced: Synced) 
     assert changes.health_before == other
 
 
-def test_upcoming_lists_the_open_tasks_due_in_the_next_two_weeks(sqlite_synced: Synced) -> None:
-    synced = sqlite_synced
-    ws, today = synced.workspace, synced.today
-    report = synced.report("weekly", max_items=10_000)
-    for project in report.projects:
-        expected = {
-            g
-            for g in ws.project_task_gids(project.gid)
-            if not ws.tasks[g].completed
-            and ws.tasks[g].due_on is not None
-            and today <= ws.tasks[g].due_on <= today + timedelta(days=14)  # type: ignore[operator]
-        }
-        up = project.upcoming
-        got = {t.gid for t in (*up.milestones.items, *up.due.items)}
-        assert got == expected
-        assert all(t.milestone for t in up.milestones.items)
-        dues = [t.due for t in up.due.items]
-        assert dues == sorted(dues)  # type: ignore[type-var]
-
-
-def test_lists_keep_max_items_and_the_full_count(sqlite_synced: Synced) -> None:
-    synced = sqlite_synced
-    report = synced.report("weekly", max_items=2)
-    busiest = max(report.projects, key=lambda p: p.upcoming.due.total)
-    assert busiest.upcoming.due.total > 2
-    assert len(busiest.upcoming.due.items) == 2
-    assert busiest.upcoming.due.more == busiest.upcoming.due.total - 2
-
-
 def test_budget_is_none_without_estimates(sqlite_synced: Synced) -> None:
     synced = sqlite_synced
     settings = replace(synced.settings, budget=BudgetConfig(estimate_field="No such field", actual_field="Nor this"))
@@ -247,21 +221,6 @@ def test_burnup_follows_the_snapshots_when_they_cover_the_window(synced: Synced)
     assert burnup is not None and burnup.source == "snapshots"
     first = burnup.points[0]
     assert (first.day, first.completed, first.total) == (today - timedelta(days=BURNUP_DAYS - 1), 5, 155)
-
-
-def test_a_project_without_history_gets_no_burnup(sqlite_synced: Synced) -> None:
-    synced = sqlite_synced
-    ws = synced.workspace
-    team = next(iter(ws.teams))
-    fresh = ws.new_project("Brand new", team_gid=team, owner_gid=None)
-    for i in range(5):
-        ws.add_task(fresh.gid, name=f"New task {i}", due_on=(synced.today + timedelta(days=30)).isoformat())
-    synced.settings = replace(synced.settings, asana=replace(synced.settings.asana, projects=(*ws.projects,)))
-    synced.sync()
-    synced.refresh()
-    report = synced.report("weekly")
-    assert report.project(fresh.gid).burnup is None
-    assert all(p.burnup is not None for p in report.projects if p.gid != fresh.gid)
 
 
 def test_past_as_of_reports_that_day(sqlite_synced: Synced) -> None:

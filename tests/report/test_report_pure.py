@@ -158,3 +158,70 @@ def test_flow_people_and_the_written_status_come_from_the_gathered_inputs() -> N
     assert text.startswith("Vendor signs Friday\n")
     assert "Ana Silva is at 1.4× capacity with 1 task overdue." in text
     assert "Bo Chen" not in text  # overloaded, but owns no open work here
+
+
+# ---- from typed fixtures (tests/report/typed.py): several projects, history, estimates ----------
+
+
+def test_upcoming_lists_the_open_tasks_due_in_the_next_two_weeks() -> None:
+    from tests.report.typed import TODAY as AS_OF
+    from tests.report.typed import inputs
+
+    gathered_inputs = inputs("weekly")
+    report = build_report(gathered_inputs, max_items=10_000)
+    for project in report.projects:
+        tasks = gathered_inputs.inputs[project.gid].tasks
+        expected = {t.gid for t in tasks if not t.completed and t.due is not None
+                    and AS_OF <= t.due <= AS_OF + timedelta(days=14)}
+        up = project.upcoming
+        assert expected and {t.gid for t in (*up.milestones.items, *up.due.items)} == expected
+        assert up.milestones.total == 1 and all(t.milestone for t in up.milestones.items)
+        dues = [t.due for t in up.due.items]
+        assert dues == sorted(dues)  # type: ignore[type-var]
+
+
+def test_lists_keep_max_items_and_the_full_count() -> None:
+    from tests.report.typed import typed_report
+
+    report = typed_report("weekly", max_items=2)
+    busiest = max(report.projects, key=lambda p: p.upcoming.due.total)
+    assert busiest.upcoming.due.total > 2
+    assert len(busiest.upcoming.due.items) == 2
+    assert busiest.upcoming.due.more == busiest.upcoming.due.total - 2
+    assert all(len(p.changes.completed.items) <= 2 for p in report.projects)
+
+
+def test_scope_is_the_portfolio_or_the_sorted_chosen_project_gids() -> None:
+    from tests.report.typed import project_gid, typed_report
+
+    assert typed_report("daily").scope == "portfolio"
+    assert typed_report("daily", chosen=(0, 1, 2)).scope == "portfolio"
+    picked = typed_report("daily", chosen=(2, 0))
+    assert picked.scope == "projects:" + ",".join(sorted((project_gid(2), project_gid(0))))
+    assert {p.gid for p in picked.projects} == {project_gid(0), project_gid(2)}
+
+
+def test_budget_is_none_without_estimates_and_the_burnup_comes_from_the_tasks_without_counts() -> None:
+    from tests.report.typed import typed_report
+
+    bare = typed_report("weekly", estimates=False, history=False)
+    assert bare.projects and all(p.budget is None for p in bare.projects)
+    assert all(p.headline.spi is None and p.headline.cpi is None for p in bare.projects)
+    for project in bare.projects:
+        assert project.burnup is not None and project.burnup.source == "tasks"
+        last = project.burnup.points[-1]
+        assert (last.completed, last.total) == (project.headline.completed, project.headline.total)
+    full = typed_report("weekly")
+    assert all(p.budget is not None and p.budget.bac > 0 for p in full.projects)
+    assert all(p.burnup is not None and p.burnup.source == "snapshots" for p in full.projects)
+
+
+def test_a_project_without_history_gets_no_burnup() -> None:
+    from tests.report.typed import inputs, project_gid
+
+    gathered_inputs = inputs("weekly", history=False)
+    fresh = {t.gid for t in gathered_inputs.inputs[project_gid(0)].tasks}
+    created = {gid: TODAY - timedelta(days=2) if gid in fresh else day for gid, day in gathered_inputs.created.items()}
+    report = build_report(replace(gathered_inputs, created=created))
+    assert report.project(project_gid(0)).burnup is None  # three days of history: no chart rather than an empty one
+    assert all(p.burnup is not None for p in report.projects if p.gid != project_gid(0))

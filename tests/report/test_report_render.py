@@ -1,4 +1,9 @@
-"""Rendering: text, Markdown, HTML for mail and browsers, JSON, Asana rich text, charts, Outgoing."""
+"""Rendering: text, Markdown, HTML for mail and browsers, JSON, Asana rich text, charts, Outgoing.
+
+The reports are built from typed inputs (`tests/report/typed.py`: KPIs computed from tasks, eight
+weeks of verdicts, daily counts), with no store and no sandbox: these tests check the rendering.
+Building a report from a synced store is tested in test_report_build.py and the end-to-end tests.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,13 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.sync_support import TOKEN, make_settings, sync
+from tests.report.typed import typed_report
 from tpmsync.deliver.outgoing import Outgoing
 from tpmsync.report.charts import TREND_NAME, burnup_name, render_charts
 from tpmsync.report.model import Report
@@ -26,11 +29,6 @@ from tpmsync.report.render_json import read_json, render_json
 from tpmsync.report.render_markdown import render_markdown
 from tpmsync.report.render_text import render_rich, render_text
 from tpmsync.report.write import FORMATS, format_for, write_report
-from tpmsync.reporting import build_report
-from tpmsync.sandbox.generator import generate_workspace
-from tpmsync.sandbox.server import SandboxServer
-from tpmsync.status import backfill_snapshots, refresh_snapshots
-from tpmsync.store.db import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,22 +42,11 @@ class Rendered:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
-    """Daily and weekly reports of a synced sandbox with seven weeks of backfilled snapshots."""
-    today = datetime.now(UTC).date()
-    ws = generate_workspace(seed=5, projects=3, tasks_per_project=40, subtask_ratio=0.25, today=today)
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('render') / 'store.db'}")
-    try:
-        with SandboxServer(ws, token=TOKEN) as server:
-            settings = make_settings(server.base_url, store.url, ws)
-            assert sync(store, settings).outcome == "ok"
-        refresh_snapshots(store, settings)
-        backfill_snapshots(store, settings, [today - timedelta(days=d) for d in (1, 7, 14, 21, 28, 35, 42)])
-        daily = build_report(store, settings, "daily")
-        weekly = build_report(store, settings, "weekly")
-        yield Rendered(daily, weekly, build_outgoing(daily), build_outgoing(weekly))
-    finally:
-        store.dispose()
+def rendered() -> Rendered:
+    """Daily and weekly reports of three projects with eight weeks of history, and their Outgoing."""
+    daily = typed_report("daily")
+    weekly = typed_report("weekly")
+    return Rendered(daily, weekly, build_outgoing(daily), build_outgoing(weekly))
 
 
 class Tags(HTMLParser):
@@ -176,8 +163,8 @@ def test_asana_html_uses_only_asanas_rich_text_subset(rendered: Rendered) -> Non
 
 def test_outgoing_fills_every_field(rendered: Rendered) -> None:
     for report, out in ((rendered.daily, rendered.daily_out), (rendered.weekly, rendered.weekly_out)):
-        for f in fields(Outgoing):
-            assert getattr(out, f.name), f.name
+        for name in [f.name for f in fields(Outgoing)] + ["text", "markdown", "html_inline"]:
+            assert getattr(out, name), name
         assert (out.kind, out.period, out.scope, out.health) == (
             report.kind,
             report.period,
@@ -263,3 +250,12 @@ def test_rendering_without_charts_never_imports_matplotlib() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_whole_report_documents_are_rendered_only_when_a_channel_reads_them() -> None:
+    report = typed_report("weekly")
+    out = build_outgoing(report, images={})
+    assert not {"text", "markdown", "html_inline"} & set(vars(out.renderings))  # chat and Asana need none
+    assert out.text == render_text(report) and out.markdown == render_markdown(report)
+    assert out.html_inline == render_html(report, {}, mode="data")
+    assert {"text", "markdown", "html_inline"} <= set(vars(out.renderings))  # each rendered once, then kept

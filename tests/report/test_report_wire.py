@@ -3,6 +3,7 @@ status leading every channel (issue 11 item 5, issue 13 items 3 and 5). In memor
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import replace
@@ -17,9 +18,12 @@ from tpmsync.config import Settings
 from tpmsync.deliver.slack import slack_message
 from tpmsync.deliver.teams import teams_message
 from tpmsync.report import flow_charts as fc
+from tpmsync.report import wording as w
 from tpmsync.report.charts import render_charts
-from tpmsync.report.model import FlowDayCounts, Report
+from tpmsync.report.model import Report
+from tpmsync.report.model_flow import FlowDayCounts
 from tpmsync.report.outgoing import build_outgoing
+from tpmsync.report.render_asana import render_asana
 from tpmsync.report.render_html import render_html
 from tpmsync.report.render_markdown import render_markdown
 from tpmsync.report.render_text import render_text
@@ -105,16 +109,64 @@ def test_the_daily_report_names_each_aging_item_and_each_overloaded_person_a_lin
     assert young and f"{young[0].task.name} in {young[0].section} for" not in text
 
 
+def documents(built: Report) -> dict[str, str]:
+    """The report in each format a person reads, markup taken off so sentences compare as text."""
+    return {
+        "text": render_text(built, width=400),
+        "markdown": render_markdown(built).replace("\\", ""),
+        "html": html.unescape(render_html(built, {})),
+        "asana": html.unescape("".join(render_asana(built, p) for p in built.projects)),
+    }
+
+
 @pytest.mark.parametrize("kind", ["daily", "weekly"])
-def test_why_the_p85_moved_is_in_every_format(kind: str) -> None:
-    built = report(kind)
-    words = "p85 moved 9 days later since Nov 18: +5 scope (12 tasks added), +3 pace (26 done in 6 weeks, was 30), " \
-            "+1 progress (4 tasks completed)"
-    assert words in render_text(built, width=400)
-    assert words in render_markdown(built).replace("\\", "")
-    assert words in render_html(built, {})
+def test_why_the_p85_moved_is_in_every_format_once(kind: str) -> None:
+    built = report(kind, projects=1)
+    lead = "p85 moved 9 days later since 2026-11-18: +5 scope (12 tasks added), +1 progress (4 tasks completed), " \
+           "+3 pace (throughput 26, was 30)."
+    details = "p85 moved 9 days later since Nov 18: +5 scope (12 tasks added), +3 pace (26 done in 6 weeks, was 30), " \
+              "+1 progress (4 tasks completed)"
+    for name, document in documents(built).items():
+        assert document.count(lead) == 1 and details not in document, name  # the written lead says it
+    bare = replace(built, projects=tuple(replace(p, written=None) for p in built.projects))
+    for name in ("text", "markdown", "html"):  # without a written status, the details say it
+        document = documents(bare)[name]
+        assert document.count(details) == 1 and lead not in document, name
     moved = built.projects[0].moved
     assert moved is not None and moved.scope_days + moved.pace_days + moved.progress_days == moved.change_days
+
+
+@pytest.mark.parametrize("kind", ["daily", "weekly"])
+def test_the_reasons_are_said_once_by_the_written_lead_in_every_format(kind: str) -> None:
+    built = report(kind, projects=1)
+    project = built.projects[0]
+    assert project.written is not None and len(project.reasons) >= 2
+    for name, document in documents(built).items():
+        for reason in project.reasons:
+            assert document.count(reason) == 1, (name, reason)
+        assert not re.search(r"\bWhy\b", document), name  # no "Why" list beside the lead
+        lead = document.index(project.reasons[0])
+        assert lead < document.index("What changed since"), name  # the lead comes before the details
+    bare = replace(built, projects=(replace(project, written=None),))
+    for name, document in documents(bare).items():  # without a written status the details give the reasons
+        assert re.search(r"\bWhy\b", document), name
+        assert document.count(w.reasons_for(replace(project, written=None), kind)[0]) == 1, name
+
+
+@pytest.mark.parametrize("kind", ["daily", "weekly"])
+def test_reasons_beyond_the_leads_five_are_listed_once_in_the_weekly_details(kind: str) -> None:
+    reasons = tuple(f"Reason number {k} of nine" for k in range(1, 10))
+    built = make_report(1, kind=kind, items=4, extras=True, reasons=reasons)
+    project = built.projects[0]
+    assert project.reasons == reasons and project.written is not None and "… and 3 more." in project.written.text
+    for name, document in documents(built).items():
+        for k, reason in enumerate(reasons, start=1):
+            said = document.count(reason)
+            if k <= w.LEAD_REASONS:
+                assert said == 1, (name, reason)  # in the lead only
+            else:  # weekly: once, under "More reasons"; daily: left to the lead's "… and 3 more"
+                assert said == (1 if kind == "weekly" else 0), (name, reason)
+        assert ("More reasons" in document) == (kind == "weekly"), name
 
 
 def test_the_written_status_leads_asana_slack_teams_email_and_the_html_report() -> None:
@@ -132,8 +184,9 @@ def test_the_written_status_leads_asana_slack_teams_email_and_the_html_report() 
     assert slack[1].startswith("_") and "What changed" in slack[3]  # note, headline, then the sections
     teams = teams_message(out)["attachments"][0]["content"]["body"][2]["items"][1]["text"]
     assert teams.startswith("_") and "**What changed**" in teams
-    for html in (out.html, out.html_inline):
-        assert html.index("Finish forecast (p85)") < html.index("What changed since")
+    for page in (out.html, out.html_inline):
+        assert page.index("Finish forecast (p85)") < page.index("What changed since")
+    assert out.summary_text.index(written.text.rstrip("\n")) > 0  # the email's text part leads with it too
     asana = line.asana_html
     assert asana.index("<h2>Note</h2>") < asana.index("<h2>What changed</h2>") < asana.index("<h2>What changed since")
     assert re.search(r'<a href="https://app.asana.com/0/\d+/\d+">“', asana)

@@ -8,6 +8,7 @@ validity every key the sandbox sends must be declared in the schema, so invented
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from conftest import Reply
 from jsonschema import Draft202012Validator
 from sandbox_support import SYNC_FIELDS
 
-from tpmsync.sandbox import SandboxServer, Workspace
+from tpmsync.sandbox import SandboxServer, Strictness, Workspace
 
 OAS_PATH = Path(__file__).parents[1] / "asana_oas" / "asana_oas.json"
 _DROP = frozenset({"nullable", "example", "examples", "readOnly", "writeOnly", "deprecated", "discriminator",
@@ -333,3 +334,41 @@ def test_stories_section_moves_and_their_events(workspace: Workspace, call: Call
     assert {(e["resource"]["resource_type"], e["action"]) for e in events["data"]} >= {
         ("task", "added"), ("task", "removed"), ("story", "added"), ("task", "changed")}
     spec.validate(events, "/events")
+
+
+def _keys_and_values(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from _keys_and_values(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys_and_values(item)
+
+
+def test_a_stricter_stand_in_still_answers_in_asana_shapes(
+    workspace: Workspace, server: SandboxServer, call: Call, spec: Spec
+) -> None:
+    """`Strictness`: no null keys, timestamps without fractions and with +00:00, a field left
+    out, no batch or events API; what is answered is still the reference's shape."""
+    p1 = next(iter(workspace.projects))
+    token = call("GET", f"/events?resource={p1}").json["sync"]
+    workspace.edit_task(workspace.project_member_gids(p1)[0], name="Renamed", assignee="me")
+    server.strictness = Strictness(minimal=True, omit=frozenset({"num_subtasks"}))
+    page = _get(call, f"/tasks?project={p1}&limit=100&opt_fields={SYNC_FIELDS}")
+    spec.validate(page, "/tasks", opt_fields=True)
+    events = _get(call, f"/events?resource={p1}&sync={token}")
+    spec.validate(events, "/events")
+    found = list(_keys_and_values([page, events]))
+    assert "next_page" not in page and all(v is not None for _, v in found)
+    assert not any(k == "num_subtasks" for k, _ in found)
+    stamps = [v for k, v in found if k.endswith("_at")]
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", v) for v in stamps)
+
+    server.strictness = Strictness(batch=False, events=False, missing_status=404)
+    batch = call("POST", "/batch", {"data": {"actions": [{"method": "get", "relative_path": f"/projects/{p1}"}]}})
+    assert batch.status == 404
+    spec.validate(batch.json, "/batch", "post", 404)
+    missing = call("GET", f"/events?resource={p1}&sync={token}")
+    assert missing.status == 404
+    spec.validate(missing.json, "/events", status=404)

@@ -2,26 +2,39 @@
 
 `BatchCalls` is part of `AsanaClient` (a mixin, so that the client module stays one screenful of
 policy); it relies on the client's `call`, `subtasks`, `task` and `budgets`.
+
+A server without the batch API (it answers `POST /batch` with 400, 404, 405 or 501) is told once
+in the log; from then on this client reads every action's resource with its own GET, which gives
+the same records in more requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import asana
 
-from tpmsync.asana.errors import AsanaError, AsanaNotFound, data_of
+from tpmsync.asana.errors import ENDPOINT_MISSING, AsanaError, data_of
 from tpmsync.asana.fields import STORY_FIELDS, TASK_FIELDS
 
 PAGE_LIMIT = 100
 BATCH_SIZE = 10  # actions per batch request (Asana's limit)
 # (connect, read) seconds: the SDK applies a pair (or an int) but silently drops a float
 Timeout = tuple[float, float]
+NOT_BATCHED = 0  # the status `batch_get` gives an action it did not send: the caller reads it on its own
+
+log = logging.getLogger(__name__)
 
 
 class BatchCalls:
     api: asana.ApiClient
+    batch_available = True  # False once the server answered that it has no batch API
+    _batch_answered = False
+    _batch_probe = threading.Lock()  # until the first answer, one batch request at a time
+    _batch_flip = threading.Lock()
 
     if TYPE_CHECKING:  # what the mixin uses of `AsanaClient`, which defines each of these
 
@@ -50,26 +63,56 @@ class BatchCalls:
             elif status in (403, 404):
                 yield gid, []  # the parent went away meanwhile
             else:
-                # a transient failure inside the batch: that parent on its own, with retries
-                yield gid, [r for page in self.subtasks(gid) for r in page]
+                # not batched, or a transient failure inside the batch: that parent on its own, with retries
+                try:
+                    yield gid, [r for page in self.subtasks(gid) for r in page]
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
+                    yield gid, []
 
     def batch_get(self, actions: Sequence[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """GET actions through the batch API, ten per request; yields (status_code, body) in order."""
-        batch = asana.BatchAPIApi(self.api)
+        """GET actions through the batch API, ten per request; yields (status_code, body) in order,
+        (NOT_BATCHED, {}) for every action when the server has no batch API."""
         for start in range(0, len(actions), BATCH_SIZE):
             chunk = [{"method": "get", **action} for action in actions[start : start + BATCH_SIZE]]
-            body = {"data": {"actions": chunk}}
-
-            def send(t: Timeout, body: Mapping[str, Any] = body) -> Any:
-                return batch.create_batch_request(body, {}, full_payload=True, _request_timeout=t)
-
-            payload = self.call("POST /batch", send, cost=len(chunk))
+            if self._batch_answered:
+                payload = self._batch_post(chunk)
+            else:  # a server without the batch API is asked once, not by every thread at once
+                with self._batch_probe:
+                    payload = self._batch_post(chunk)
+            if payload is None:
+                yield from ((NOT_BATCHED, {}) for _ in chunk)
+                continue
             results = payload.get("data")
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise AsanaError("POST /batch: Asana answered with an unexpected shape")
             for result in results:
                 body_out = result.get("body") if isinstance(result, dict) else None
                 yield int(result.get("status_code", 0)), body_out if isinstance(body_out, dict) else {}
+
+    def _batch_post(self, chunk: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """One `POST /batch` of `chunk`; None when the server has no batch API (said once in the log)."""
+        if not self.batch_available:
+            return None
+        body = {"data": {"actions": chunk}}
+
+        def send(t: Timeout) -> Any:
+            return asana.BatchAPIApi(self.api).create_batch_request(body, {}, full_payload=True, _request_timeout=t)
+
+        try:
+            return self.call("POST /batch", send, cost=len(chunk))
+        except AsanaError as exc:
+            if exc.status not in ENDPOINT_MISSING:
+                raise
+            with self._batch_flip:
+                if not self.batch_available:
+                    return None
+                self.batch_available = False
+            log.warning("%s; this server has no batch API, so each resource is read on its own (more requests)", exc)
+            return None
+        finally:
+            self._batch_answered = True
 
     def tasks_batch(self, gids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
         """Fetch tasks by gid through the batch API; None for a task that is gone (403/404)."""
@@ -80,10 +123,12 @@ class BatchCalls:
             elif status in (403, 404):
                 yield gid, None
             else:
-                # a transient failure inside a batch: that one task on its own, with retries
+                # not batched, or a transient failure inside a batch: that one task on its own, with retries
                 try:
                     yield gid, self.task(gid)
-                except AsanaNotFound:
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
                     yield gid, None
 
     def stories_batch(self, tasks: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]] | None]]:
@@ -102,10 +147,12 @@ class BatchCalls:
             elif status in (403, 404):
                 yield gid, None  # the task went away meanwhile
             else:
-                # a transient failure inside the batch: that task on its own, with retries
+                # not batched, or a transient failure inside the batch: that task on its own, with retries
                 try:
                     yield gid, [r for page in self.stories(gid) for r in page]
-                except AsanaNotFound:
+                except AsanaError as exc:
+                    if exc.status not in (403, 404):
+                        raise
                     yield gid, None
 
     def budgets_batch(self, projects: Sequence[str]) -> Iterator[tuple[str, list[dict[str, Any]]]]:

@@ -209,6 +209,9 @@ class AsanaClient(BatchCalls):
             )
         if status == 404:
             raise AsanaNotFound(f"{endpoint}: not found (404 {message})", status)
+        if status == 402:
+            raise AsanaError(f"{endpoint}: not included in this workspace's Asana plan (402 {message}); "
+                             "remove what needs it from the config or upgrade the plan", status)
         raise AsanaError(f"{endpoint}: Asana answered {status} {message}".rstrip(), status)
 
     # -- pagination -------------------------------------------------------------------------
@@ -351,10 +354,13 @@ class AsanaClient(BatchCalls):
     def budgets(self, project: str) -> list[dict[str, Any]]:
         """The project's budget from Asana's Budgets API (at most one), as a list."""
         budgets = asana.BudgetsApi(self.api)
-        payload = self.call(
-            "GET /budgets",
-            lambda t: budgets.get_budgets(project, full_payload=True, _request_timeout=t),
-        )
+        try:
+            payload = self.call("GET /budgets", lambda t: budgets.get_budgets(project, full_payload=True,
+                                                                             _request_timeout=t))
+        except AsanaError as exc:
+            if exc.status in (402, 403, 404, 405, 501):
+                return []  # no Budgets API on this plan (402), for this project, or on this server
+            raise
         data = payload.get("data")
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 

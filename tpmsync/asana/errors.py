@@ -10,6 +10,12 @@ from asana.rest import ApiException
 
 from tpmsync.errors import TpmsyncError
 
+# What a server answers a well-formed request to an endpoint it does not implement: a request it
+# does not understand (400), no such route (404), method not allowed (405), not implemented (501).
+# Only for an endpoint whose own resources cannot be missing (POST /batch), or once the resource
+# is known to exist (GET /events after GET /projects/{gid}), does it mean "the endpoint is missing".
+ENDPOINT_MISSING = frozenset({400, 404, 405, 501})
+
 
 class AsanaError(TpmsyncError):
     """An Asana call that failed for good; `str()` is one line saying what to do."""

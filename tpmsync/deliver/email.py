@@ -6,7 +6,8 @@ The message (the structure the `email` package documents for HTML mail with pict
 
     multipart/mixed
     ├── multipart/alternative
-    │   ├── text/plain        Outgoing.text
+    │   ├── text/plain        Outgoing.summary_text: the HTML part's lead (the portfolio, the
+    │   │                     red and amber projects' written status, the others a line each)
     │   └── multipart/related
     │       ├── text/html     Outgoing.html: the summary (< 100 KB, so Gmail does not clip it),
     │       │                 charts referenced as cid:NAME
@@ -64,7 +65,7 @@ def build_message(outgoing: Outgoing, *, sender: str, to: tuple[str, ...], cc: t
     message["Message-ID"] = make_msgid("tpmsync", domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Tpmsync-Delivery"] = delivery
-    message.set_content(outgoing.text)
+    message.set_content(outgoing.summary_text)
     message.add_alternative(outgoing.html, subtype="html")
     if outgoing.images:
         parts = message.get_payload()

@@ -7,7 +7,9 @@ this, so a channel never needs the store or the KPI engine.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -36,6 +38,34 @@ class ProjectLine:
     status_text: str = ""  # the same as plain text: the `text` of the Asana status update
 
 
+class Renderings:
+    """The whole report as plain text (file .txt), Markdown (file .md) and HTML with its images
+    inline (file .html, the email's attachment), each rendered on first use: a delivery to chat or
+    Asana renders none of them (the text alone takes about 20 s for a weekly of 200 projects)."""
+
+    def __init__(
+        self, text: Callable[[], str], markdown: Callable[[], str], html_inline: Callable[[], str]
+    ) -> None:
+        self._render = {"text": text, "markdown": markdown, "html_inline": html_inline}
+
+    @classmethod
+    def of(cls, text: str = "", markdown: str = "", html_inline: str = "") -> Renderings:
+        """Renderings already made."""
+        return cls(lambda: text, lambda: markdown, lambda: html_inline)
+
+    @cached_property
+    def text(self) -> str:
+        return self._render["text"]()
+
+    @cached_property
+    def markdown(self) -> str:
+        return self._render["markdown"]()
+
+    @cached_property
+    def html_inline(self) -> str:
+        return self._render["html_inline"]()
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A report ready to send.
@@ -50,12 +80,26 @@ class Outgoing:
     subject: str  # e.g. "tpmsync daily — RED — 2026-11-25: 3 red, 2 amber, 1 green"
     health: str  # the worst project's
     projects: tuple[ProjectLine, ...]
-    text: str  # plain text (email text part, file .txt)
-    markdown: str  # Markdown (file .md, wikis)
+    summary_text: str  # the written summary as plain text, what the email's HTML leads with (its text/plain part)
     html: str  # the email's HTML summary (< 100 KB at any size); images referenced as cid:<name>
-    html_inline: str  # the whole report with images as data: URIs (file .html, browsers, email attachment)
     data: dict[str, Any]  # the JSON report (webhook body with detail = "full", file .json)
+    renderings: Renderings  # the whole report as text, Markdown and inline HTML, rendered when first read
     images: dict[str, bytes] = field(default_factory=dict)  # cid name → PNG bytes
+
+    @property
+    def text(self) -> str:
+        """The whole report as plain text (file .txt)."""
+        return self.renderings.text
+
+    @property
+    def markdown(self) -> str:
+        """The whole report as Markdown (file .md, wikis)."""
+        return self.renderings.markdown
+
+    @property
+    def html_inline(self) -> str:
+        """The whole report with images as data: URIs (file .html, browsers, the email's attachment)."""
+        return self.renderings.html_inline
 
     @property
     def attachment_name(self) -> str:

@@ -15,7 +15,8 @@ from tpmsync.kpi.calibration import ForecastRecord, compute_calibration
 from tpmsync.kpi.engine import KpiSettings
 from tpmsync.kpi.forecast_detail import ForecastDetail
 from tpmsync.kpi.how_many import compute_how_many
-from tpmsync.kpi.milestones import DurationHistory, forecast_milestones
+from tpmsync.kpi.milestone_durations import DurationHistory
+from tpmsync.kpi.milestones import forecast_milestones
 from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
 from tpmsync.kpi.moved import ForecastState, explain_move, forecast_state
 
@@ -35,7 +36,7 @@ def compute_forecast_detail(
 
     `known`: every task the store knows by gid (other projects' sets, outside tasks; the
     project's own `outside_tasks` are added); `histories`: each project's `DurationHistory`
-    (`milestones.duration_history`); `before`: the state compared with for `moved` (None: no
+    (`milestone_durations.duration_history`); `before`: the state compared with for `moved` (None: no
     earlier snapshot); `records`: the project's stored daily forecasts for `calibration`.
     """
     settings = settings or KpiSettings()

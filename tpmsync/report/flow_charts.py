@@ -23,7 +23,8 @@ from importlib import import_module
 from typing import Any
 
 from tpmsync.report.charts import DPI, HEIGHT_IN, STYLE, WIDTH_IN, _clip, _png, _x
-from tpmsync.report.model import FlowReport, PersonReport, ProjectReport
+from tpmsync.report.model import ProjectReport
+from tpmsync.report.model_flow import FlowReport, PersonReport
 from tpmsync.report.wording import COLOURS
 
 FLOW_CHARTS = ("cfd", "cycle", "throughput", "aging")

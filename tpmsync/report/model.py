@@ -4,67 +4,26 @@
 `Report.from_json()` reads it back. Dates are ISO strings in JSON. A number that cannot be known
 (no estimates, no forecast) is None / `null`, never a made-up 0.
 
-Lists of tasks are `TaskList`s: at most the first `max_items` entries (most important first)
-and `total`, the full count, so a report about 50,000 tasks stays small.
+Its parts live beside it: the tasks and task lists (`model_tasks`), flow and people
+(`model_flow`), why the forecast moved and the written status (`model_written`), and the JSON
+codec (`codec`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar
+
+from tpmsync.report.codec import decode, encode
+from tpmsync.report.model_flow import FlowReport, PersonReport
+from tpmsync.report.model_tasks import SlipList, TaskList
+from tpmsync.report.model_written import Movement, Written
 
 KINDS = ("daily", "weekly")
 HEALTHS = ("green", "amber", "red")
 UPCOMING_DAYS = 14
 TREND_WEEKS = 8
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """A task as a report names it, with its link to Asana."""
-
-    gid: str
-    name: str
-    url: str | None = None
-    due: date | None = None
-    assignee: str | None = None
-    completed_on: date | None = None
-    milestone: bool = False
-
-
-@dataclass(frozen=True)
-class TaskList:
-    """The first entries of a list of tasks and how many there are in all."""
-
-    items: tuple[TaskRef, ...] = ()
-    total: int = 0
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.items)
-
-
-@dataclass(frozen=True)
-class Slip:
-    """An open task whose due date moved later since the state compared with."""
-
-    task: TaskRef
-    previous_due: date | None
-    current_due: date | None
-    days: int | None
-
-
-@dataclass(frozen=True)
-class SlipList:
-    items: tuple[Slip, ...] = ()
-    total: int = 0
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.items)
 
 
 @dataclass(frozen=True)
@@ -221,131 +180,6 @@ class TrendCell:
     health: str | None
 
 
-@dataclass(frozen=True)
-class AgingItem:
-    """An open task in a started section: how long it has been there and whether it is aging."""
-
-    task: TaskRef
-    section: str
-    started_on: date
-    age_days: int
-    aging: bool
-
-
-@dataclass(frozen=True)
-class CycleItem:
-    """A task completed in the flow window and its cycle time (None: it never entered a started section)."""
-
-    task: TaskRef
-    cycle_days: int | None
-    lead_days: int
-
-
-@dataclass(frozen=True)
-class FlowDayCounts:
-    """One day of the cumulative flow diagram: open tasks per column, completed so far and that day."""
-
-    day: date
-    columns: tuple[int, ...]
-    completed: int
-    throughput: int
-
-
-@dataclass(frozen=True)
-class FlowReport:
-    """How work moved through the project's board (flow KPIs, docs/kpis.md "Flow metrics").
-
-    `wip` lists every task in a started section, oldest first (the aging chart); `aging_total`
-    how many of them are older than the cycle-time p85. `columns` are the cumulative flow
-    diagram's sections in board order and `started` which of them count as started; `days`
-    covers the report's flow window.
-    """
-
-    window_start: date
-    wip_total: int
-    aging_total: int | None
-    cycle_p50: int | None
-    cycle_p85: int | None
-    cycle_n: int
-    lead_p85: int | None
-    wip: tuple[AgingItem, ...]
-    completed: tuple[CycleItem, ...]
-    columns: tuple[str, ...]
-    started: tuple[bool, ...]
-    days: tuple[FlowDayCounts, ...]
-
-    @property
-    def aging(self) -> tuple[AgingItem, ...]:
-        return tuple(item for item in self.wip if item.aging)
-
-
-@dataclass(frozen=True)
-class Movement:
-    """Why the p85 date moved since `since` (the previous report of the same kind): the change
-    split into scope, progress and pace, which sum to `change_days`."""
-
-    since: date
-    change_days: int
-    scope_days: int
-    progress_days: int
-    pace_days: int
-    tasks_added: int
-    tasks_removed: int
-    tasks_completed: int
-    throughput_before: int
-    throughput_after: int
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A piece of a written line: text and, for a task, its Asana link."""
-
-    text: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class WrittenLine:
-    """One line of the written status: `kind` "note", "headline", "title" (What changed, Risks,
-    Asks) or "item" (a bullet under the last title)."""
-
-    kind: str
-    pieces: tuple[Piece, ...]
-
-    @property
-    def plain(self) -> str:
-        return "".join(piece.text for piece in self.pieces)
-
-
-@dataclass(frozen=True)
-class Written:
-    """The written status of a project (tpmsync.report.narrative): plain text, HTML and its lines
-    for the channels that draw their own markup. Already sanitised: names are cleaned there."""
-
-    text: str
-    html: str
-    lines: tuple[WrittenLine, ...] = ()
-
-
-@dataclass(frozen=True)
-class PersonReport:
-    """One assignee's load across the reported projects over the next `horizon_days`."""
-
-    gid: str
-    name: str
-    open: int
-    overdue: int
-    due_in_horizon: int
-    load_hours: float
-    capacity_hours: float
-    load_ratio: float
-    critical_tasks: int
-    horizon_days: int
-
-    @property
-    def overloaded(self) -> bool:
-        return self.load_ratio > 1
-
 
 @dataclass(frozen=True)
 class ProjectReport:
@@ -422,13 +256,13 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": self.SCHEMA}
-        data.update(_encode(self))
+        data.update(encode(self))
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
         body = {k: v for k, v in data.items() if k != "schema"}
-        report: Report = _decode(cls, body)
+        report: Report = decode(cls, body)
         return report
 
     def project(self, gid: str) -> ProjectReport:
@@ -448,41 +282,3 @@ def period_of(kind: str, as_of: date) -> str:
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-# ----------------------------------------------------------------------------------------------
-# JSON codec: dataclasses ↔ plain JSON, driven by the type hints above
-# ----------------------------------------------------------------------------------------------
-
-
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(kind: Any, value: Any) -> Any:
-    origin = get_origin(kind)
-    if origin is Union or origin is types.UnionType:
-        if value is None:
-            return None
-        (inner,) = [a for a in get_args(kind) if a is not type(None)]
-        return _decode(inner, value)
-    if origin is tuple:
-        (inner, _ellipsis) = get_args(kind)
-        return tuple(_decode(inner, v) for v in value)
-    if kind is datetime:
-        return datetime.fromisoformat(value)
-    if kind is date:
-        return date.fromisoformat(value)
-    if kind is float:
-        return float(value)
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = get_type_hints(kind)
-        args = {f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(kind) if f.name in value}
-        return kind(**args)
-    return value

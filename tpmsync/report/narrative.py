@@ -1,204 +1,41 @@
 """A short written status, put together only from computed facts.
 
-`write_status(facts)` turns a `StatusFacts` — the verdict and its reasons, what changed since
+`write_status(facts)` turns a `StatusFacts` (`tpmsync.report.facts`) — the verdict and its reasons, what changed since
 the last report, how the forecast moved, the milestones at risk, the tasks to unblock first and
 the overloaded owners — into a status a stakeholder reads in 30 seconds: an optional note of the
 project manager first, a headline sentence, then "What changed", "Risks" and "Asks" (who must do
-what by when).  Every task it names links to Asana.  The same words come out as plain text and
-as HTML.
+what by when).  Every task it names links to Asana.  It comes out as plain text and as its
+parts (text and link segments), which each renderer escapes for its own markup.
 
 Nothing is invented: every number and name in the text is a value of `facts.to_json()` (or a
 percentage of one of its fractions), the rest is the fixed wording below.  Likelihoods read
 "<5 %" and ">95 %" at the ends, never 0 % or 100 %.  Names, reasons and the note are untrusted:
 control and bidirectional-override characters are removed, whitespace is collapsed, lengths
-are bounded, and HTML is escaped.  Deterministic: the same facts give the same text.
+are bounded (each renderer escapes for its markup).  Deterministic: the same facts give the same text.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
 
-from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, UnblockItem
+from tpmsync.kpi.forecast_detail import Moved
 from tpmsync.kpi.likelihood import bounded_percent
-from tpmsync.kpi.model.values import JsonObject
+from tpmsync.report.facts import StatusFacts
 
 NAME_LIMIT = 80
 REASON_LIMIT = 200
 NOTE_LIMIT = 2000
 ITEM_LIMIT = 5
 """At most this many entries per list (milestones, asks, owners, reasons); then "and N more"."""
-AT_RISK_BELOW = 0.85
-"""A milestone is at risk when it is less likely than this to make its due date."""
 
 _GID = re.compile(r"[0-9A-Za-z_-]{1,40}")
 _BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
 
 Segment = tuple[str, str | None]
 """A piece of text and, for a task, its Asana link."""
-
-
-def _day(value: Any) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-# --------------------------------------------------------------------------------------------
-# The facts
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MilestoneRisk:
-    """A milestone at risk: its forecast now and the p85 of the report compared with."""
-
-    gid: str
-    name: str
-    project_gid: str
-    due: date | None
-    p85: date | None
-    previous_p85: date | None
-    probability_on_time: float | None
-    reason: str | None = None
-
-    def to_json(self) -> JsonObject:
-        return {
-            "gid": self.gid,
-            "name": self.name,
-            "project": self.project_gid,
-            "due": None if self.due is None else self.due.isoformat(),
-            "p85": None if self.p85 is None else self.p85.isoformat(),
-            "previous_p85": None if self.previous_p85 is None else self.previous_p85.isoformat(),
-            "probability_on_time": self.probability_on_time,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> MilestoneRisk:
-        return cls(
-            gid=data["gid"],
-            name=data["name"],
-            project_gid=data["project"],
-            due=_day(data["due"]),
-            p85=_day(data["p85"]),
-            previous_p85=_day(data["previous_p85"]),
-            probability_on_time=data["probability_on_time"],
-            reason=data["reason"],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OverloadedOwner:
-    """A person with more work due in the horizon than capacity (people KPIs)."""
-
-    name: str
-    load_ratio: float
-    overdue: int
-
-    def to_json(self) -> JsonObject:
-        return {"name": self.name, "load_ratio": self.load_ratio, "overdue": self.overdue}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> OverloadedOwner:
-        return cls(name=data["name"], load_ratio=data["load_ratio"], overdue=data["overdue"])
-
-
-@dataclass(frozen=True, slots=True)
-class StatusFacts:
-    """Everything the written status may say about one project.
-
-    `since`, `tasks_completed` and `tasks_added` describe the period since the report compared
-    with (all None when there is none); `previous_health` is that report's verdict.
-    `judged`/`held` are the forecast's calibration.
-    """
-
-    project_gid: str
-    project_name: str
-    as_of: date
-    health: str
-    reasons: tuple[str, ...] = ()
-    previous_health: str | None = None
-    since: date | None = None
-    tasks_completed: int | None = None
-    tasks_added: int | None = None
-    p85: date | None = None
-    due: date | None = None
-    probability_on_time: float | None = None
-    judged: int = 0
-    held: int = 0
-    moved: Moved | None = None
-    milestones_at_risk: tuple[MilestoneRisk, ...] = ()
-    unblock_first: tuple[UnblockItem, ...] = ()
-    overloaded: tuple[OverloadedOwner, ...] = ()
-    note: str | None = None
-
-    def to_json(self) -> JsonObject:
-        return {
-            "project": {"gid": self.project_gid, "name": self.project_name},
-            "as_of": self.as_of.isoformat(),
-            "health": self.health,
-            "reasons": list(self.reasons),
-            "previous_health": self.previous_health,
-            "since": None if self.since is None else self.since.isoformat(),
-            "tasks_completed": self.tasks_completed,
-            "tasks_added": self.tasks_added,
-            "p85": None if self.p85 is None else self.p85.isoformat(),
-            "due": None if self.due is None else self.due.isoformat(),
-            "probability_on_time": self.probability_on_time,
-            "calibration": {"judged": self.judged, "held": self.held},
-            "moved": None if self.moved is None else self.moved.to_json(),
-            "milestones_at_risk": [risk.to_json() for risk in self.milestones_at_risk],
-            "unblock_first": [item.to_json() for item in self.unblock_first],
-            "overloaded": [owner.to_json() for owner in self.overloaded],
-            "note": self.note,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> StatusFacts:
-        moved = data["moved"]
-        return cls(
-            project_gid=data["project"]["gid"],
-            project_name=data["project"]["name"],
-            as_of=date.fromisoformat(data["as_of"]),
-            health=data["health"],
-            reasons=tuple(data["reasons"]),
-            previous_health=data["previous_health"],
-            since=_day(data["since"]),
-            tasks_completed=data["tasks_completed"],
-            tasks_added=data["tasks_added"],
-            p85=_day(data["p85"]),
-            due=_day(data["due"]),
-            probability_on_time=data["probability_on_time"],
-            judged=data["calibration"]["judged"],
-            held=data["calibration"]["held"],
-            moved=None if moved is None else Moved.from_json(moved),
-            milestones_at_risk=tuple(MilestoneRisk.from_json(entry) for entry in data["milestones_at_risk"]),
-            unblock_first=tuple(UnblockItem.from_json(entry) for entry in data["unblock_first"]),
-            overloaded=tuple(OverloadedOwner.from_json(entry) for entry in data["overloaded"]),
-            note=data["note"],
-        )
-
-
-def milestones_at_risk(
-    milestones: Sequence[MilestoneForecast], previous_p85: Mapping[str, date | None] | None = None
-) -> tuple[MilestoneRisk, ...]:
-    """The milestones less than 85 % likely to make their due date, or with no forecast, least likely first."""
-    before = previous_p85 or {}
-    risky = [
-        milestone
-        for milestone in milestones
-        if milestone.reason is not None
-        or (milestone.probability_on_time is not None and milestone.probability_on_time < AT_RISK_BELOW)
-    ]
-    risky.sort(key=lambda m: (m.probability_on_time is not None, m.probability_on_time or 0.0, m.name, m.gid))
-    return tuple(
-        MilestoneRisk(m.gid, m.name, m.project_gid, m.due, m.p85, before.get(m.gid), m.probability_on_time, m.reason)
-        for m in risky
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,13 +115,12 @@ def _more(count: int) -> list[Segment]:
 
 @dataclass(frozen=True, slots=True)
 class WrittenStatus:
-    """The status in both forms, and its parts (each line a list of text/link segments)."""
+    """The status as plain text, and its parts (each line a list of text/link segments)."""
 
     note: str | None
     headline: tuple[Segment, ...]
     sections: tuple[tuple[str, tuple[tuple[Segment, ...], ...]], ...]
     text: str
-    html: str
 
 
 def _headline(facts: StatusFacts) -> list[Segment]:
@@ -408,15 +244,8 @@ def _plain(segments: Sequence[Segment]) -> str:
     return "".join(text if url is None else f"{text} <{url}>" for text, url in segments)
 
 
-def _marked(segments: Sequence[Segment]) -> str:
-    return "".join(
-        html.escape(text) if url is None else f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
-        for text, url in segments
-    )
-
-
 def write_status(facts: StatusFacts) -> WrittenStatus:
-    """The written status of one project, as plain text and HTML (see the module docstring)."""
+    """The written status of one project, as plain text and its parts (see the module docstring)."""
     note = clean_note(facts.note) if facts.note else None
     headline = _headline(facts)
     sections = (
@@ -424,22 +253,13 @@ def write_status(facts: StatusFacts) -> WrittenStatus:
         ("Risks", _risks(facts)),
         ("Asks", _asks(facts)),
     )
-    text_parts: list[str] = []
-    html_parts: list[str] = []
-    if note:
-        text_parts.append(note)
-        html_parts.append("<p>" + "<br>".join(html.escape(line) for line in note.split("\n")) + "</p>")
+    text_parts: list[str] = [note] if note else []
     text_parts.append(_plain(headline))
-    html_parts.append(f"<p><strong>{_marked(headline)}</strong></p>")
     for title, lines in sections:
         text_parts.append(title + "\n" + "\n".join(f"- {_plain(line)}" for line in lines))
-        html_parts.append(
-            f"<h3>{title}</h3>\n<ul>\n" + "\n".join(f"<li>{_marked(line)}</li>" for line in lines) + "\n</ul>"
-        )
     return WrittenStatus(
         note=note,
         headline=tuple(headline),
         sections=tuple((title, tuple(tuple(line) for line in lines)) for title, lines in sections),
         text="\n\n".join(text_parts) + "\n",
-        html="\n".join(html_parts) + "\n",
     )

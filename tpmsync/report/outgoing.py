@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tpmsync.deliver.outgoing import Outgoing, ProjectLine, StatusLine, full_report_name
+from tpmsync.deliver.outgoing import Outgoing, ProjectLine, Renderings, StatusLine, full_report_name
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report
 from tpmsync.report.render_asana import render_asana
 from tpmsync.report.render_html import render_email_html, render_html
 from tpmsync.report.render_markdown import render_markdown
+from tpmsync.report.render_summary import render_summary_text
 from tpmsync.report.render_text import render_text
 
 
@@ -37,7 +38,8 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         )
         for p in report.projects
     )
-    email = render_email_html(report, charts, attachment=full_report_name(report.kind, report.period))
+    attachment = full_report_name(report.kind, report.period)
+    email = render_email_html(report, charts, attachment=attachment)
     return Outgoing(
         kind=report.kind,
         period=report.period,
@@ -45,11 +47,14 @@ def build_outgoing(report: Report, *, images: Mapping[str, bytes] | None = None)
         subject=w.subject(report),
         health=report.health,
         projects=lines,
-        text=render_text(report),
-        markdown=render_markdown(report),
+        summary_text=render_summary_text(report, attachment=attachment),
         html=email,
-        html_inline=render_html(report, charts, mode="data"),
         data=report.to_json(),
+        renderings=Renderings(
+            lambda: render_text(report),
+            lambda: render_markdown(report),
+            lambda: render_html(report, charts, mode="data"),
+        ),
         images={name: png for name, png in charts.items() if f"cid:{name}" in email},
     )
 

@@ -12,7 +12,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef, Written, WrittenLine
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Written, WrittenLine
 
 ALLOWED_TAGS = frozenset({"body", "strong", "em", "u", "s", "code", "a", "ul", "ol", "li", "h1", "h2", "hr"})
 DAILY_ITEMS = 5
@@ -103,7 +105,8 @@ def render_asana(report: Report, project: ProjectReport) -> str:
     parts.append(f"<em>{_text(report.freshness())}</em>")
     reasons = w.reasons_for(p, report.kind)
     if reasons:
-        parts.append(f"<h2>Why</h2>{_items((_text(r) for r in reasons), len(p.reasons) - len(reasons))}")
+        title = _text(w.reasons_title(p))
+        parts.append(f"<h2>{title}</h2>{_items((_text(r) for r in reasons), w.reasons_left(p, report.kind))}")
     c = p.changes
     parts.append(f"<h2>{_text('What changed ' + w.since_text(c, year))}</h2>")
     if c.count:

@@ -54,15 +54,8 @@ def environment() -> Environment:
         legend_items=words.LEGEND,
         flow_chart_name=flow_chart_name,
         people_name=PEOPLE_NAME,
-        written_html=written_html,
     )
     return env
-
-
-def written_html(html: str) -> Markup:
-    """The written status's HTML (`tpmsync.report.narrative`: every text escaped, links only to
-    Asana) as markup the template keeps; the headings made smaller to sit inside a project."""
-    return Markup(html.replace("<h3>", '<h3 style="margin:6px 0 2px 0;font-size:13px;">'))
 
 
 def png_size(png: bytes) -> tuple[int, int]:

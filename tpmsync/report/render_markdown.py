@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
+from tpmsync.report.model_written import Written
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
@@ -95,19 +97,37 @@ def _slips(slips: SlipList, year: int, limit: int) -> list[str]:
     return [*lines, ""]
 
 
+def _written(written: Written) -> list[str]:
+    """The written status: the note quoted, the headline in bold, each section a bold title and
+    a list; tasks link to Asana."""
+    out: list[str] = []
+    for line in written.lines:
+        text = "".join(link(piece.text, piece.url) if piece.url else escape(piece.text) for piece in line.pieces)
+        if line.kind == "item":
+            out.append(f"- {text}")
+            continue
+        if out and out[-1]:
+            out.append("")
+        out += [f"> {text}" if line.kind == "note" else f"**{text}**", ""]
+    return [*out, ""] if out and out[-1] else out
+
+
 def _project(report: Report, p: ProjectReport, year: int) -> list[str]:
     daily = report.kind == "daily"
     limit = DAILY_ITEMS if daily else WEEKLY_ITEMS
     heading = f"## {w.verdict(p.health)} {link(p.name, p.url)}"
     if was := w.verdict_change(p.changes, p.health):
         heading += f" ({was})"
-    out = [heading, "", escape(w.headline(p.headline, p.forecast, year)), ""]
+    out = [heading, ""]
+    if p.written is not None:  # the lead; the details below never repeat it
+        out += _written(p.written)
+    out += [escape(w.headline(p.headline, p.forecast, year)), ""]
     reasons = w.reasons_for(p, report.kind)
     if reasons:
-        out += ["**Why:**", ""]
+        out += [f"**{w.reasons_title(p)}:**", ""]
         out += [f"- {escape(r)}" for r in reasons]
-        if len(reasons) < len(p.reasons):
-            out.append(f"- … and {len(p.reasons) - len(reasons)} more")
+        if left := w.reasons_left(p, report.kind):
+            out.append(f"- … and {left} more")
         out.append("")
     c = p.changes
     out += [f"**What changed {escape(w.since_text(c, year))}:** {escape(w.changes_summary(c))}", ""]
@@ -116,8 +136,8 @@ def _project(report: Report, p: ProjectReport, year: int) -> list[str]:
     out += _tasks("Newly overdue", c.newly_overdue, year, limit)
     out += _slips(c.slipped, year, limit)
     out += _tasks("Newly blocked", c.newly_blocked, year, limit)
-    if p.moved is not None:
-        out += [escape(w.moved_text(p.moved, year)) + ".", ""]
+    if (moved := w.moved_in_details(p)) is not None:
+        out += [escape(w.moved_text(moved, year)) + ".", ""]
     if p.flow is not None and p.flow.aging:
         aging = p.flow.aging
         shown = aging[:limit]

@@ -13,7 +13,8 @@ from rich.text import Text
 
 from tpmsync import words
 from tpmsync.report import wording as w
-from tpmsync.report.model import ProjectReport, Report, SlipList, TaskList, TaskRef
+from tpmsync.report.model import ProjectReport, Report
+from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
@@ -167,13 +168,13 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     if was := w.verdict_change(p.changes, p.health):
         title.append(f"  ({was})", style="dim")
     body: list[RenderableType] = []
-    if p.written is not None:  # the written status leads (already sanitised; links shown as <url>)
+    if p.written is not None:  # the lead (already sanitised; links shown as <url>); the details never repeat it
         body += [Text(p.written.text.rstrip("\n")), Text("")]
     body.append(Text(w.headline(p.headline, p.forecast, year)))
     reasons = w.reasons_for(p, report.kind)
     if reasons:
-        body.append(Text("Why:", style="bold"))
-        body.append(_bullets((Text(reason) for reason in reasons), len(p.reasons) - len(reasons)))
+        body.append(Text(f"{w.reasons_title(p)}:", style="bold"))
+        body.append(_bullets((Text(reason) for reason in reasons), w.reasons_left(p, report.kind)))
     changes = p.changes
     body.append(Text(f"What changed {w.since_text(changes, year)}: {w.changes_summary(changes)}", style="bold"))
     body += _tasks("Completed", changes.completed, year, limit, completed=True)
@@ -181,8 +182,8 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
     body += _tasks("Newly overdue", changes.newly_overdue, year, limit)
     body += _slips(changes.slipped, year, limit)
     body += _tasks("Newly blocked", changes.newly_blocked, year, limit)
-    if p.moved is not None:
-        body.append(Text(w.moved_text(p.moved, year) + "."))
+    if (moved := w.moved_in_details(p)) is not None:
+        body.append(Text(w.moved_text(moved, year) + "."))
     if p.flow is not None and p.flow.aging:
         aging = p.flow.aging
         shown = aging[:limit]

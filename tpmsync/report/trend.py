@@ -8,15 +8,7 @@ from datetime import date, timedelta
 
 from tpmsync.kpi.model.inputs import ProjectInput
 from tpmsync.portfolio import Row, roll_up, worst_health
-from tpmsync.report.model import (
-    Burnup,
-    BurnupPoint,
-    Headline,
-    PortfolioSummary,
-    ProjectReport,
-    TrendCell,
-    iso_week,
-)
+from tpmsync.report.model import Burnup, BurnupPoint, Headline, PortfolioSummary, ProjectReport, TrendCell, iso_week
 
 BURNUP_DAYS = 56
 MIN_BURNUP_POINTS = 7

@@ -13,20 +13,11 @@ from datetime import date
 from typing import Any, TypeVar
 
 from tpmsync import words
-from tpmsync.report.model import (
-    AgingItem,
-    Budget,
-    Changes,
-    FlowReport,
-    Forecast,
-    Headline,
-    Movement,
-    PersonReport,
-    ProjectReport,
-    Report,
-    Slip,
-    TaskRef,
-)
+from tpmsync.report import narrative
+from tpmsync.report.model import Budget, Changes, Forecast, Headline, ProjectReport, Report
+from tpmsync.report.model_flow import AgingItem, FlowReport, PersonReport
+from tpmsync.report.model_tasks import Slip, TaskRef
+from tpmsync.report.model_written import Movement
 from tpmsync.words import (
     CHANCE,
     COLOURS,
@@ -258,11 +249,32 @@ def short_reason(reason: str, limit: int = 90) -> str:
     return words.first_clause(reason, limit)
 
 
+LEAD_REASONS = 1 + narrative.ITEM_LIMIT
+"""How many reasons the written status states: the first in its headline, five under Risks."""
+
+
 def reasons_for(project: ProjectReport, kind: str) -> tuple[str, ...]:
-    """Daily: the first clause of the top three reasons; weekly: every reason in full."""
+    """The reasons a project's details list (under `reasons_title`). When the written status leads
+    the project it has stated the first LEAD_REASONS already: daily, none (the lead says "… and N
+    more"); weekly, the rest of them in full. Without it, daily: the first clause of the top
+    three reasons; weekly: every reason in full."""
+    if project.written is not None:
+        return project.reasons[LEAD_REASONS:] if kind == "weekly" else ()
     if kind == "daily":
         return tuple(short_reason(r) for r in project.reasons[:3])
     return project.reasons
+
+
+def reasons_title(project: ProjectReport) -> str:
+    """ "Why", or "More reasons" below a written status that gave the first ones."""
+    return "Why" if project.written is None else "More reasons"
+
+
+def reasons_left(project: ProjectReport, kind: str) -> int:
+    """How many reasons neither the written status nor `reasons_for` shows ("… and N more")."""
+    if project.written is not None:
+        return 0
+    return len(project.reasons) - len(reasons_for(project, kind))
 
 
 def period_label(report: Report) -> str:
@@ -283,6 +295,12 @@ def overview_numbers(project: ProjectReport, year: int | None = None) -> str:
 
 def signed_days(count: int) -> str:
     return f"+{count}" if count >= 0 else f"−{-count}"
+
+
+def moved_in_details(project: ProjectReport) -> Movement | None:
+    """Why the p85 moved, for a project's details: None when the written status leads the
+    project, whose "What changed" says it already."""
+    return project.moved if project.written is None else None
 
 
 def moved_text(moved: Movement, year: int | None = None) -> str:

@@ -29,6 +29,7 @@ from tpmsync.sandbox.model import (
     User,
 )
 from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.strict import Strictness
 from tpmsync.sandbox.workspace import InvalidRequest, NotFoundError, Workspace
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Stats",
     "StatusUpdate",
     "Story",
+    "Strictness",
     "Task",
     "Team",
     "User",

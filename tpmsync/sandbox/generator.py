@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from tpmsync.sandbox.history import add_history, add_overload
 from tpmsync.sandbox.model import CustomField, CustomValue, Membership, Project, Task
-from tpmsync.sandbox.workspace import Workspace
+from tpmsync.sandbox.workspace import FIRST_GID, Workspace
 
 FIRST_NAMES = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara", "Dennis", "Frances", "Ken",
                "Radia", "Edsger", "Katherine", "Tim", "Hedy", "John", "Sophie", "Guido", "Anita")
@@ -126,6 +126,7 @@ def generate_workspace(
     with_dependencies: bool = True,
     now: Callable[[], datetime] | None = None,
     history: bool | None = None,
+    first_gid: int = FIRST_GID,
 ) -> Workspace:
     """Build a sample workspace: ``teams`` teams, users, a portfolio holding about two thirds of
     the projects, custom fields ("Estimated hours" and "Actual hours" (numbers), "Priority"
@@ -135,7 +136,8 @@ def generate_workspace(
     ``tasks_per_project × subtask_ratio`` subtasks per project nested up to three deep,
     milestones, ``actual_time_minutes`` on a few tasks, and a time or cost budget on every second
     project.  With ``with_dependencies``: dependencies within projects, a few across projects and
-    two on tasks that belong to no project.  No events are recorded.
+    two on tasks that belong to no project.  No events are recorded.  Gids are numeric strings
+    counting up from ``first_gid`` (a larger one gives longer gids).
 
     With ``history`` (`tpmsync.sandbox.history`; by default for workspaces of up to
     `HISTORY_MAX_TASKS` member tasks, since it about doubles the generation time): one person is
@@ -148,7 +150,7 @@ def generate_workspace(
     """
     if projects < 0 or tasks_per_project < 0 or subtask_ratio < 0 or teams < 1:
         raise ValueError("projects, tasks_per_project and subtask_ratio must be >= 0, teams >= 1")
-    ws = Workspace(now=now, today=today)
+    ws = Workspace(now=now, today=today, first_gid=first_gid)
     rng = random.Random(seed)
     midnight = datetime.combine(ws.today, time(), UTC)
     users = _users(ws, max(6, min(30, 2 * projects + 4)))

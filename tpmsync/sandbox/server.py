@@ -6,7 +6,9 @@
         configuration.access_token = server.token
 
 API requests live under ``/api/1.0`` and need ``Authorization: Bearer <token>``; they are
-counted in `SandboxServer.stats` and subject to `SandboxServer.faults`.  Admin endpoints under
+counted in `SandboxServer.stats` and subject to `SandboxServer.faults`; ``strictness`` (a
+`Strictness`) makes it answer as another Asana-compatible server may (fewer keys, other timestamp
+forms, no batch or events API).  Admin endpoints under
 ``/_sandbox/`` (no auth, no faults, not counted) let another process drive a running server:
 
     GET  /_sandbox/stats          {"total": n, "by_route": {"GET /tasks": n, ...}}
@@ -42,6 +44,7 @@ from tpmsync.sandbox.api import dispatch, route_template
 from tpmsync.sandbox.control import Faults, Stats
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.paging import ApiRequest, ApiResponse, error_body
+from tpmsync.sandbox.strict import Strictness
 from tpmsync.sandbox.workspace import Workspace
 
 HOST = "127.0.0.1"
@@ -60,10 +63,11 @@ class SandboxServer:
     after `start` (or ``with``); `stop` closes every connection."""
 
     def __init__(self, workspace: Workspace | None = None, *, port: int = 0, token: str = "sandbox-token",
-                 fault_seed: int = 0) -> None:
+                 fault_seed: int = 0, strictness: Strictness | None = None) -> None:
         self.workspace = workspace if workspace is not None else generate_workspace()
         self.token = token
         self.faults = Faults(seed=fault_seed)
+        self.strictness = strictness or Strictness()
         self._stats = Stats()
         self._httpd = _HTTPServer((HOST, port), self)
         self._thread: threading.Thread | None = None
@@ -253,12 +257,17 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {sandbox.token}":
             self._send_json(401, {"errors": [{"message": "Not Authorized"}]})
             return
+        if sandbox.strictness.refuses(self.command, template):
+            status = sandbox.strictness.missing_status
+            self._send_json(status, error_body(status, f"{self.command} {path}: No matching route for request"))
+            return
         try:
             body = json.loads(raw_body) if raw_body.strip() else None
         except ValueError:
             self._send_json(400, error_body(400, "Could not parse request data, invalid JSON"))
             return
-        request = ApiRequest(sandbox.workspace, self.command, path, query, body, sandbox.base_url)
+        request = ApiRequest(sandbox.workspace, self.command, path, sandbox.strictness.query(query), body,
+                             sandbox.base_url)
         try:
             response = dispatch(request)
         except Exception:
@@ -267,7 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status < 400 and sandbox.faults.take_garbage_after(self.command, template):
             self._send(200, GARBAGE_BODY, "text/html; charset=UTF-8")
             return
-        self._send_json(response.status, sandbox.faults.shape(self.command, template, response.body), response.headers)
+        shaped = sandbox.faults.shape(self.command, template, response.body)
+        self._send_json(response.status, sandbox.strictness.apply(shaped), response.headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, separators=(",", ":")).encode(), JSON_TYPE, headers)

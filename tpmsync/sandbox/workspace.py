@@ -123,11 +123,12 @@ class Workspace:
         name: str = "Sandbox Org",
         now: Callable[[], datetime] | None = None,
         today: date | None = None,
+        first_gid: int = FIRST_GID,
     ) -> None:
         self.lock = threading.RLock()
         self.now: Callable[[], datetime] = now or _utc_now
         self.today: date = today or self.now().astimezone(UTC).date()
-        self._next_gid = FIRST_GID
+        self._next_gid = first_gid
         self.asana_workspace = AsanaWorkspace(self.new_gid(), name)
         self.users: dict[str, User] = {}
         self.me_gid = ""

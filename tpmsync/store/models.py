@@ -35,7 +35,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Gid = String(32)
+Gid = String()  # Asana's gids are strings of no stated length (migration 0008)
 
 
 class Base(DeclarativeBase):

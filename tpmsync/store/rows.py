@@ -22,6 +22,9 @@ class TaskRows:
     custom_fields: list[dict[str, Any]] = field(default_factory=list)
     custom_values: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
+    # the record did not say how many subtasks the task has (`num_subtasks` left out): they are
+    # listed to find out, and the task row keeps 0
+    subtasks_unknown: bool = False
 
     @property
     def gid(self) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tpmsync.errors import TpmsyncError
@@ -123,6 +123,32 @@ def current_people(session: Session, as_of: date, fingerprint: str) -> list[dict
         return None
     people: list[dict[str, Any]] = snap.data["people"]
     return people
+
+
+def snapshots_of_day(
+    session: Session, as_of: date, fingerprint: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]] | None]:
+    """Every project snapshot of `as_of` computed under `fingerprint`, by project gid, and the
+    `people` list stored beside them (None without one), whether or not a sync came after them."""
+    projects: dict[str, dict[str, Any]] = {}
+    people: list[dict[str, Any]] | None = None
+    query = select(KpiSnapshot).where(KpiSnapshot.as_of == as_of, KpiSnapshot.fingerprint == fingerprint)
+    for snap in session.scalars(query):
+        if snap.project_gid == PEOPLE_ROW:
+            people = snap.data["people"]
+        else:
+            projects[snap.project_gid] = snap.data
+    return projects, people
+
+
+def restamp_snapshots(session: Session, as_of: date, gids: Sequence[str], *, run_id: int | None = None) -> None:
+    """Mark the snapshots of `gids` on `as_of` as computed now: their inputs did not change."""
+    if gids:
+        session.execute(
+            update(KpiSnapshot)
+            .where(KpiSnapshot.as_of == as_of, KpiSnapshot.project_gid.in_(list(gids)))
+            .values(computed_at=datetime.now(UTC).replace(tzinfo=None), sync_run_id=run_id)
+        )
 
 
 def forecast_records(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from tpmsync.asana.client import AsanaClient
+from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.store import sync_state
 from tpmsync.store.db import Store
@@ -40,6 +42,29 @@ class RunContext:
         self.progress = progress
         self.clock = clock
         self.fetch_pool = fetch_pool
+        self.events_available = True  # False once the server showed it has no events API
+        self._events_answered = False
+        self._events_probe = threading.Lock()
+
+    @contextmanager
+    def events_turn(self) -> Iterator[None]:
+        """Around a `GET /events`: until the server first answered one, the projects ask one at a
+        time, so that a server without the events API is asked once a run."""
+        if self._events_answered:
+            yield
+            return
+        with self._events_probe:
+            try:
+                yield
+            finally:
+                self._events_answered = True
+
+    def without_events(self, exc: AsanaError) -> None:
+        """The server has no events API (`exc` said so; call within `events_turn`): every project
+        of the run gets a full pass instead (the next run asks once again); said once in the log."""
+        if self.events_available:
+            self.events_available = False
+            log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
 
     def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;

@@ -24,6 +24,7 @@ class ProjectCursor:
     lag: timedelta = timedelta(0)  # read back this much before the mark (clock skew, late writes)
     last_full_sync_at: datetime | None = None
     _next_token: str | None = field(default=None, repr=False)
+    _token_told: bool = field(default=False, repr=False)
     _covered: datetime | None = field(default=None, repr=False)
 
     @classmethod
@@ -40,16 +41,18 @@ class ProjectCursor:
 
     @property
     def needs_full(self) -> bool:
-        """No token: the project was never completely synced."""
+        """No token: the project was never completely synced, or the server has no events API."""
         return self.token is None
 
     def modified_since(self) -> datetime | None:
         """Where the next incremental listing starts: the committed mark minus the lag."""
         return None if self.modified_at is None else self.modified_at - self.lag
 
-    def next_token(self, token: str) -> None:
-        """The events token that the run's data will cover once committed."""
+    def next_token(self, token: str | None) -> None:
+        """The events token that the run's data will cover once committed; None when the server
+        has no events API (the next run is a full pass again)."""
         self._next_token = token
+        self._token_told = True
 
     def covered(self, modified: Iterable[datetime | None]) -> None:
         """Call after a page is committed, with its records' modified_at."""
@@ -63,7 +66,7 @@ class ProjectCursor:
         A full pass sets the mark to the newest record it saw (or now for an empty project); an
         incremental pass only ever moves it forward.
         """
-        if self._next_token is None:
+        if not self._token_told:
             raise ValueError(f"project {self.project_gid}: no events token to commit")
         mark: datetime | None
         if full:

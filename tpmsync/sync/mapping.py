@@ -59,6 +59,7 @@ def map_task(raw: dict[str, Any]) -> TaskRows:
     if gid is None:
         raise MappingError(f"a task record without gid: {str(raw)[:80]}")
     assignee = raw.get("assignee")
+    subtasks = raw.get("num_subtasks")
     task = {
         "gid": gid,
         "name": raw.get("name") or "",
@@ -73,14 +74,14 @@ def map_task(raw: dict[str, Any]) -> TaskRows:
         "start_at": parse_datetime(raw.get("start_at")),
         "assignee_gid": _gid(assignee),
         "parent_gid": _gid(raw.get("parent")),
-        "num_subtasks": int(raw.get("num_subtasks") or 0),
+        "num_subtasks": subtasks if isinstance(subtasks, int) else 0,
         "actual_time_minutes": _number(raw.get("actual_time_minutes")),
         "permalink_url": raw.get("permalink_url"),
         "notes": raw.get("notes"),
         "workspace_gid": _gid(raw.get("workspace")),
         "deleted_at": None,
     }
-    mapped = TaskRows(task=task)
+    mapped = TaskRows(task=task, subtasks_unknown=not isinstance(subtasks, int))
     if task["assignee_gid"]:
         mapped.users.append(
             {"gid": task["assignee_gid"], "name": _name(assignee), "email": (assignee or {}).get("email")}

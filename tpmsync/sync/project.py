@@ -7,6 +7,11 @@
 - **incremental**: one `GET /events?resource=…&sync=…`. Nothing changed → done (one request).
   Otherwise the changed member tasks come from `GET /tasks?project=…&modified_since=cursor−lag`, the
   other touched tasks (subtasks, removed, moved) through the batch API, deletions become tombstones.
+- A server without the events API (`GET /events` answered 400, 404, 405 or 501 while
+  `GET /projects/{gid}` finds the project) gets a full pass each run and no token is kept; a
+  project that is gone stays an error that names it.
+- A task record without `num_subtasks` (an opt-in field a server may leave out) does not mean "no
+  subtasks": its subtasks are listed.
 
 Each page is saved in its own transaction (idempotent upserts); the project's cursor is written
 only after all the data it covers (`ProjectCursor`). A run killed at any point leaves a consistent
@@ -16,12 +21,13 @@ store and the next run replays from the old token.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tpmsync.asana.client import AsanaClient, AsanaError, SyncTokenExpired
+from tpmsync.asana.errors import ENDPOINT_MISSING
 from tpmsync.store import sync_state
 from tpmsync.store.rows import TaskRows
 from tpmsync.sync.context import RunContext
@@ -34,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SUBTASK_WINDOW = 4  # batch requests for subtasks in flight per project
 BATCH_SIZE = 10  # actions per batch request (Asana's limit)
+T = TypeVar("T")
 
 
 def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectResult:
@@ -41,14 +48,18 @@ def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectRes
     result = ProjectResult(gid, row["name"])
     lag = timedelta(seconds=ctx.settings.asana.modified_since_lag_seconds)
     cursor = ProjectCursor.from_saved(sync_state.load_cursor(ctx.store, gid), gid, lag)
-    if full or cursor.needs_full:
+    if full or cursor.needs_full or not ctx.events_available:
         return _full(ctx, row, result, cursor, fresh_token=None)
-    assert cursor.token is not None
+    old_token = cursor.token
+    assert old_token is not None
     try:
-        events, token = _read_events(ctx.client, gid, cursor.token)
+        read = _events_or_none(ctx, gid, lambda: _read_events(ctx.client, gid, old_token))
     except SyncTokenExpired as expired:
         log.info("%s: event token expired, full pass", row["name"])
         return _full(ctx, row, result, cursor, fresh_token=expired.sync)
+    if read is None:
+        return _full(ctx, row, result, cursor, fresh_token=None)
+    events, token = read
     cursor.next_token(token)
     result.events = len(events)
     result.mode = "unchanged" if not events else "incremental"
@@ -81,11 +92,33 @@ def _read_events(client: AsanaClient, project: str, token: str) -> tuple[list[di
             return events, token
 
 
-def _fresh_token(client: AsanaClient, project: str) -> str:
+def _events_or_none(ctx: RunContext, project: str, read: Callable[[], T]) -> T | None:
+    """`read()`, a `GET /events` of the project; None when the server has no events API: it
+    answered 400, 404, 405 or 501 and `GET /projects/{gid}` finds the project. Anything else
+    (SyncTokenExpired, that project's own 404) is raised."""
+    with ctx.events_turn():
+        if not ctx.events_available:
+            return None
+        try:
+            return read()
+        except SyncTokenExpired:
+            raise
+        except AsanaError as exc:
+            if exc.status not in ENDPOINT_MISSING:
+                raise
+            ctx.client.project(project)
+            ctx.without_events(exc)
+            return None
+
+
+def _fresh_token(ctx: RunContext, project: str) -> str | None:
+    """A fresh events token for the project; None when the server has no events API."""
     try:
-        payload = client.project_events(project, None)
+        payload = _events_or_none(ctx, project, lambda: ctx.client.project_events(project, None))
     except SyncTokenExpired as expired:
         return expired.sync
+    if payload is None:
+        return None
     sync = payload.get("sync")
     if not isinstance(sync, str):
         raise AsanaError("GET /events: Asana gave no sync token")
@@ -99,14 +132,14 @@ def _full(
     result.mode = "full"
     ctx.progress.project_started(gid, row["name"], result.mode)
     # the token comes first, so that whatever changes while the pages are read is in the next run's events
-    cursor.next_token(fresh_token or _fresh_token(ctx.client, gid))
+    cursor.next_token(fresh_token or _fresh_token(ctx, gid))
     previous = sync_state.project_task_set(ctx.store, gid)
     sections_before = sync_state.member_sections(ctx.store, gid) if ctx.settings.flow is not None else {}
     parents: list[str] = []
     for page in ctx.client.project_tasks(gid):
         saved = ctx.save(page, result, "GET /tasks")
         cursor.covered(m.task["modified_at"] for m in saved)
-        parents.extend(m.gid for m in saved if m.task["num_subtasks"] > 0)
+        parents.extend(m.gid for m in saved if _may_have_subtasks(m))
     cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
     stale = sorted(previous - result.seen)
     if stale:
@@ -120,6 +153,10 @@ def _full(
         sync_stories(ctx, result, moved)
     _commit(ctx, result, cursor, full=True)
     return result
+
+
+def _may_have_subtasks(m: TaskRows) -> bool:
+    return bool(m.task["num_subtasks"]) or m.subtasks_unknown
 
 
 def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult) -> list[TaskRows]:
@@ -143,7 +180,7 @@ def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult
                 rows = ctx.save(records[start : start + 100], result, "GET /tasks/{gid}/subtasks")
                 # keep only what the cursor needs, not the records
                 saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
-                queue.extend(m.gid for m in rows if m.task["num_subtasks"] > 0)
+                queue.extend(m.gid for m in rows if _may_have_subtasks(m))
     return saved
 
 
@@ -185,7 +222,7 @@ def _incremental(
             for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
                 saved = ctx.save(page, result, "GET /tasks")
                 cursor.covered(m.task["modified_at"] for m in saved)
-                entering.extend(m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in before)
+                entering.extend(m.gid for m in saved if _may_have_subtasks(m) and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
             cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before, guard=len(before)))
@@ -231,7 +268,7 @@ def _recheck(
         saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}"))
     if gone:
         result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
-    fresh_parents = [m.gid for m in saved if m.task["num_subtasks"] > 0 and m.gid not in known]
+    fresh_parents = [m.gid for m in saved if _may_have_subtasks(m) and m.gid not in known]
     if fresh_parents:
         saved.extend(sync_subtasks(ctx, fresh_parents, result))
     return saved

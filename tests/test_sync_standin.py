@@ -1,0 +1,215 @@
+"""Another Asana-compatible server: the same workspace served as a different stand-in may serve it
+(null keys left out, timestamps without fractions and with +00:00, no `num_subtasks`, no batch or
+events API) gives the same store and the same `tpmsync status --format json` as the sandbox's own
+answers, on SQLite and PostgreSQL; a missing endpoint is said once and costs a bounded number of
+requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
+from tpmsync.cli import main
+from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
+from tpmsync.store.db import Store, open_store
+from tpmsync.sync.mapping import map_task
+from tpmsync.sync.validate import check_task
+
+EXTRA = '[budget]\nrate = 100.0\n[flow]\nstarted_sections = ["In progress", "Review"]\n'
+VOLATILE = frozenset({"synced_at"})  # when the last sync finished, not what the data is
+STRICT = {
+    "minimal-short-pages": Strictness(minimal=True, max_page=7),
+    "minimal-no-num_subtasks-batch-events-404": Strictness(
+        minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False
+    ),
+    # the other answers a server gives for an endpoint it lacks (not on PostgreSQL too: the store
+    # is not what they test)
+    "batch-and-events-501": Strictness(batch=False, events=False, missing_status=501),
+    "batch-and-events-400": Strictness(batch=False, events=False, missing_status=400),
+}
+
+
+def case(name: str, database: str) -> Any:
+    marks = [pytest.mark.postgres] if database == "postgresql" else []
+    return pytest.param((name, database), marks=marks, id=f"{database}-{name}")
+
+
+CASES = [case(name, "sqlite") for name in STRICT] + [case(name, "postgresql") for name in STRICT if "minimal" in name]
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    """One workspace for every test here: none of them changes it."""
+    today = datetime.now(UTC).date()
+    return generate_workspace(seed=21, projects=3, tasks_per_project=40, subtask_ratio=0.3, today=today)
+
+
+def cli(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def sync_and_status(tmp_path: Path, name: str, server: SandboxServer, ws: Workspace, url: str) -> dict[str, Any]:
+    config = sandbox_config(tmp_path / f"{name}.toml", server.base_url, ws, url, extra=EXTRA)
+    sync = json.loads(cli(config, "sync", "--json"))
+    assert sync["outcome"] == "ok", sync
+    document: dict[str, Any] = json.loads(cli(config, "status", "--format", "json"))
+    return document
+
+
+def data_only(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: data_only(v) for k, v in node.items() if k not in VOLATILE}
+    if isinstance(node, list):
+        return [data_only(v) for v in node]
+    return node
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> dict[str, Any]:
+    """The status document from the sandbox as it normally answers."""
+    where = tmp_path_factory.mktemp("baseline")
+    url = f"sqlite:///{where / 'baseline.db'}"
+    with SandboxServer(workspace, token=TOKEN) as server:
+        document = sync_and_status(where, "baseline", server, workspace, url)
+    open_store(url).dispose()
+    return document
+
+
+@pytest.fixture(params=CASES)
+def stand_in(
+    request: pytest.FixtureRequest, tmp_path: Path, workspace: Workspace
+) -> Iterator[tuple[SandboxServer, Store]]:
+    """A server answering as `STRICT[name]` says, and an empty store on the database named."""
+    name, database = request.param
+    url = f"sqlite:///{tmp_path / 'strict.db'}" if database == "sqlite" else request.getfixturevalue("pg_schema_url")
+    store = open_store(url)
+    try:
+        with SandboxServer(workspace, token=TOKEN, strictness=STRICT[name]) as server:
+            yield server, store
+    finally:
+        store.dispose()
+
+
+def test_another_stand_in_gives_the_same_store_and_the_same_status(
+    tmp_path: Path,
+    workspace: Workspace,
+    baseline: dict[str, Any],
+    stand_in: tuple[SandboxServer, Store],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two syncs from another stand-in each give the baseline's status; a missing endpoint is
+    asked once a run and said once."""
+    strict_server, store = stand_in
+    strictness = strict_server.strictness
+    with caplog.at_level(logging.WARNING):
+        first = sync_and_status(tmp_path, "strict", strict_server, workspace, store.url)
+    assert_store_matches(store, workspace)
+    assert data_only(first) == data_only(baseline)
+    assert first["projects"] and all(p["flow"] is not None for p in first["projects"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    if not strictness.batch:
+        # asked once (projects are synced side by side, but wait for the first answer), said once
+        assert strict_server.stats[("POST", "/batch")] == 1
+        assert sum("no batch API" in w for w in warnings) == 1
+    if not strictness.events:
+        assert strict_server.stats[("GET", "/events")] == 1
+        assert sum("no events API" in w for w in warnings) == 1
+
+    # a second run: incremental where there are events, full again where there are none
+    strict_server.reset_stats()
+    second = sync_and_status(tmp_path, "strict", strict_server, workspace, store.url)
+    assert data_only(second) == data_only(baseline)
+    if strictness.events:
+        assert strict_server.stats.total <= 3 * len(workspace.projects)
+    else:
+        assert strict_server.stats[("GET", "/events")] == 1
+        assert strict_server.stats[("GET", "/tasks")] >= len(workspace.projects)
+
+
+def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_missing_endpoint(
+    sqlite_store: Store,
+) -> None:
+    ws = generate_workspace(seed=5, projects=2, tasks_per_project=10, subtask_ratio=0.2, today=datetime.now(UTC).date())
+    gone, kept = sorted(ws.projects)
+    settings = make_settings("", sqlite_store.url, ws)
+    with SandboxServer(ws, token=TOKEN, strictness=Strictness(events=False)) as server:
+        settings = replace(settings, asana=replace(settings.asana, base_url=server.base_url))
+        assert sync(sqlite_store, settings).outcome == "ok"
+        with ws.lock:
+            del ws.projects[gone]
+        result = sync(sqlite_store, settings)
+    errors = {p.gid: p.error for p in result.projects}
+    assert errors[kept] is None
+    assert errors[gone] is not None and "GET /projects/{gid}: not found (404" in errors[gone]
+    assert result.outcome == "partial" and result.tasks_deleted == 0
+
+
+def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
+    """The reference states no length for a gid: 46 digits go through the store on SQLite and
+    PostgreSQL (migration 0008 widened PostgreSQL's columns)."""
+    today = datetime.now(UTC).date()
+    ws = generate_workspace(seed=6, projects=2, tasks_per_project=10, subtask_ratio=0.3, today=today,
+                            first_gid=10**45 + 1)
+    assert all(len(gid) == 46 for gid in ws.projects)
+    with SandboxServer(ws, token=TOKEN) as server:
+        assert sync(store, make_settings(server.base_url, store.url, ws)).outcome == "ok"
+    assert_store_matches(store, ws)
+
+
+@pytest.mark.parametrize(
+    "strictness",
+    [
+        Strictness(minimal=True, omit=frozenset({"num_subtasks"}), max_page=7),
+        Strictness(minimal=True, omit=frozenset({"num_subtasks"}), batch=False, events=False),
+    ],
+    ids=["events", "no-batch-no-events"],
+)
+def test_changes_reach_the_store_from_another_stand_in(sqlite_store: Store, strictness: Strictness) -> None:
+    """Edits, a completion, a deletion with subtasks, moves and new subtasks, through the events
+    of a minimal server or through full passes where it has none."""
+    today = datetime.now(UTC).date()
+    ws = generate_workspace(seed=3, projects=3, tasks_per_project=20, subtask_ratio=0.4, today=today)
+    with SandboxServer(ws, token=TOKEN, strictness=strictness) as server:
+        settings = make_settings(server.base_url, sqlite_store.url, ws)
+        assert sync(sqlite_store, settings).outcome == "ok"
+        p1, p2, p3 = list(ws.projects)
+        members = ws.project_member_gids(p1)
+        open_tasks = [g for g in members if not ws.tasks[g].completed and not ws.tasks[g].subtask_gids]
+        ws.edit_task(open_tasks[0], due_on=None, assignee=None, name="Renamed")
+        ws.complete_task(open_tasks[1])
+        ws.delete_task(next(g for g in members if ws.tasks[g].subtask_gids))
+        ws.move_task(open_tasks[2], p1, p2)
+        new_sub = ws.add_subtask(ws.project_member_gids(p3)[0], name="New subtask", due_on="2026-12-01")
+        ws.add_subtask(new_sub.gid, name="Grandchild")
+        result = sync(sqlite_store, settings)
+    assert result.outcome == "ok", result.error
+    assert result.tasks_deleted >= 1
+    assert_store_matches(sqlite_store, ws)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-11-20T14:03:11.500Z", "2026-11-20T14:03:11.5+00:00", "2026-11-20T15:03:11.500000+01:00",
+     "2026-11-20T09:03:11.5-05:00"],
+)
+def test_timestamp_forms_and_fields_not_asked_for_map_to_the_same_rows(stamp: str) -> None:
+    plain = {"gid": "7", "name": "A", "completed": True, "completed_at": "2026-11-20T14:03:11.500Z",
+             "num_subtasks": 0, "memberships": [{"project": {"gid": "1", "name": "P"}}]}
+    other = {**plain, "completed_at": stamp, "approval_status": "pending", "custom_type": None,
+             "something_new": {"gid": "9", "resource_type": "thing"}}
+    check_task(other, "GET /tasks")
+    assert map_task(other) == map_task(plain)
+    whole = {**plain, "completed_at": stamp.replace(".500000", "").replace(".500", "").replace(".5", "")}
+    assert map_task(whole).task["completed_at"] == datetime(2026, 11, 20, 14, 3, 11)
