@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,8 @@ def server(workspace: Workspace) -> Iterator[SandboxServer]:
         yield srv
 
 
-def day(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+def day(at: datetime, zone: tzinfo = UTC) -> date:
+    return at.astimezone(zone).date()
 
 
 def nearest_rank(values: list[int]) -> dict[str, int | None]:
@@ -58,8 +58,8 @@ def nearest_rank(values: list[int]) -> dict[str, int | None]:
     return {f"p{p}": ordered[math.ceil(p / 100 * len(ordered)) - 1] for p in (50, 85, 95)} | {"n": len(ordered)}
 
 
-def flow_oracle(ws: Workspace, project: str, today: date) -> dict[str, Any]:
-    """docs/kpis.md "Flow" on the sandbox's truth for as_of = today, time zone UTC."""
+def flow_oracle(ws: Workspace, project: str, today: date, zone: tzinfo = UTC) -> dict[str, Any]:
+    """docs/kpis.md "Flow" on the sandbox's truth for as_of = today, dates in `zone`."""
     sections = {s.gid for s in ws.sections.values() if s.project_gid == project}
     started = {s.gid for s in ws.sections.values() if s.project_gid == project and s.name in STARTED}
     window_start = today - timedelta(days=WINDOW - 1)
@@ -74,14 +74,14 @@ def flow_oracle(ws: Workspace, project: str, today: date) -> dict[str, Any]:
         into_started = [s for s in moves if s.new_section_gid in started]
         started_on: date | None = None
         if into_started:
-            started_on = day(min(s.created_at for s in into_started))
+            started_on = day(min(s.created_at for s in into_started), zone)
         elif (moves and moves[0].old_section_gid in started) or (not moves and section_now in started):
-            started_on = day(task.created_at)  # created in a started section
+            started_on = day(task.created_at, zone)  # created in a started section
         if task.completed:
             assert task.completed_at is not None
-            done = day(task.completed_at)
+            done = day(task.completed_at, zone)
             if window_start <= done <= today:
-                lead.append((done - day(task.created_at)).days + 1)
+                lead.append((done - day(task.created_at, zone)).days + 1)
                 if started_on is not None and started_on <= done:
                     cycle.append((done - started_on).days + 1)
         elif section_now in started:

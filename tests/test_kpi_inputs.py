@@ -85,3 +85,74 @@ def test_tasks_removed_from_the_project_leave_its_set(store: Store) -> None:
     assert "1300000000000102" in inputs(store, as_of=date(2026, 11, 21))
     with store.read() as session:
         assert [p.gid for p in tracked_projects(session)] == [PROJECT]
+
+
+def test_a_due_at_move_counts_once_in_the_zone_whatever_its_due_on_twin_says(store: Store) -> None:
+    first = copy.deepcopy(PAGE["data"])
+    first[2]["due_on"] = "2026-11-24"  # Asana's date of 22:30 UTC; Nov 25 in Tokyo
+    later = copy.deepcopy(first)
+    later[2]["due_at"], later[2]["due_on"] = "2026-11-26T22:30:00.000Z", "2026-11-26"
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        for run, (records, day) in enumerate(((first, 20), (later, 22)), start=1):
+            save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, day, 9), run_id=run,
+                       known_projects={PROJECT})
+    (change,) = inputs(store, "Asia/Tokyo")["1300000000000103"].due_history  # type: ignore[attr-defined]
+    assert (change.old_due, change.new_due) == (date(2026, 11, 25), date(2026, 11, 27))
+    (change,) = inputs(store)["1300000000000103"].due_history  # type: ignore[attr-defined]
+    assert (change.old_due, change.new_due) == (date(2026, 11, 24), date(2026, 11, 26))
+
+
+def test_a_task_reopened_later_was_completed_on_the_days_between(store: Store) -> None:
+    fill(store)
+    later = copy.deepcopy(PAGE["data"])
+    later[1]["completed"], later[1]["completed_at"] = False, None
+    with store.write() as session:
+        save_tasks(session, [map_task(r) for r in later], now=datetime(2026, 11, 22, 9), run_id=2,
+                   known_projects={PROJECT})
+    assert not inputs(store)["1300000000000102"].completed  # type: ignore[attr-defined]
+    then = inputs(store, as_of=date(2026, 11, 21))["1300000000000102"]
+    assert (then.completed, then.completed_on) == (True, date(2026, 11, 18))  # type: ignore[attr-defined]
+    assert not inputs(store, as_of=date(2026, 11, 17))["1300000000000102"].completed  # type: ignore[attr-defined]
+
+
+def test_two_fields_with_the_estimate_name_give_one_estimate_the_same_on_every_store(store: Store) -> None:
+    records = copy.deepcopy(PAGE["data"])
+    local_field = {**records[1]["custom_fields"][0], "gid": "1400000000000000", "number_value": 7.0}
+    records[1]["custom_fields"].append(local_field)  # a project-local "Estimated hours", lower gid
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT})
+    assert inputs(store)["1300000000000102"].estimate_hours == 7.0  # type: ignore[attr-defined]
+
+
+def test_as_of_turns_back_start_dates_too(store: Store) -> None:
+    first = copy.deepcopy(PAGE["data"])
+    first[0]["start_on"] = "2026-11-10"
+    later = copy.deepcopy(first)
+    later[0]["start_on"] = "2026-11-15"
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        for run, (records, day) in enumerate(((first, 20), (later, 22)), start=1):
+            save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, day, 9), run_id=run,
+                       known_projects={PROJECT})
+    assert inputs(store)["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]
+    assert inputs(store, as_of=date(2026, 11, 21))["1300000000000101"].start == date(2026, 11, 10)  # type: ignore[attr-defined]
+    assert inputs(store, as_of=date(2026, 11, 22))["1300000000000101"].start == date(2026, 11, 15)  # type: ignore[attr-defined]
+
+
+def test_a_completion_sync_saw_late_counts_from_its_own_time(store: Store) -> None:
+    first = copy.deepcopy(PAGE["data"])
+    first[0]["completed"], first[0]["completed_at"] = False, None
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in first], now=datetime(2026, 11, 10, 9), run_id=1,
+                   known_projects={PROJECT})
+        done = copy.deepcopy(first)
+        done[0]["completed"], done[0]["completed_at"] = True, "2026-11-11T10:00:00.000Z"
+        save_tasks(session, [map_task(r) for r in done], now=datetime(2026, 11, 13, 9), run_id=2,
+                   known_projects={PROJECT})  # completed on the 11th, seen on the 13th
+    then = inputs(store, as_of=date(2026, 11, 12))["1300000000000101"]
+    assert (then.completed, then.completed_on) == (True, date(2026, 11, 11))  # type: ignore[attr-defined]
+    assert not inputs(store, as_of=date(2026, 11, 10))["1300000000000101"].completed  # type: ignore[attr-defined]

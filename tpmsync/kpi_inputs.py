@@ -6,7 +6,8 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
-are undone; due dates are the ones in force on that day. Actual hours have no history, so they
+are undone, and a task reopened (or completed again) after it has the completion it had then;
+due and start dates are the ones in force on that day. Actual hours have no history, so they
 are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
 earned value); estimates are taken as they are now.
 """
@@ -93,7 +94,9 @@ def load_projects(
     deps = _dependencies(session)
     estimates, actuals = _custom_numbers(session, settings)
     users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
-    due_history = _due_history(session, clock)
+    due_history = _date_history(session, clock, "due")
+    start_history = _date_history(session, clock, "start") if cutoff is not None else {}
+    completions = _completion_history(session) if cutoff is not None else {}
     project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
     home = _home_projects(session)
     budgets = _budgets(session)
@@ -103,20 +106,25 @@ def load_projects(
         completed = row.completed
         history = due_history.get(row.gid, ())
         due = clock.day(row.due_at) if row.due_at is not None else row.due_on
+        start = clock.day(row.start_at) if row.start_at is not None else row.start_on
         if cutoff is not None and as_of is not None:
+            then = _completion_then(completions.get(row.gid, ()), cutoff, row.completed_at)
+            if then != row.completed_at:  # completed, reopened or completed again after that day
+                completed, completed_on = then is not None, clock.day(then)
             if completed and completed_on is not None and completed_on > as_of:
                 completed, completed_on = False, None
             later = [c for c in history if c.observed_on > as_of]
             if later:
                 due = later[0].old_due
             history = tuple(c for c in history if c.observed_on <= as_of)
+            start = next((c.old_due for c in start_history.get(row.gid, ()) if c.observed_on > as_of), start)
         return TaskInput(
             gid=row.gid,
             name=row.name,
             completed=completed,
             completed_on=completed_on,
             due=due,
-            start=clock.day(row.start_at) if row.start_at is not None else row.start_on,
+            start=start,
             assignee_gid=row.assignee_gid,
             assignee_name=users.get(row.assignee_gid) if row.assignee_gid else None,
             parent_gid=row.parent_gid,
@@ -216,6 +224,9 @@ def _dependencies(session: Session) -> dict[str, list[str]]:
 
 
 def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, float], dict[str, float]]:
+    """Estimate and actual hours per task, from the custom fields named in `[budget]`. When several
+    fields carry the name (project-local fields) and a task has values in more than one, the field
+    with the lowest gid decides, the same on every store."""
     names = {settings.budget.estimate_field: "estimate", settings.budget.actual_field: "actual"}
     fields = {
         gid: names[name] for gid, name in session.execute(select(CustomField.gid, CustomField.name)) if name in names
@@ -226,16 +237,24 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
         return estimates, actuals
     query = select(CustomFieldValue.task_gid, CustomFieldValue.field_gid, CustomFieldValue.number_value).where(
         CustomFieldValue.field_gid.in_(list(fields)), CustomFieldValue.number_value.is_not(None)
-    )
+    ).order_by(CustomFieldValue.field_gid)
     for task_gid, field_gid, value in session.execute(query):
         if value is None:
             continue
-        (estimates if fields[field_gid] == "estimate" else actuals)[task_gid] = float(value)
+        (estimates if fields[field_gid] == "estimate" else actuals).setdefault(task_gid, float(value))
     return estimates, actuals
 
 
-def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, ...]]:
-    """Due-date changes per task, oldest first; a due_at change and its due_on twin count once."""
+def _date_history(session: Session, clock: _Clock, name: str) -> dict[str, tuple[DueChange, ...]]:
+    """Changes of the task's due (`name` "due") or start ("start") date, per task, oldest first, as
+    dates in the configured zone.
+
+    A sync that sees `due_at` change records its `due_on` twin beside it (Asana's date of that
+    moment, not necessarily the zone's): when `due_at` is set on a side of the change, that side's
+    date is `due_at`'s in the zone and the twin is ignored, so one move counts once (likewise
+    `start_at` and `start_on`).
+    """
+    on_field, at_field = f"{name}_on", f"{name}_at"
     query = (
         select(
             TaskHistory.task_gid,
@@ -244,21 +263,60 @@ def _due_history(session: Session, clock: _Clock) -> dict[str, tuple[DueChange, 
             TaskHistory.new_value,
             TaskHistory.observed_at,
         )
-        .where(TaskHistory.field.in_(("due_on", "due_at")))
+        .where(TaskHistory.field.in_((on_field, at_field)))
         .order_by(TaskHistory.observed_at, TaskHistory.id)
     )
+    observed: dict[tuple[str, datetime], dict[str, tuple[str | None, str | None]]] = {}
+    for task_gid, field, old, new, at in session.execute(query):
+        observed.setdefault((task_gid, at), {})[field] = (old, new)
     out: dict[str, list[DueChange]] = defaultdict(list)
-    for task_gid, _field, old, new, observed in session.execute(query):
+    for (task_gid, at), fields in observed.items():
+        old_on, new_on = fields.get(on_field, (None, None))
+        old_at, new_at = fields.get(at_field, (None, None))
         change = DueChange(
-            observed_on=clock.day(observed) or observed.date(),
-            old_due=_history_day(old, clock),
-            new_due=_history_day(new, clock),
+            observed_on=clock.day(at) or at.date(),
+            old_due=_history_day(old_at or old_on, clock),
+            new_due=_history_day(new_at or new_on, clock),
         )
         changes = out[task_gid]
         if change.old_due == change.new_due or (changes and changes[-1] == change):
             continue
         changes.append(change)
     return {gid: tuple(changes) for gid, changes in out.items() if changes}
+
+
+_Completion = tuple[datetime, datetime | None, datetime | None]
+"""A `completed_at` change sync saw: (observed at, value before, value after), naive UTC."""
+
+
+def _completion_history(session: Session) -> dict[str, list[_Completion]]:
+    """Per task, oldest first: the `completed_at` changes sync saw."""
+    query = (
+        select(TaskHistory.task_gid, TaskHistory.observed_at, TaskHistory.old_value, TaskHistory.new_value)
+        .where(TaskHistory.field == "completed_at")
+        .order_by(TaskHistory.observed_at, TaskHistory.id)
+    )
+    out: dict[str, list[_Completion]] = defaultdict(list)
+    for task_gid, observed, old, new in session.execute(query):
+        out[task_gid].append((observed, _moment(old), _moment(new)))
+    return out
+
+
+def _completion_then(changes: Sequence[_Completion], cutoff: datetime, now: datetime | None) -> datetime | None:
+    """`completed_at` as it stood at `cutoff`: the value before the first change seen after it, unless
+    a value seen later is a completion stamped by then (it happened before sync saw it)."""
+    later = [change for change in changes if change[0] > cutoff]
+    if not later:
+        return now
+    value = later[0][1]
+    for _observed, _old, new in later:
+        if new is not None and new <= cutoff:
+            value = new
+    return value
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _history_day(value: str | None, clock: _Clock) -> date | None:

@@ -32,7 +32,7 @@ from tpmsync.store.models import (
 from tpmsync.store.rows import TaskRows
 
 # Fields whose changes are recorded in task_history (KPIs read slips and completions from it).
-HISTORY_FIELDS = ("due_on", "due_at", "start_on", "start_at", "assignee_gid", "completed")
+HISTORY_FIELDS = ("due_on", "due_at", "start_on", "start_at", "assignee_gid", "completed", "completed_at")
 
 
 def upsert(
