@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tpmsync.kpi.flow import FlowSettings, compute_flow, nearest_rank, percentiles
+from tpmsync.kpi.flow import FlowSettings, compute_flow, percentiles
 from tpmsync.kpi.flow_board import Clock
 from tpmsync.kpi.flow_daily import daily_flow
+from tpmsync.kpi.forecast import nearest_rank
 from tpmsync.kpi.model.flow import CompletedItem, FlowHistory, FlowKpis, WipItem
 from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind, sort_events
 

@@ -21,7 +21,6 @@ both read in `flow_board`.  Choices are written down in docs/kpis.md, "Flow".
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from tpmsync.kpi.flow_board import Board, Clock, current_section, started_gids
+from tpmsync.kpi.forecast import nearest_rank
 from tpmsync.kpi.model.flow import CompletedItem, FlowKpis, Percentiles, WipItem
 from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, StoryKind
 
@@ -63,12 +63,6 @@ class FlowSettings:
         if names is None:
             names = self.project_started_sections.get(project_name, self.started_sections)
         return frozenset(name.strip().casefold() for name in names)
-
-
-def nearest_rank(values: Sequence[int], percent: float) -> int:
-    """The nearest-rank percentile of sorted `values`: the value at rank ⌈percent/100 · n⌉."""
-    rank = max(1, math.ceil(percent / 100 * len(values)))
-    return values[rank - 1]
 
 
 def percentiles(values: Iterable[int], what: str) -> Percentiles:

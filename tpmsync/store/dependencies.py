@@ -8,7 +8,7 @@ every run. Each function is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, or_, select
@@ -16,14 +16,9 @@ from sqlalchemy.orm import Session, aliased
 
 from tpmsync.store.db import Store
 from tpmsync.store.models import Task, TaskDependency, TaskProject, UnreadableTask
-from tpmsync.store.save import upsert
+from tpmsync.store.save import chunks, upsert
 
 CHUNK = 500  # gids per IN (…) list
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 def _edges(recheck_before: datetime) -> Select[str, str]:
@@ -95,7 +90,7 @@ def _inside(session: Session, gids: Iterable[str], tracked: set[str]) -> set[str
         ancestors = sorted(set(top.values()))
         members: set[str] = set()
         parents: dict[str, str] = {}
-        for chunk in _chunks(ancestors):
+        for chunk in chunks(ancestors, CHUNK):
             members.update(
                 session.scalars(
                     select(TaskProject.task_gid).where(

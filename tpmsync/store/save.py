@@ -7,7 +7,7 @@ Running the same save twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -229,7 +229,7 @@ def tombstone_tasks(session: Session, gids: Iterable[str], *, now: datetime, run
         if not batch:
             break
         seen.update(batch)
-        for chunk in _chunks(batch, 500):
+        for chunk in chunks(batch, 500):
             result = session.execute(
                 update(Task).where(Task.gid.in_(chunk), Task.deleted_at.is_(None)).values(deleted_at=now)
             )
@@ -252,7 +252,7 @@ def tombstone_tasks(session: Session, gids: Iterable[str], *, now: datetime, run
 def remove_membership(session: Session, task_gids: Iterable[str], project_gid: str, *, now: datetime) -> int:
     gids = list(task_gids)
     removed = 0
-    for chunk in _chunks(gids, 500):
+    for chunk in chunks(gids, 500):
         result = session.execute(
             update(TaskProject)
             .where(
@@ -278,6 +278,7 @@ def save_budgets(session: Session, project_gid: str, rows: Sequence[dict[str, An
         session.execute(insert(_table(ProjectBudget)), list(rows))
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`items` in runs of at most `size`: gids per IN (…) list, within every database's limit."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -10,7 +10,7 @@ stories were last saved, and `mark_stories_stale` drops the marker of a task who
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tpmsync.store.models import Base, TaskStory, TaskStorySync
+from tpmsync.store.save import chunks
 
 STORY_KINDS = frozenset({"section_changed", "marked_complete", "marked_incomplete"})
 STORY_COLUMNS = (
@@ -65,11 +66,6 @@ def _upsert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], k
     session.execute(stmt, sorted(rows, key=lambda row: tuple(str(row[key]) for key in keys)))
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def save_stories(
     session: Session,
     stories: Iterable[Mapping[str, Any]],
@@ -106,7 +102,7 @@ def tasks_needing_stories(session: Session, candidates: Mapping[str, datetime | 
     marker yet, or a marker recorded for another modified_at. Sorted by gid."""
     gids = sorted(candidates)
     recorded: dict[str, datetime | None] = {}
-    for chunk in _chunks(gids):
+    for chunk in chunks(gids, _CHUNK):
         query = select(TaskStorySync.task_gid, TaskStorySync.task_modified_at).where(
             TaskStorySync.task_gid.in_(chunk)
         )
@@ -116,7 +112,7 @@ def tasks_needing_stories(session: Session, candidates: Mapping[str, datetime | 
 
 def mark_stories_stale(session: Session, task_gids: Collection[str]) -> None:
     """Drop the markers of these tasks, so their stories are read again by the next sync."""
-    for chunk in _chunks(sorted(task_gids)):
+    for chunk in chunks(sorted(task_gids), _CHUNK):
         session.execute(delete(TaskStorySync).where(TaskStorySync.task_gid.in_(chunk)))
 
 
@@ -127,7 +123,7 @@ def load_stories(session: Session, task_gids: Collection[str] | None = None) -> 
     if task_gids is None:
         queries = [select(*columns)]
     else:
-        queries = [select(*columns).where(TaskStory.task_gid.in_(chunk)) for chunk in _chunks(sorted(task_gids))]
+        queries = [select(*columns).where(TaskStory.task_gid.in_(chunk)) for chunk in chunks(sorted(task_gids), _CHUNK)]
     for query in queries:
         for row in session.execute(query):
             record = StoryRecord(*row)

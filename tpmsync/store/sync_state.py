@@ -26,7 +26,7 @@ from tpmsync.store.models import (
     TaskStorySync,
 )
 from tpmsync.store.rows import TaskRows
-from tpmsync.store.save import save_budgets, save_project, save_tasks, tombstone_tasks, upsert
+from tpmsync.store.save import chunks, save_budgets, save_project, save_tasks, tombstone_tasks, upsert
 from tpmsync.store.stories import save_stories, tasks_needing_stories
 
 log = logging.getLogger(__name__)
@@ -172,17 +172,12 @@ def write_tombstones(store: Store, gids: Iterable[str], *, now: datetime, run_id
         return tombstone_tasks(session, gids, now=now, run_id=run_id)
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 def live_tasks(store: Store, gids: Iterable[str]) -> set[str]:
     """Of `gids`, the tasks the store holds and has not tombstoned."""
     ordered = sorted(set(gids))
     found: set[str] = set()
     with store.read() as session:
-        for chunk in _chunks(ordered):
+        for chunk in chunks(ordered, CHUNK):
             found.update(session.scalars(select(Task.gid).where(Task.gid.in_(chunk), Task.deleted_at.is_(None))))
     return found
 
@@ -192,7 +187,7 @@ def known_tasks(store: Store, gids: Iterable[str]) -> set[str]:
     ordered = sorted(set(gids))
     found: set[str] = set()
     with store.read() as session:
-        for chunk in _chunks(ordered):
+        for chunk in chunks(ordered, CHUNK):
             found.update(session.scalars(select(Task.gid).where(Task.gid.in_(chunk))))
     return found
 
@@ -211,7 +206,7 @@ def project_task_set(store: Store, project: str) -> set[str]:
         frontier = list(members)
         while frontier:
             children: list[str] = []
-            for chunk in _chunks(frontier):
+            for chunk in chunks(frontier, CHUNK):
                 children.extend(
                     session.scalars(select(Task.gid).where(Task.parent_gid.in_(chunk), Task.deleted_at.is_(None)))
                 )
@@ -267,7 +262,7 @@ def tasks_with_stories(store: Store, gids: Iterable[str]) -> set[str]:
     """Of `gids`, the tasks whose stories the store holds (a marker was written)."""
     found: set[str] = set()
     with store.read() as session:
-        for chunk in _chunks(sorted(set(gids))):
+        for chunk in chunks(sorted(set(gids)), CHUNK):
             found.update(session.scalars(select(TaskStorySync.task_gid).where(TaskStorySync.task_gid.in_(chunk))))
     return found
 
@@ -285,7 +280,7 @@ def write_stories(store: Store, stories: Sequence[dict[str, Any]], markers: Sequ
         wanted = sorted({str(s["new_section_gid"] or s["old_section_gid"]) for s in stories
                          if s.get("project_gid") is None and (s.get("new_section_gid") or s.get("old_section_gid"))})
         owner: dict[str, str | None] = {}
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted, CHUNK):
             query = select(Section.gid, Section.project_gid).where(Section.gid.in_(chunk))
             owner.update((section, project) for section, project in session.execute(query))
         rows = [
