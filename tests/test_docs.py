@@ -235,11 +235,14 @@ def test_a_wrong_command_or_flag_is_caught() -> None:
 # -- the example config -----------------------------------------------------------------------------
 
 COMMENTED = re.compile(r'^# ?((?:\[[^\]\n]+\](?: .*)?)|(?:"?[\w-]+"? = .*))$', re.M)
+ALTERNATIVE = re.compile(r"^.* # instead of .*\n", re.M)  # `url = …  # instead of url_env`: one or the other
 
 
-def _uncommented() -> dict[str, object]:
-    """The example with every commented-out table and key written in (the keys it documents)."""
-    return tomllib.loads(COMMENTED.sub(r"\1", EXAMPLE.read_text(encoding="utf-8")))
+def _uncommented(*, alternatives: bool = True) -> dict[str, object]:
+    """The example with every commented-out table and key written in (the keys it documents); without
+    `alternatives`, a key that replaces another is left out, so that the whole loads."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    return tomllib.loads(COMMENTED.sub(r"\1", text if alternatives else ALTERNATIVE.sub("", text)))
 
 
 def _env_names(value: object) -> Iterator[str]:
@@ -308,15 +311,17 @@ def test_every_key_the_example_documents_is_accepted_and_loads(
 ) -> None:
     from tpmsync.config.load import build_settings
     from tpmsync.deliver.channels import load_channels
+    from tpmsync.schedule.plan import load_plan
 
     unknown = sorted(_documented_keys() - _accepted_keys())
     assert not unknown, f"the example documents keys the loader refuses: {unknown}"
-    raw = _uncommented()
+    raw = _uncommented(alternatives=False)
     env = {name: "https://example.com/secret" for name in _env_names(raw)} | {"TPMSYNC_ASANA_TOKEN": "dummy"}
     monkeypatch.chdir(tmp_path)
     settings = build_settings(raw, str(EXAMPLE), env)  # every table's values, [flow] and [kpi.thresholds] too
     assert settings.flow is not None and settings.kpi.thresholds
     channels = load_channels(settings, env=env)
+    assert {job.name for job in load_plan(settings).jobs} == {"sync", "daily-report", "weekly-report"}
     assert {c.type for c in channels.values()} == {"asana_status", "slack", "teams", "email", "webhook", "file"}
 
 
