@@ -35,7 +35,7 @@ DOTTED = re.compile(r"(?<![\w./-])tpmsync(?:\.\w+)+")
 FILE_NAMES = frozenset({"toml", "env", "example", "db"})  # tpmsync.toml, tpmsync.env.example: files
 # `status.refresh_snapshots`, `kpi_inputs.load_projects`: a module of tpmsync and a name in it (a
 # file name such as `report.html` is not one).
-SHORT = re.compile(r"`((?:[a-z_]+\.)+[A-Za-z_]\w*)(?:\(\))?`")
+SHORT = re.compile(r"`((?:[a-z_]+[./])+[A-Za-z_]\w*)(?:\(\))?`")
 IMPORT = re.compile(r"^\s*from (tpmsync[\w.]*) import (\([^)]*\)|[^\n]*)", re.M)
 # `asana.base_url`, `kpi.timezone`: config keys, not modules; `report.html`, `jobs.py`: file names.
 NOT_MODULES = frozenset({"asana", "database", "kpi", "budget", "channels", "schedule", "flow", "workload"})
@@ -121,11 +121,11 @@ def _references() -> Iterator[tuple[str, str, str | None]]:
                 continue
             yield _where(doc, text, match.start()), dotted, _dotted_problem(dotted)
         for match in SHORT.finditer(text):
-            dotted = f"tpmsync.{match.group(1)}"
-            parts = match.group(1).split(".")
+            parts = match.group(1).replace("/", ".").split(".")
             if parts[0] in NOT_MODULES or parts[-1] in FILE_SUFFIXES:
                 continue
             if _module_file(f"tpmsync.{parts[0]}") is not None:
+                dotted = "tpmsync." + ".".join(parts)
                 yield _where(doc, text, match.start()), f"`{match.group(1)}`", _dotted_problem(dotted)
         for match in IMPORT.finditer(text):
             module = _module_file(match.group(1))
@@ -230,6 +230,51 @@ def test_a_wrong_command_or_flag_is_caught() -> None:
     assert _command_problem(" reports daily") == "tpmsync has no command 'reports'"
     assert _command_problem(" status --no-such-flag") == "tpmsync status has no option --no-such-flag"
     assert _command_problem(" schedule run-once JOB --as-of DATE") is None
+
+
+BENCH = re.compile(r"(bench/\w+\.py)((?: [^\n#&|`]*)?)")
+OTHER_TOOLS = frozenset({"--scale"})  # `docker compose up --scale worker=2`
+
+
+def _flags(words: str) -> list[str]:
+    return [w.split("=")[0] for w in _words(words) if w.startswith("--")]
+
+
+def _every_tpmsync_option() -> set[str]:
+    from tpmsync.cli.app import main
+
+    found: set[str] = set()
+
+    def walk(command: click.Command) -> None:
+        found.update(_options(command))
+        if isinstance(command, click.Group):
+            for sub in _subcommands(command):
+                walk(sub)
+
+    walk(main)
+    return found
+
+
+def _bench_options(script: Path) -> set[str]:
+    return set(re.findall(r'"(--[\w-]+)"', script.read_text(encoding="utf-8"))) if script.is_file() else set()
+
+
+def test_every_flag_of_a_benchmark_and_every_lone_flag_is_real() -> None:
+    """`bench/X.py --flag` in the docs: X takes --flag; a lone `--flag` span: some command takes it."""
+    every_bench = set().union(*(_bench_options(p) for p in (ROOT / "bench").glob("*.py")))
+    known = _every_tpmsync_option() | every_bench | OTHER_TOOLS
+    wrong: list[str] = []
+    benchmarks = 0
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in BENCH.finditer(text):
+            benchmarks += bool(match.group(2).strip())
+            flags = set(_flags(match.group(2))) - _bench_options(ROOT / match.group(1))
+            wrong += [f"{_where(doc, text, match.start())}: {match.group(1)} has no option {f}" for f in flags]
+        for match in SPAN.finditer(text):
+            if match.group(1).startswith("--") and (flag := _flags(match.group(1))[0]) not in known:
+                wrong.append(f"{_where(doc, text, match.start())}: no command takes {flag}")
+    assert benchmarks > 3 and not wrong, "\n".join(wrong)
 
 
 # -- the example config -----------------------------------------------------------------------------
