@@ -397,13 +397,14 @@ def _named_codes() -> dict[str, int]:
     from tpmsync.store.faults import EXIT_STORE
 
     assert TpmsyncError.exit_code == EXIT_FAILURE
-    return {"failed": EXIT_FAILURE, "configuration": EXIT_CONFIG, "store": EXIT_STORE}
+    return {"failed": EXIT_FAILURE, "configuration": EXIT_CONFIG, "store": EXIT_STORE,
+            "command line": click.UsageError.exit_code}
 
 
 def _codes_in_the_code() -> set[int]:
     """Every exit code a command can end with: `EXIT_* = N`, `exit_code = N` of an error class and
     `sys.exit(N)` with a literal N, anywhere in tpmsync/ (the sandbox's own program aside)."""
-    codes: set[int] = set()
+    codes = {click.UsageError.exit_code}  # Click's own, for a wrong command line
     for module in PACKAGE.rglob("*.py"):
         if "sandbox" in module.parts:
             continue
@@ -425,3 +426,15 @@ def test_the_exit_codes_doc_matches_the_code() -> None:
     assert rows and set(rows) == {0} | _codes_in_the_code(), rows
     wrong = {code: (word, rows.get(code)) for word, code in _named_codes().items() if word not in rows.get(code, "")}
     assert not wrong, f"docs/exit-codes.md gives these codes another meaning: {wrong}"
+
+
+def test_the_config_mistake_the_exit_codes_doc_shows_is_the_loader_s_own_line() -> None:
+    from tpmsync.config import ConfigError
+    from tpmsync.config.load import build_settings
+
+    text = (ROOT / "docs" / "exit-codes.md").read_text(encoding="utf-8")
+    shown = re.search(r"`(unknown key budget\.estimate_feild;[^`]*)`", text)
+    assert shown is not None
+    with pytest.raises(ConfigError) as raised:
+        build_settings({"budget": {"estimate_feild": "Hours"}}, "tpmsync.toml", {})
+    assert str(raised.value) == f"tpmsync.toml: {shown.group(1)}"
