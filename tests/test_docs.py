@@ -1,6 +1,6 @@
 """README.md and docs/*.md say what the code does: every module, file, command, flag, config key and
 exit code they name exists. Each rule lives here, where it fails, and reads the code rather than
-running a sync, so the whole file takes well under a second or two."""
+running a sync, so the whole file takes about 2 s."""
 
 from __future__ import annotations
 
