@@ -1,4 +1,4 @@
-"""The KPI engine's entry points: one project's KPIs, and the portfolio rollup."""
+"""The KPI engine's entry point: one project's KPIs with their verdicts (the roll-up: `tpmsync.portfolio`)."""
 
 from __future__ import annotations
 
