@@ -6,8 +6,10 @@ import io
 from collections.abc import Iterable
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -127,16 +129,84 @@ def _task(task: TaskRef, year: int, *, completed: bool = False) -> Text:
     return text
 
 
-def _bullets(lines: Iterable[Text], more: int = 0) -> Table:
+def _bullets(lines: Iterable[Text], more: int = 0) -> Bullets:
     """Bulleted lines with a hanging indent, and "… and N more"."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=3, justify="right")
-    grid.add_column(ratio=1)
-    for line in lines:
-        grid.add_row("•", line)
+    rows = list(lines)
     if more:
-        grid.add_row("", Text(f"… and {more:,} more", style="dim"))
-    return grid
+        rows.append(Text(f"… and {more:,} more", style="dim"))
+    return Bullets(rows, more=bool(more))
+
+
+def _wrapped(console: Console, text: Text, options: ConsoleOptions) -> list[list[Segment]]:
+    """The lines `text` renders as with `options`, as rich's Text would make them. A line of one
+    paragraph that fits (the usual case) is taken as it is: wrapping it would change nothing."""
+    width = options.max_width
+    plain = text.plain
+    if (text.justify is None and text.overflow is None and text.no_wrap is None and "\n" not in plain
+            and "\t" not in plain and cell_len(plain) <= width):
+        return [list(text.render(console))]
+    return [list(line.render(console)) for line in text.wrap(
+        console, width, justify=text.justify or options.justify or "default",
+        overflow=text.overflow or options.overflow or "fold", tab_size=text.tab_size or console.tab_size or 8,
+        no_wrap=bool(text.no_wrap if text.no_wrap is not None else options.no_wrap))]
+
+
+class Bullets:
+    """Lines after a bullet with a hanging indent: what a two-column `Table.grid` (a right-aligned
+    bullet column three wide, padding one) lays out, without measuring and cropping each cell
+    through the table. Rows that are not Text, and widths too narrow for the bullet, go to the grid."""
+
+    def __init__(self, rows: list[Text], *, more: bool) -> None:
+        self.rows = rows
+        self.more = more
+
+    def grid(self) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right")
+        grid.add_column(ratio=1)
+        for index, row in enumerate(self.rows):
+            grid.add_row("" if self.more and index == len(self.rows) - 1 else "•", row)
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width < 5:
+            yield self.grid()
+            return
+        widest = max((max(map(cell_len, row.plain.splitlines()), default=0) for row in self.rows), default=0)
+        cell = options.update(width=min(widest or 1, options.max_width - 4), justify="left", no_wrap=False,
+                              overflow="ellipsis", height=None, highlight=False)
+        bullet, blank, end = Segment("  • "), Segment("    "), Segment.line()
+        for index, row in enumerate(self.rows):
+            first = blank if self.more and index == len(self.rows) - 1 else bullet
+            for number, line in enumerate(_wrapped(console, row, cell)):
+                yield first if number == 0 else blank
+                yield from line
+                yield end
+
+
+class Indented:
+    """Renderables one under the other, indented: `Padding(Group(*items), (0, 0, 0, indent))`
+    without rendering the group into padded lines first."""
+
+    def __init__(self, items: list[RenderableType], indent: int) -> None:
+        self.items = items
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width - self.indent < 5:
+            yield Padding(Group(*self.items), (0, 0, 0, self.indent))
+            return
+        inner = options.update_width(options.max_width - self.indent)
+        margin, end = Segment(" " * self.indent), Segment.line()
+        for item in self.items:
+            if isinstance(item, Text):
+                lines = _wrapped(console, item, inner)
+            else:
+                lines = console.render_lines(item, inner, pad=False)
+            for line in lines:
+                yield margin
+                yield from line
+                yield end
 
 
 def _tasks(label: str, tasks: TaskList, year: int, limit: int, *, completed: bool = False) -> list[RenderableType]:
@@ -219,4 +289,4 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
         body.append(trend)
     if p.url:
         body.append(Text(p.url, style=f"dim {_link(p.url)}".strip()))
-    return Group(title, Padding(Group(*body), (0, 0, 0, 2)))
+    return Group(title, Indented(body, 2))
