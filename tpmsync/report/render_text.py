@@ -50,11 +50,17 @@ def render_rich(report: Report) -> RenderableType:
 
 
 def render_text(report: Report, width: int = 100) -> str:
-    """Plain text without colour codes, `width` columns wide."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(render_rich(report))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    """Plain text without colour codes, `width` columns wide: what `Console.print` would write to a
+    file, taken from the rendered segments (only a line wider than `width` is cropped, where
+    printing measures every segment to crop them all)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    lines = []
+    for line in Segment.split_lines(console.render(render_rich(report), console.options)):
+        text = "".join(segment.text for segment in line if not segment.control)
+        if cell_len(text) > width:
+            text = "".join(segment.text for segment in Segment.adjust_line_length(line, width) if not segment.control)
+        lines.append(text)
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines()) + "\n"
 
 
 def _link(url: str | None) -> str:
@@ -172,16 +178,23 @@ class Bullets:
         if options.max_width < 5:
             yield self.grid()
             return
+        end = Segment.line()
+        for line in self.lines(console, options):
+            yield from line
+            yield end
+
+    def lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        """The lines as the grid renders them at options.max_width of five or more (no padding at the end)."""
         widest = max((max(map(cell_len, row.plain.splitlines()), default=0) for row in self.rows), default=0)
         cell = options.update(width=min(widest or 1, options.max_width - 4), justify="left", no_wrap=False,
                               overflow="ellipsis", height=None, highlight=False)
-        bullet, blank, end = Segment("  • "), Segment("    "), Segment.line()
+        bullet, blank = Segment("  • "), Segment("    ")
+        lines: list[list[Segment]] = []
         for index, row in enumerate(self.rows):
             first = blank if self.more and index == len(self.rows) - 1 else bullet
             for number, line in enumerate(_wrapped(console, row, cell)):
-                yield first if number == 0 else blank
-                yield from line
-                yield end
+                lines.append([first if number == 0 else blank, *line])
+        return lines
 
 
 class Indented:
@@ -201,6 +214,8 @@ class Indented:
         for item in self.items:
             if isinstance(item, Text):
                 lines = _wrapped(console, item, inner)
+            elif isinstance(item, Bullets) and inner.max_width >= 5:
+                lines = item.lines(console, inner)
             else:
                 lines = console.render_lines(item, inner, pad=False)
             for line in lines:
