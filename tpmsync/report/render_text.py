@@ -20,6 +20,7 @@ from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
+_NEW_LINE = Text("\n")
 
 
 def render_rich(report: Report) -> RenderableType:
@@ -143,18 +144,27 @@ def _bullets(lines: Iterable[Text], more: int = 0) -> Bullets:
     return Bullets(rows, more=bool(more))
 
 
-def _wrapped(console: Console, text: Text, options: ConsoleOptions) -> list[list[Segment]]:
+def _wrapped(console: Console, text: Text, options: ConsoleOptions, cells: int | None = None) -> list[list[Segment]]:
     """The lines `text` renders as with `options`, as rich's Text would make them. A line of one
-    paragraph that fits (the usual case) is taken as it is: wrapping it would change nothing."""
+    paragraph that fits (the usual case) is taken as it is: wrapping it would change nothing.
+    `cells`: the text's cell length if known."""
     width = options.max_width
     plain = text.plain
     if (text.justify is None and text.overflow is None and text.no_wrap is None and "\n" not in plain
-            and "\t" not in plain and cell_len(plain) <= width):
-        return [list(text.render(console))]
-    return [list(line.render(console)) for line in text.wrap(
+            and "\t" not in plain and (cell_len(plain) if cells is None else cells) <= width):
+        return [_segments(console, text)]
+    return [_segments(console, line) for line in text.wrap(
         console, width, justify=text.justify or options.justify or "default",
         overflow=text.overflow or options.overflow or "fold", tab_size=text.tab_size or console.tab_size or 8,
         no_wrap=bool(text.no_wrap if text.no_wrap is not None else options.no_wrap))]
+
+
+def _segments(console: Console, line: Text) -> list[Segment]:
+    """One line's segments as Text renders its lines: its own style under its spans (Text.render
+    alone leaves the style of a text without spans out)."""
+    if not line.spans:
+        return [Segment(line.plain, console.get_style(line.style) if line.style else None)]
+    return list(_NEW_LINE.join([line]).render(console))
 
 
 class Bullets:
@@ -185,14 +195,16 @@ class Bullets:
 
     def lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
         """The lines as the grid renders them at options.max_width of five or more (no padding at the end)."""
-        widest = max((max(map(cell_len, row.plain.splitlines()), default=0) for row in self.rows), default=0)
+        measured = [max(map(cell_len, row.plain.splitlines()), default=0) for row in self.rows]  # as Text measures
+        widest = max(measured, default=0)
         cell = options.update(width=min(widest or 1, options.max_width - 4), justify="left", no_wrap=False,
                               overflow="ellipsis", height=None, highlight=False)
         bullet, blank = Segment("  • "), Segment("    ")
         lines: list[list[Segment]] = []
         for index, row in enumerate(self.rows):
             first = blank if self.more and index == len(self.rows) - 1 else bullet
-            for number, line in enumerate(_wrapped(console, row, cell)):
+            one_line = "\n" not in row.plain and len(row.plain.splitlines()) == 1
+            for number, line in enumerate(_wrapped(console, row, cell, measured[index] if one_line else None)):
                 lines.append([first if number == 0 else blank, *line])
         return lines
 
