@@ -161,7 +161,9 @@ def _wrapped(console: Console, text: Text, options: ConsoleOptions, cells: int |
 
 def _segments(console: Console, line: Text) -> list[Segment]:
     """One line's segments as Text renders its lines: its own style under its spans (Text.render
-    alone leaves the style of a text without spans out)."""
+    alone leaves the style of a text without spans out). Plain text when no style is ever written."""
+    if console.color_system is None and not console.record:
+        return [Segment(line.plain)]
     if not line.spans:
         return [Segment(line.plain, console.get_style(line.style) if line.style else None)]
     return list(_NEW_LINE.join([line]).render(console))
