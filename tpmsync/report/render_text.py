@@ -6,8 +6,9 @@ import io
 from collections.abc import Iterable
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -15,6 +16,7 @@ from tpmsync import words
 from tpmsync.report import wording as w
 from tpmsync.report.model import ProjectReport, Report
 from tpmsync.report.model_tasks import SlipList, TaskList, TaskRef
+from tpmsync.report.text_layout import Bullets, Indented
 
 DAILY_ITEMS = 5
 WEEKLY_ITEMS = 1_000  # the model already keeps at most max_items of each list
@@ -48,11 +50,17 @@ def render_rich(report: Report) -> RenderableType:
 
 
 def render_text(report: Report, width: int = 100) -> str:
-    """Plain text without colour codes, `width` columns wide."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, legacy_windows=False)
-    console.print(render_rich(report))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    """Plain text without colour codes, `width` columns wide: what `Console.print` would write to a
+    file, taken from the rendered segments (only a line wider than `width` is cropped, where
+    printing measures every segment to crop them all)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    lines = []
+    for line in Segment.split_lines(console.render(render_rich(report), console.options)):
+        text = "".join(segment.text for segment in line if not segment.control)
+        if cell_len(text) > width:
+            text = "".join(segment.text for segment in Segment.adjust_line_length(line, width) if not segment.control)
+        lines.append(text)
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines()) + "\n"
 
 
 def _link(url: str | None) -> str:
@@ -127,16 +135,12 @@ def _task(task: TaskRef, year: int, *, completed: bool = False) -> Text:
     return text
 
 
-def _bullets(lines: Iterable[Text], more: int = 0) -> Table:
+def _bullets(lines: Iterable[Text], more: int = 0) -> Bullets:
     """Bulleted lines with a hanging indent, and "… and N more"."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=3, justify="right")
-    grid.add_column(ratio=1)
-    for line in lines:
-        grid.add_row("•", line)
+    rows = list(lines)
     if more:
-        grid.add_row("", Text(f"… and {more:,} more", style="dim"))
-    return grid
+        rows.append(Text(f"… and {more:,} more", style="dim"))
+    return Bullets(rows, more=bool(more))
 
 
 def _tasks(label: str, tasks: TaskList, year: int, limit: int, *, completed: bool = False) -> list[RenderableType]:
@@ -219,4 +223,4 @@ def _project(report: Report, p: ProjectReport, year: int) -> RenderableType:
         body.append(trend)
     if p.url:
         body.append(Text(p.url, style=f"dim {_link(p.url)}".strip()))
-    return Group(title, Padding(Group(*body), (0, 0, 0, 2)))
+    return Group(title, Indented(body, 2))
