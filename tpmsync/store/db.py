@@ -116,22 +116,19 @@ class Store:
         """A session to read in. A read of a SQLite file without locks (a folder this process cannot
         write) that another process wrote meanwhile raises a StoreError rather than answer from a
         torn state; the next read opens the file anew."""
-        self._drop_changed_immutable()
+        if not all(conn.unchanged() for conn in list(self._immutable)):
+            self._immutable.clear()
+            self.engine.dispose()  # connections opened on an older file keep pages of it
         with self.sessions() as session:
             yield session
-        if self._drop_changed_immutable():
+            used = _immutable_in(session)
+        if used is not None and not used.unchanged():
+            self._immutable.clear()
+            self.engine.dispose()
             raise StoreError(
                 f"the store {self.where} changed while it was read: another process wrote it, and this one, "
                 "which cannot write its folder, reads it without locks; run the command again"
             )
-
-    def _drop_changed_immutable(self) -> bool:
-        """Closes the connections when the file changed under one that reads it without locks."""
-        if all(conn.unchanged() for conn in list(self._immutable)):
-            return False
-        self._immutable.clear()
-        self.engine.dispose()
-        return True
 
     def file_identity(self) -> tuple[int, int] | None:
         """(device, inode) of the SQLite file, None when there is none: a run compares it at its
@@ -252,6 +249,14 @@ def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA query_only=ON")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
+
+
+def _immutable_in(session: Session) -> ImmutableConnection | None:
+    """The connection `session` reads through, when it reads the file without locks."""
+    if not session.in_transaction():
+        return None
+    raw = session.connection().connection.dbapi_connection
+    return raw if isinstance(raw, ImmutableConnection) else None
 
 
 def _read_only_sqlite(database: str | None, shown: str, immutable: weakref.WeakSet[ImmutableConnection]) -> Any:
