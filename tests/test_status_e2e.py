@@ -189,6 +189,10 @@ def test_table_markdown_and_detail_views(
     assert detail.exit_code == 0
     assert f"{name} — {document['projects'][0]['health'].upper()}" in detail.output
     assert "Critical path (" in detail.output and "https://app.asana.com/" in detail.output
+    # JSON holds the detail already: --detail adds no text after it, the output stays one document
+    as_json = runner.invoke(main, ["--config", config, "status", name, "--format", "json", "--detail"])
+    assert as_json.exit_code == 0
+    assert [p["name"] for p in json.loads(as_json.stdout)["projects"]] == [name]
     missing = runner.invoke(main, ["--config", config, "status", "No such project"])
     assert missing.exit_code == 1
     assert missing.output.strip() == (

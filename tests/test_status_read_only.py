@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy import event
 from tpmsync.cli import main
 from tpmsync.config import Settings
 from tpmsync.status import fingerprint, read_status, refresh_snapshots, today_in
-from tpmsync.store.db import Store, can_write, open_store
+from tpmsync.store.db import Store, StoreError, can_write, open_store
 from tpmsync.store.fastread import read_current
 from tpmsync.store.models import Project, SyncRun
 
@@ -145,3 +146,79 @@ def test_a_store_that_refuses_the_write_is_read_and_the_refusal_is_said(store: S
     assert [p["name"] for p in document["projects"]] == ["Beta"]
     assert len(said) == 1 and UNSAVED in said[0] and "refused the write" in said[0]
     assert read_status(store, settings) == document  # without a listener, silent
+
+
+@contextmanager
+def written_meanwhile(folder: Path) -> Iterator[None]:
+    """Inside `taking_no_writes(folder)`: another process, which may write there, writing the store
+    (SQLite creates its `-wal`, and removes it when it closes after moving the changes into the file)."""
+    if shutil.which("chattr") is not None:
+        subprocess.run(["chattr", "-i", str(folder)], check=False, capture_output=True)
+    folder.chmod(0o755)
+    try:
+        yield
+    finally:
+        folder.chmod(0o555)
+        if os.access(folder, os.W_OK):
+            subprocess.run(["chattr", "+i", str(folder)], check=True, capture_output=True)
+
+
+def rename_project(file: Path, gid: str, name: str) -> None:
+    writer = open_store(f"sqlite:///{file}")
+    try:
+        with writer.write() as session:
+            project = session.get(Project, gid)
+            assert project is not None
+            project.name = name
+    finally:
+        writer.dispose()
+    assert not Path(f"{file}-wal").exists()
+
+
+def test_the_fast_path_does_not_trust_a_read_of_a_file_written_while_it_read(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a folder this process cannot write, SQLite reads a WAL store `immutable`: without locks, so
+    a sync of another process moving its changes into the file meanwhile would give a torn read."""
+    from tpmsync.store import fastread
+
+    settings, file = synced(tmp_path / "store")
+    read = fastread._read
+
+    def read_while_a_sync_writes(conn: sqlite3.Connection, *args: Any) -> Any:
+        with written_meanwhile(file.parent):
+            rename_project(file, "2", "Gamma")
+        return read(conn, *args)
+
+    with taking_no_writes(file.parent):
+        assert read_current(str(file), (), today_in(settings), fingerprint(settings)) is not None
+        monkeypatch.setattr(fastread, "_read", read_while_a_sync_writes)
+        assert read_current(str(file), (), today_in(settings), fingerprint(settings)) is None
+
+
+def test_a_read_only_store_never_reads_a_file_another_process_changed_since_it_opened_it(tmp_path: Path) -> None:
+    """The full path (and the MCP server, which keeps its store open) in a folder it cannot write:
+    a connection opened `immutable` is dropped once the file changed, and a read during which the
+    file changed fails instead of answering from a torn state."""
+    settings, file = synced(tmp_path / "store")
+
+    def names(session: Any) -> list[str]:
+        return sorted(p.name for p in session.query(Project))
+
+    with taking_no_writes(file.parent):
+        store = open_store(settings.database_url, read_only=True)
+        try:
+            with store.read() as session:
+                assert names(session) == ["Alpha", "Beta"]
+            with written_meanwhile(file.parent):
+                rename_project(file, "2", "Gamma")
+            with store.read() as session:
+                assert names(session) == ["Beta", "Gamma"]
+            with pytest.raises(StoreError, match="changed while it was read"), store.read() as session:
+                names(session)
+                with written_meanwhile(file.parent):
+                    rename_project(file, "1", "Delta")
+                names(session)
+            with store.read() as session:
+                assert names(session) == ["Delta", "Gamma"]
+        finally:
+            store.dispose()

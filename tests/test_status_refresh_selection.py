@@ -106,3 +106,24 @@ def test_a_sync_of_one_project_recomputes_it_and_the_projects_whose_milestones_w
     final = stored(store, settings, gids, today)
     assert final[first] == after[first] and final[second] == after[second]
     assert final[third] != after[third]
+
+
+def test_a_task_of_two_projects_deleted_in_a_sync_of_one_recomputes_the_other(
+    store: Store, settings: Settings, workspace: Workspace, today: date
+) -> None:
+    """The sync of the first project tombstones a task that is also a member of the third (which
+    reads nothing else of the first): the third's counts change although the task is gone from
+    every task set the refresh looks at."""
+    first, _second, third = workspace.projects
+    shared = workspace.add_task(first, name="Shared", assignee=None).gid  # nobody's load changes with it
+    workspace.add_to_project(shared, third)
+    gids = list(workspace.projects)
+    assert sync_job(store, settings).outcome == "ok"
+    before = stored(store, settings, gids, today)
+
+    workspace.delete_task(shared)
+    assert sync_job(store, settings, projects=[first]).outcome == "ok"
+    after = stored(store, settings, gids, today)
+    assert after[third]["tasks"]["open"] == before[third]["tasks"]["open"] - 1
+    everything, _people = compute_status(store, settings, today)
+    assert {project["gid"]: project for project in everything} == after

@@ -32,7 +32,7 @@ def sync_job(
     lock_wait_seconds: float = 0.0,
 ) -> SyncResult:
     """One sync run and, unless every project failed, fresh KPI snapshots for today (after a sync
-    of `projects`, computed again only where that sync can have changed them)."""
+    of `projects` that deleted nothing, computed again only where that sync can have changed them)."""
     from tpmsync.asana.client import AsanaClient
     from tpmsync.status import refresh_snapshots
     from tpmsync.sync import run_sync
@@ -49,7 +49,10 @@ def sync_job(
         )
     if result.outcome != "failed":
         written = set().union(*(project.seen for project in result.projects))
-        synced = {project.gid for project in result.projects} if projects else None
+        # A tombstone leaves every project the task was in, and its dependents' edges: no task set
+        # the refresh can look at still shows what it changed, so every project is computed again.
+        deleted = any(project.deleted for project in result.projects)
+        synced = {project.gid for project in result.projects} if projects and not deleted else None
         refresh_snapshots(store, settings, run_id=result.run_id, synced=synced, written=written)
     return result
 

@@ -25,7 +25,7 @@ def warn(message: str) -> None:
     "--detail",
     is_flag=True,
     help="List overdue, blocked and critical-path tasks with links, work in progress with its age, the "
-    "milestones, what to unblock first, how the forecast moved and how often it held.",
+    "milestones, what to unblock first, how the forecast moved and how often it held (JSON always has them).",
 )
 @click.option(
     "--by",
@@ -65,7 +65,7 @@ def status(
         click.echo(render_freshness(document))
     if document.get("stale") and fmt != "json":
         click.echo("warning: the data is stale; run `tpmsync sync` (or check the scheduler)", err=True)
-    if detail:
+    if detail and fmt != "json":  # the JSON document holds the detail; text after it would break it
         for project in document["projects"]:
             click.echo(render_detail(project))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tpmsync.store.fastread import connect_read_only
+from tpmsync.store.fastread import ImmutableConnection, connect_read_only
 from tpmsync.store.faults import SUPPORTED_URLS, StoreError, describe, first_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -49,11 +50,13 @@ class Store:
                 f"tpmsync supports {SUPPORTED_URLS}"
             )
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # connections that read the file without locks (`connect_read_only`): trusted while it is unchanged
+        self._immutable: weakref.WeakSet[ImmutableConnection] = weakref.WeakSet()
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
             database = parsed.database
             if read_only:
-                kwargs["creator"] = _read_only_sqlite(database, self.safe_url)
+                kwargs["creator"] = _read_only_sqlite(database, self.safe_url, self._immutable)
             elif database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         elif self.dialect == "postgresql":
@@ -110,8 +113,22 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session to read in. A read of a SQLite file without locks (a folder this process cannot
+        write) that another process wrote meanwhile raises a StoreError rather than answer from a
+        torn state; the next read opens the file anew."""
+        if not all(conn.unchanged() for conn in list(self._immutable)):
+            self._immutable.clear()
+            self.engine.dispose()  # connections opened on an older file keep pages of it
         with self.sessions() as session:
             yield session
+            used = _immutable_in(session)
+        if used is not None and not used.unchanged():
+            self._immutable.clear()
+            self.engine.dispose()
+            raise StoreError(
+                f"the store {self.where} changed while it was read: another process wrote it, and this one, "
+                "which cannot write its folder, reads it without locks; run the command again"
+            )
 
     def file_identity(self) -> tuple[int, int] | None:
         """(device, inode) of the SQLite file, None when there is none: a run compares it at its
@@ -234,8 +251,17 @@ def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _read_only_sqlite(database: str | None, shown: str) -> Any:
-    """A connection factory for an existing SQLite file, opened with `mode=ro`."""
+def _immutable_in(session: Session) -> ImmutableConnection | None:
+    """The connection `session` reads through, when it reads the file without locks."""
+    if not session.in_transaction():
+        return None
+    raw = session.connection().connection.dbapi_connection
+    return raw if isinstance(raw, ImmutableConnection) else None
+
+
+def _read_only_sqlite(database: str | None, shown: str, immutable: weakref.WeakSet[ImmutableConnection]) -> Any:
+    """A connection factory for an existing SQLite file, opened with `mode=ro`; the connections it
+    opens `immutable` are added to `immutable`."""
     if not database or database == ":memory:":
         raise StoreError(f"database {shown} is not a file: a read-only store needs one")
     path = Path(database).expanduser().resolve()
@@ -243,7 +269,10 @@ def _read_only_sqlite(database: str | None, shown: str) -> Any:
         raise StoreError(f"the local store {path} does not exist yet: run `tpmsync sync` first")
 
     def connect() -> sqlite3.Connection:
-        return connect_read_only(path, timeout=60, check_same_thread=False)
+        conn = connect_read_only(path, timeout=60, check_same_thread=False)
+        if isinstance(conn, ImmutableConnection):
+            immutable.add(conn)
+        return conn
 
     return connect
 

@@ -40,12 +40,38 @@ def sqlite_path(url: str) -> str | None:
     return None
 
 
+FileState = tuple[int, int, int, int]
+
+
+def file_state(path: str | Path) -> FileState | None:
+    """(inode, size, mtime, ctime) of the file at `path`, None when there is none: a write of another
+    process into the file changes it."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+class ImmutableConnection(sqlite3.Connection):
+    """A connection opened `immutable`: SQLite takes no lock and keeps what it read, so what it reads
+    stands only while the file is as it was when opened (`opened_on`): a process that can write
+    the folder may start a sync at any time, and move its changes into the file."""
+
+    path = ""
+    opened_on: FileState | None = None
+
+    def unchanged(self) -> bool:
+        return self.opened_on is not None and file_state(self.path) == self.opened_on
+
+
 def connect_read_only(path: str | Path, *, timeout: float = 5.0, check_same_thread: bool = True) -> sqlite3.Connection:
     """The SQLite file at `path`, opened `mode=ro`.
 
     In a directory that takes no writes SQLite cannot create a WAL database's `-shm` file, and
-    `mode=ro` alone fails; then, when no `-wal` file holds changes (nobody can be writing: a writer
-    needs that directory too), the file is opened `immutable`, which reads it as it lies.
+    `mode=ro` alone fails; then, when no `-wal` file holds changes (nobody is writing at this
+    moment), the file is opened `immutable`, which reads it as it lies: an `ImmutableConnection`,
+    whose reads the caller trusts only while it is `unchanged()`.
     """
     uri = f"file:{quote(str(path))}?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=check_same_thread)
@@ -54,11 +80,17 @@ def connect_read_only(path: str | Path, *, timeout: float = 5.0, check_same_thre
         return conn
     except sqlite3.OperationalError:
         conn.close()
+        state = file_state(path)  # before the look at the -wal: a write after it changes the state
         folder = Path(path).parent
         wal = Path(f"{path}-wal")
         if os.access(folder, os.W_OK) or (wal.exists() and wal.stat().st_size > 0):
             raise
-    return sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=timeout, check_same_thread=check_same_thread)
+    immutable = sqlite3.connect(
+        f"{uri}&immutable=1", uri=True, timeout=timeout, check_same_thread=check_same_thread,
+        factory=ImmutableConnection,
+    )
+    immutable.opened_on, immutable.path = state, str(path)
+    return immutable
 
 
 def read_current(
@@ -74,7 +106,10 @@ def read_current(
     except sqlite3.Error:
         return None
     try:
-        return _read(conn, selectors, as_of, fingerprint, detail)
+        found = _read(conn, selectors, as_of, fingerprint, detail)
+        if isinstance(conn, ImmutableConnection) and not conn.unchanged():
+            return None  # another process wrote the file while it was read: maybe a torn state
+        return found
     except sqlite3.Error:
         return None
     finally:
