@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from deliver_support import SOURCE, Sleeps, make_outgoing, make_settings
 
 from tpmsync.config import ConfigError
 from tpmsync.deliver.channels import load_channels
-from tpmsync.deliver.outgoing import Outgoing
+from tpmsync.deliver.outgoing import Outgoing, Renderings
 from tpmsync.deliver.service import deliver
 from tpmsync.store.db import Store
 
@@ -155,3 +156,26 @@ def test_unknown_or_absent_channels_are_config_errors(sqlite_store: Store, outgo
         deliver(sqlite_store, make_settings(EXAMPLE), outgoing, channels=["slack"])
     with pytest.raises(ConfigError, match=r"no delivery channels; add a \[channels\.NAME\] table"):
         deliver(sqlite_store, make_settings({}), outgoing, channels=None)
+
+
+def test_a_rendering_that_fails_fails_its_channel_and_the_others_still_go_out(
+    sqlite_store: Store, tmp_path: Path, sleeps: Sleeps
+) -> None:
+    good = make_outgoing()
+
+    def broken() -> str:
+        raise ValueError("a chart could not be drawn")
+
+    outgoing = replace(good, renderings=Renderings(broken, lambda: good.markdown, lambda: good.html_inline))
+    channels = {**archive(tmp_path / "text", formats=["txt"]), **{
+        "notes": {**archive(tmp_path / "md", formats=["md"])["archive"]}}}
+    results = deliver(sqlite_store, make_settings(channels), outgoing, sleep=sleeps)
+    by_channel = {r.channel: r for r in results}
+    assert by_channel["archive"].status == "failed"
+    error = by_channel["archive"].error or ""
+    assert "could not be rendered for archive: ValueError: a chart could not be drawn" in error
+    assert by_channel["notes"].status == "sent" and list((tmp_path / "md").glob("*.md"))
+    # nothing was recorded as sent for the failed channel: the next run sends it, and only it
+    again = {r.channel: r.status for r in deliver(sqlite_store, make_settings(channels), good, sleep=sleeps)}
+    assert again == {"archive": "sent", "notes": "skipped"}
+    assert list((tmp_path / "text").glob("*.txt"))

@@ -78,7 +78,16 @@ def deliver(
                 channel.check_ready()
         results: list[DeliveryResult] = []
         for channel in chosen:
-            for prepared in channel.prepare(outgoing):
+            try:
+                prepared_all = list(channel.prepare(outgoing))
+            except Exception as exc:  # a document rendered on first read failed: this channel only
+                log.exception("delivery %s: the report could not be rendered for it", channel.name)
+                results.append(DeliveryResult(
+                    channel.name, "", "failed",
+                    error=f"the report could not be rendered for {channel.name}: {type(exc).__name__}: {exc}"[:300],
+                ))
+                continue
+            for prepared in prepared_all:
                 key = LedgerKey(outgoing.kind, outgoing.period, outgoing.scope, channel.name, prepared.target)
                 if dry_run:
                     result = _dry_run(store, key, prepared, force)
