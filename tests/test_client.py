@@ -117,20 +117,26 @@ def test_an_unreachable_host_is_retried_then_named(sleeps: Sleeps | None = None)
     assert len(sleeps.calls) == 2
 
 
+class ManualClock:
+    """A monotonic clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_rate_limiter_spaces_requests_to_the_configured_rate() -> None:
-    now = [0.0]
-
-    def clock() -> float:
-        return now[0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)  # one a second, a burst of ten
+    clock = ManualClock()
+    limiter = RateLimiter(60, 50, clock=clock, sleep=clock.sleep)  # one a second, a burst of ten
     for _ in range(30):
         limiter.acquire()
         limiter.release()
-    assert now[0] == pytest.approx(20.0, abs=0.01)
+    assert clock.now == pytest.approx(20.0, abs=0.01)
 
 
 def test_every_call_has_a_timeout(server: SandboxServer) -> None:
@@ -203,26 +209,19 @@ def test_a_wrong_base_url_is_reported_within_seconds_with_what_was_answered(
 
 def test_the_token_bucket_charges_a_batch_request_by_its_actions(server: SandboxServer, workspace: Workspace) -> None:
     """Asana counts each action of a batch against the rate limit; so does the client."""
-    now = [0.0]
-
-    def clock() -> float:
-        return now[0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)  # one a second, a burst of ten
+    clock = ManualClock()
+    limiter = RateLimiter(60, 50, clock=clock, sleep=clock.sleep)  # one a second, a burst of ten
     for _ in range(3):
         limiter.acquire(10)  # three batch requests of ten actions: thirty requests' worth
         limiter.release()
     limiter.acquire()
     limiter.release()
-    assert now[0] == pytest.approx(21.0, abs=0.01)  # as thirty-one single requests would
+    assert clock.now == pytest.approx(21.0, abs=0.01)  # as thirty-one single requests would
 
     with client_for(server.base_url, Sleeps(), requests_per_minute=60) as client:
-        client.limiter = RateLimiter(60, 50, clock=clock, sleep=sleep)
-        start = now[0]
+        client.limiter = RateLimiter(60, 50, clock=clock, sleep=clock.sleep)
+        start = clock.now
         assert len(list(client.tasks_batch(sorted(workspace.tasks)[:30]))) == 30
         assert client.stats.by_endpoint["POST /batch"] == 3
         # a burst of ten, then the second batch waits 1 s and the third the 10 s of its ten actions
-        assert now[0] - start == pytest.approx(11.0, abs=0.01)
+        assert clock.now - start == pytest.approx(11.0, abs=0.01)
