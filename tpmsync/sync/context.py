@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from tpmsync.asana.batch import BATCH_SIZE
 from tpmsync.asana.client import AsanaClient, AsanaError
 from tpmsync.config import Settings
 from tpmsync.store import sync_state
@@ -20,6 +21,9 @@ from tpmsync.sync.results import Progress, ProjectResult
 from tpmsync.sync.validate import RecordRejected, check_task
 
 log = logging.getLogger(__name__)
+
+WINDOW = 4  # batch requests in flight per project
+T = TypeVar("T")
 
 
 class RunContext:
@@ -65,6 +69,20 @@ class RunContext:
         if self.events_available:
             self.events_available = False
             log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
+
+    def in_batches(self, fetch: Callable[[list[str]], T], queue: list[str]) -> Iterator[T]:
+        """`fetch` over `queue` a batch request's worth (ten gids) at a time, `WINDOW` of them in
+        flight on the run's fetch pool; yields each answer in this thread as it arrives. The caller
+        may extend `queue` between answers (subtasks of subtasks)."""
+        in_flight: set[Future[T]] = set()
+        while queue or in_flight:
+            while queue and len(in_flight) < WINDOW:
+                chunk = queue[:BATCH_SIZE]
+                del queue[:BATCH_SIZE]
+                in_flight.add(self.fetch_pool.submit(fetch, chunk))
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
 
     def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;

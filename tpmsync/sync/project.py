@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -38,8 +37,6 @@ from tpmsync.sync.stories import sync_stories
 
 log = logging.getLogger(__name__)
 
-SUBTASK_WINDOW = 4  # batch requests for subtasks in flight per project
-BATCH_SIZE = 10  # actions per batch request (Asana's limit)
 T = TypeVar("T")
 
 
@@ -164,23 +161,16 @@ def sync_subtasks(ctx: RunContext, parents: Iterable[str], result: ProjectResult
     saves in this thread. Returns the saved rows, cut down to what the cursor needs."""
     queue = list(parents)
     saved: list[TaskRows] = []
-    in_flight: set[Future[list[dict[str, Any]]]] = set()
 
     def listing(chunk: list[str]) -> list[dict[str, Any]]:
         return [record for _parent, records in ctx.client.subtasks_batch(chunk) for record in records]
 
-    while queue or in_flight:
-        while queue and len(in_flight) < SUBTASK_WINDOW:
-            chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
-            in_flight.add(ctx.fetch_pool.submit(listing, chunk))
-        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            records = future.result()
-            for start in range(0, len(records), 100):
-                rows = ctx.save(records[start : start + 100], result, "GET /tasks/{gid}/subtasks")
-                # keep only what the cursor needs, not the records
-                saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
-                queue.extend(m.gid for m in rows if _may_have_subtasks(m))
+    for records in ctx.in_batches(listing, queue):
+        for start in range(0, len(records), 100):
+            rows = ctx.save(records[start : start + 100], result, "GET /tasks/{gid}/subtasks")
+            # keep only what the cursor needs, not the records
+            saved.extend(TaskRows(task={"gid": m.gid, "modified_at": m.task["modified_at"]}) for m in rows)
+            queue.extend(m.gid for m in rows if _may_have_subtasks(m))
     return saved
 
 

@@ -18,7 +18,6 @@ Each batch's stories and markers are committed in one transaction, before the pr
 from __future__ import annotations
 
 from collections.abc import Collection
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
 from typing import Any
 
@@ -26,9 +25,6 @@ from tpmsync.store import sync_state
 from tpmsync.sync.context import RunContext
 from tpmsync.sync.mapping import map_story
 from tpmsync.sync.results import ProjectResult
-
-BATCH_SIZE = 10  # tasks per batch request (Asana's limit of actions)
-WINDOW = 4  # batch requests in flight per project
 
 
 def sync_stories(ctx: RunContext, result: ProjectResult, moved: Collection[str] = ()) -> None:
@@ -55,20 +51,13 @@ def sync_stories(ctx: RunContext, result: ProjectResult, moved: Collection[str] 
     def fetch(chunk: list[str]) -> list[tuple[str, list[dict[str, Any]] | None]]:
         return list(ctx.client.stories_batch(chunk))
 
-    queue = sorted(needed)
-    in_flight: set[Future[list[tuple[str, list[dict[str, Any]] | None]]]] = set()
-    while queue or in_flight:
-        while queue and len(in_flight) < WINDOW:
-            chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
-            in_flight.add(ctx.fetch_pool.submit(fetch, chunk))
-        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            stories: list[dict[str, Any]] = []
-            markers: list[dict[str, Any]] = []
-            now = ctx.clock()
-            for task, records in future.result():
-                if records is None:
-                    continue  # gone: the next pass tombstones it
-                stories.extend(row for row in (map_story(r, task) for r in records) if row is not None)
-                markers.append({"task_gid": task, "task_modified_at": modified[task], "synced_at": now})
-            result.stories += sync_state.write_stories(ctx.store, stories, markers)
+    for answers in ctx.in_batches(fetch, sorted(needed)):
+        stories: list[dict[str, Any]] = []
+        markers: list[dict[str, Any]] = []
+        now = ctx.clock()
+        for task, records in answers:
+            if records is None:
+                continue  # gone: the next pass tombstones it
+            stories.extend(row for row in (map_story(r, task) for r in records) if row is not None)
+            markers.append({"task_gid": task, "task_modified_at": modified[task], "synced_at": now})
+        result.stories += sync_state.write_stories(ctx.store, stories, markers)
