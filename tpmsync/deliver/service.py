@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 
 from tpmsync.config import Settings
 from tpmsync.deliver import ledger
-from tpmsync.deliver.base import Channel, PermanentDeliveryError, Prepared, Runtime, TransientDeliveryError
+from tpmsync.deliver.base import (
+    Channel,
+    PermanentDeliveryError,
+    Prepared,
+    Runtime,
+    TransientDeliveryError,
+    one_line,
+)
 from tpmsync.deliver.channels import load_channels, select_channels
 from tpmsync.deliver.ledger import DeliveryRecord, LedgerKey
 from tpmsync.deliver.outgoing import Outgoing
@@ -84,7 +91,8 @@ def deliver(
                 log.exception("delivery %s: the report could not be rendered for it", channel.name)
                 results.append(DeliveryResult(
                     channel.name, "", "failed",
-                    error=f"the report could not be rendered for {channel.name}: {type(exc).__name__}: {exc}"[:300],
+                    error=f"the report could not be rendered for {channel.name}: "
+                    + one_line(f"{type(exc).__name__}: {exc}"),
                 ))
                 continue
             for prepared in prepared_all:
