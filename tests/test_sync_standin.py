@@ -138,21 +138,31 @@ def test_another_stand_in_gives_the_same_store_and_the_same_status(
         assert strict_server.stats[("GET", "/tasks")] >= len(workspace.projects)
 
 
+@pytest.mark.parametrize("first_is_gone", [True, False], ids=["gone-asks-events-first", "kept-asks-events-first"])
 def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_missing_endpoint(
-    sqlite_store: Store,
+    sqlite_store: Store, first_is_gone: bool
 ) -> None:
+    """One project at a time, in gid order: the gone project either meets the 404 itself while
+    checking the events API (`GET /projects/{gid}`), or after the other project found there is
+    none (`GET /tasks`). Either way it is named in the same words, and the other project syncs."""
     ws = generate_workspace(seed=5, projects=2, tasks_per_project=10, subtask_ratio=0.2, today=datetime.now(UTC).date())
-    gone, kept = sorted(ws.projects)
-    settings = make_settings("", sqlite_store.url, ws)
+    first, second = sorted(ws.projects)
+    gone, kept = (first, second) if first_is_gone else (second, first)
+    settings = make_settings("", sqlite_store.url, ws, sync_workers=1)
     with SandboxServer(ws, token=TOKEN, strictness=Strictness(events=False)) as server:
         settings = replace(settings, asana=replace(settings.asana, base_url=server.base_url))
         assert sync(sqlite_store, settings).outcome == "ok"
         with ws.lock:
             del ws.projects[gone]
+        server.reset_stats()
         result = sync(sqlite_store, settings)
+        missing_at = "/projects/{gid}" if first_is_gone else "/tasks"
+        assert server.stats[("GET", missing_at)] >= 1
     errors = {p.gid: p.error for p in result.projects}
     assert errors[kept] is None
-    assert errors[gone] is not None and "GET /projects/{gid}: not found (404" in errors[gone]
+    assert errors[gone] is not None
+    assert errors[gone].startswith(f"project {gone} is not in Asana any more or this token cannot see it;")
+    assert f"GET {missing_at}: not found (404" in errors[gone] and "\n" not in errors[gone]
     assert result.outcome == "partial" and result.tasks_deleted == 0
 
 

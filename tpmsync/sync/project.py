@@ -9,7 +9,7 @@
   other touched tasks (subtasks, removed, moved) through the batch API, deletions become tombstones.
 - A server without the events API (`GET /events` answered 400, 404, 405 or 501 while
   `GET /projects/{gid}` finds the project) gets a full pass each run and no token is kept; a
-  project that is gone stays an error that names it.
+  project that is gone stays an error that names it, the same words whichever request met the 404.
 - A task record without `num_subtasks` (an opt-in field a server may leave out) does not mean "no
   subtasks": its subtasks are listed.
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from tpmsync.asana.client import AsanaClient, AsanaError, SyncTokenExpired
+from tpmsync.asana.client import AsanaClient, AsanaError, AsanaNotFound, SyncTokenExpired
 from tpmsync.asana.errors import ENDPOINT_MISSING
 from tpmsync.store import sync_state
 from tpmsync.store.rows import TaskRows
@@ -41,6 +41,19 @@ T = TypeVar("T")
 
 
 def sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectResult:
+    """One project's pass. A 404 that reaches here is the project's own (a task that is gone is
+    answered per task): it is said the same way whichever request ran into it first."""
+    try:
+        return _sync_project(ctx, row, full)
+    except AsanaNotFound as exc:
+        raise AsanaNotFound(
+            f"project {row['gid']} is not in Asana any more or this token cannot see it; remove it from "
+            f"the config or share it with the token's user ({exc})",
+            exc.status,
+        ) from exc
+
+
+def _sync_project(ctx: RunContext, row: dict[str, Any], full: bool) -> ProjectResult:
     gid = row["gid"]
     result = ProjectResult(gid, row["name"])
     lag = timedelta(seconds=ctx.settings.asana.modified_since_lag_seconds)
