@@ -103,6 +103,56 @@ def test_a_due_at_move_counts_once_in_the_zone_whatever_its_due_on_twin_says(sto
     assert (change.old_due, change.new_due) == (date(2026, 11, 24), date(2026, 11, 26))
 
 
+def saved_in_runs(store: Store, *edits: dict[str, object]) -> None:
+    """The page synced once per edit of task 103 (runs on Nov 20, 21, …, 09:00 UTC)."""
+    records = copy.deepcopy(PAGE["data"])
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        for run, edit in enumerate(edits, start=1):
+            records[2].update(edit)
+            save_tasks(session, [map_task(r) for r in copy.deepcopy(records)], now=datetime(2026, 11, 19 + run, 9),
+                       run_id=run, known_projects={PROJECT})
+
+
+def test_clearing_due_at_while_due_on_keeps_its_day_is_no_move(store: Store) -> None:
+    """Only `due_at` is recorded when it is cleared; `due_on` held the same day all along."""
+    saved_in_runs(store, {"due_at": "2026-11-24T10:00:00.000Z", "due_on": "2026-11-24"}, {"due_at": None})
+    task = inputs(store)["1300000000000103"]
+    assert task.due == date(2026, 11, 24) and task.due_history == ()  # type: ignore[attr-defined]
+    # 10:00 UTC is 19:00 of Nov 24 in Tokyo: no move there either
+    assert inputs(store, "Asia/Tokyo")["1300000000000103"].due_history == ()  # type: ignore[attr-defined]
+
+
+def test_a_time_set_on_a_due_date_moves_it_only_when_the_zone_puts_it_on_another_day(store: Store) -> None:
+    """`due_on` keeps its value (Asana's UTC date) when a time is set: only `due_at` is recorded,
+    and the due date it had is `due_on`'s."""
+    saved_in_runs(store, {"due_at": None, "due_on": "2026-11-24"}, {"due_at": "2026-11-24T20:00:00.000Z"})
+    assert inputs(store)["1300000000000103"].due_history == ()  # type: ignore[attr-defined]
+    (change,) = inputs(store, "Asia/Tokyo")["1300000000000103"].due_history  # type: ignore[attr-defined]
+    assert (change.old_due, change.new_due) == (date(2026, 11, 24), date(2026, 11, 25))
+    assert inputs(store, "Asia/Tokyo", as_of=date(2026, 11, 20))["1300000000000103"].due == date(2026, 11, 24)
+
+
+def test_a_field_not_recorded_at_a_change_holds_its_value_from_its_nearest_recorded_change(store: Store) -> None:
+    """due_on D1 → due_at set (due_on kept) → due_on moved (due_at cleared) → due_at cleared alone: the
+    moments without a `due_on` record read it from the changes around them."""
+    saved_in_runs(
+        store,
+        {"due_at": None, "due_on": "2026-11-24"},
+        {"due_at": "2026-11-26T20:00:00.000Z"},  # Nov 26 UTC, Nov 27 in Tokyo; due_on stays Nov 24
+        {"due_at": "2026-11-28T12:00:00.000Z", "due_on": "2026-11-28"},
+        {"due_at": None},
+    )
+    utc = [(c.old_due, c.new_due) for c in inputs(store)["1300000000000103"].due_history]  # type: ignore[attr-defined]
+    assert utc == [(date(2026, 11, 24), date(2026, 11, 26)), (date(2026, 11, 26), date(2026, 11, 28))]
+    tokyo = inputs(store, "Asia/Tokyo")["1300000000000103"]
+    assert [(c.old_due, c.new_due) for c in tokyo.due_history] == [  # type: ignore[attr-defined]
+        (date(2026, 11, 24), date(2026, 11, 27)),
+        (date(2026, 11, 27), date(2026, 11, 28)),
+    ]
+    assert tokyo.due == date(2026, 11, 28)  # type: ignore[attr-defined]
+
+
 def test_a_task_reopened_later_was_completed_on_the_days_between(store: Store) -> None:
     fill(store)
     later = copy.deepcopy(PAGE["data"])

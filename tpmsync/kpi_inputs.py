@@ -25,7 +25,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tpmsync.config import Settings
-from tpmsync.kpi.model.inputs import AsanaBudget, DueChange, ProjectInput, TaskInput
+from tpmsync.kpi.model.inputs import AsanaBudget, ProjectInput, TaskInput
+from tpmsync.kpi_inputs_history import completion_history, completion_then, date_history
 from tpmsync.store.models import (
     CustomField,
     CustomFieldValue,
@@ -33,7 +34,6 @@ from tpmsync.store.models import (
     ProjectBudget,
     Task,
     TaskDependency,
-    TaskHistory,
     TaskProject,
     User,
 )
@@ -94,9 +94,13 @@ def load_projects(
     deps = _dependencies(session)
     estimates, actuals = _custom_numbers(session, settings)
     users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
-    due_history = _date_history(session, clock, "due")
-    start_history = _date_history(session, clock, "start") if cutoff is not None else {}
-    completions = _completion_history(session) if cutoff is not None else {}
+    due_history = date_history(session, clock.day, "due", {g: (r.due_on, r.due_at) for g, r in rows.items()})
+    start_history = (
+        date_history(session, clock.day, "start", {g: (r.start_on, r.start_at) for g, r in rows.items()})
+        if cutoff is not None
+        else {}
+    )
+    completions = completion_history(session) if cutoff is not None else {}
     project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
     home = _home_projects(session)
     budgets = _budgets(session)
@@ -108,7 +112,7 @@ def load_projects(
         due = clock.day(row.due_at) if row.due_at is not None else row.due_on
         start = clock.day(row.start_at) if row.start_at is not None else row.start_on
         if cutoff is not None and as_of is not None:
-            then = _completion_then(completions.get(row.gid, ()), cutoff, row.completed_at)
+            then = completion_then(completions.get(row.gid, ()), cutoff, row.completed_at)
             if then != row.completed_at:  # completed, reopened or completed again after that day
                 completed, completed_on = then is not None, clock.day(then)
             if completed and completed_on is not None and completed_on > as_of:
@@ -243,88 +247,6 @@ def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, flo
             continue
         (estimates if fields[field_gid] == "estimate" else actuals).setdefault(task_gid, float(value))
     return estimates, actuals
-
-
-def _date_history(session: Session, clock: _Clock, name: str) -> dict[str, tuple[DueChange, ...]]:
-    """Changes of the task's due (`name` "due") or start ("start") date, per task, oldest first, as
-    dates in the configured zone.
-
-    A sync that sees `due_at` change records its `due_on` twin beside it (Asana's date of that
-    moment, not necessarily the zone's): when `due_at` is set on a side of the change, that side's
-    date is `due_at`'s in the zone and the twin is ignored, so one move counts once (likewise
-    `start_at` and `start_on`).
-    """
-    on_field, at_field = f"{name}_on", f"{name}_at"
-    query = (
-        select(
-            TaskHistory.task_gid,
-            TaskHistory.field,
-            TaskHistory.old_value,
-            TaskHistory.new_value,
-            TaskHistory.observed_at,
-        )
-        .where(TaskHistory.field.in_((on_field, at_field)))
-        .order_by(TaskHistory.observed_at, TaskHistory.id)
-    )
-    observed: dict[tuple[str, datetime], dict[str, tuple[str | None, str | None]]] = {}
-    for task_gid, field, old, new, at in session.execute(query):
-        observed.setdefault((task_gid, at), {})[field] = (old, new)
-    out: dict[str, list[DueChange]] = defaultdict(list)
-    for (task_gid, at), fields in observed.items():
-        old_on, new_on = fields.get(on_field, (None, None))
-        old_at, new_at = fields.get(at_field, (None, None))
-        change = DueChange(
-            observed_on=clock.day(at) or at.date(),
-            old_due=_history_day(old_at or old_on, clock),
-            new_due=_history_day(new_at or new_on, clock),
-        )
-        changes = out[task_gid]
-        if change.old_due == change.new_due or (changes and changes[-1] == change):
-            continue
-        changes.append(change)
-    return {gid: tuple(changes) for gid, changes in out.items() if changes}
-
-
-_Completion = tuple[datetime, datetime | None, datetime | None]
-"""A `completed_at` change sync saw: (observed at, value before, value after), naive UTC."""
-
-
-def _completion_history(session: Session) -> dict[str, list[_Completion]]:
-    """Per task, oldest first: the `completed_at` changes sync saw."""
-    query = (
-        select(TaskHistory.task_gid, TaskHistory.observed_at, TaskHistory.old_value, TaskHistory.new_value)
-        .where(TaskHistory.field == "completed_at")
-        .order_by(TaskHistory.observed_at, TaskHistory.id)
-    )
-    out: dict[str, list[_Completion]] = defaultdict(list)
-    for task_gid, observed, old, new in session.execute(query):
-        out[task_gid].append((observed, _moment(old), _moment(new)))
-    return out
-
-
-def _completion_then(changes: Sequence[_Completion], cutoff: datetime, now: datetime | None) -> datetime | None:
-    """`completed_at` as it stood at `cutoff`: the value before the first change seen after it, unless
-    a value seen later is a completion stamped by then (it happened before sync saw it)."""
-    later = [change for change in changes if change[0] > cutoff]
-    if not later:
-        return now
-    value = later[0][1]
-    for _observed, _old, new in later:
-        if new is not None and new <= cutoff:
-            value = new
-    return value
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _history_day(value: str | None, clock: _Clock) -> date | None:
-    if not value:
-        return None
-    if "T" in value:
-        return clock.day(datetime.fromisoformat(value))
-    return date.fromisoformat(value)
 
 
 def _budgets(session: Session) -> dict[str, AsanaBudget]:
