@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 from tpmsync.store.db import Store, open_store
+from tpmsync.store.models import TaskProject
 from tpmsync.sync.mapping import map_task
-from tpmsync.sync.validate import check_task
+from tpmsync.sync.validate import RecordRejected, check_task
 
 EXTRA = '[budget]\nrate = 100.0\n[flow]\nstarted_sections = ["In progress", "Review"]\n'
 VOLATILE = frozenset({"synced_at"})  # when the last sync finished, not what the data is
@@ -166,6 +168,44 @@ def test_without_the_events_api_a_project_that_is_gone_is_named_not_taken_for_a_
     assert result.outcome == "partial" and result.tasks_deleted == 0
 
 
+@pytest.mark.parametrize("events", [True, False], ids=["events", "no-events"])
+def test_a_server_that_leaves_memberships_out_keeps_each_task_in_the_projects_that_list_it(
+    store: Store, events: bool
+) -> None:
+    """No `memberships` in any record (sections unknown): a project's listing puts its tasks in it,
+    a task taken out of a project leaves it (found missing from a full listing, or by the `removed`
+    event), a task added to a second project is in both, and subtasks stay in no project."""
+    today = datetime.now(UTC).date()
+    ws = generate_workspace(seed=8, projects=3, tasks_per_project=15, subtask_ratio=0.3, today=today)
+    first, second, third = sorted(ws.projects)
+    strictness = Strictness(omit=frozenset({"memberships"}), events=events)
+    with SandboxServer(ws, token=TOKEN, strictness=strictness) as server:
+        settings = make_settings(server.base_url, store.url, ws)
+        assert sync(store, settings).outcome == "ok"
+        assert_store_matches(store, ws)
+        with ws.lock:
+            top = sorted(g for g in ws.project_task_gids(first) if ws.tasks[g].parent_gid is None)
+            leaving, shared, moving = top[0], top[1], top[2]
+        ws.remove_from_project(leaving, first)
+        ws.add_to_project(shared, second)
+        ws.move_task(moving, first, third)
+        result = sync(store, settings)
+        assert result.outcome == "ok" and result.tasks_deleted == 0
+        assert_store_matches(store, ws)
+        assert {m for m in store_memberships(store, shared)} == {first, second}
+        assert store_memberships(store, leaving) == set()
+        assert store_memberships(store, moving) == {third}
+
+
+def store_memberships(store: Store, task: str) -> set[str]:
+    with store.read() as session:
+        return set(
+            session.scalars(
+                select(TaskProject.project_gid).where(TaskProject.task_gid == task, TaskProject.removed_at.is_(None))
+            )
+        )
+
+
 def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
     """The reference states no length for a gid: 46 digits go through the store on SQLite and
     PostgreSQL (migration 0008 widened PostgreSQL's columns)."""
@@ -223,3 +263,17 @@ def test_timestamp_forms_and_fields_not_asked_for_map_to_the_same_rows(stamp: st
     assert map_task(other) == map_task(plain)
     whole = {**plain, "completed_at": stamp.replace(".500000", "").replace(".500", "").replace(".5", "")}
     assert map_task(whole).task["completed_at"] == datetime(2026, 11, 20, 14, 3, 11)
+
+
+def test_a_record_without_memberships_reads_projects_instead_and_without_either_says_it_does_not_know() -> None:
+    plain = {"gid": "7", "name": "A", "completed": False}
+    with_projects = {**plain, "projects": [{"gid": "1", "name": "P"}, {"gid": "2", "name": "Q"}]}
+    check_task(with_projects, "GET /tasks")
+    mapped = map_task(with_projects)
+    assert mapped.memberships_known and mapped.memberships == {"1": None, "2": None}
+    assert mapped.projects == {"1": "P", "2": "Q"}
+    unknown = map_task(plain)
+    assert not unknown.memberships_known and unknown.memberships == {}
+    assert map_task({**plain, "memberships": []}).memberships_known  # an empty list says "in no project"
+    with pytest.raises(RecordRejected, match=r"field projects\.0\.gid"):
+        check_task({**plain, "projects": [{"gid": 1}]}, "GET /tasks")

@@ -109,7 +109,8 @@ def save_tasks(
     """Upsert a page of tasks and everything they carry; returns how many task rows were written.
 
     A task record is authoritative for its memberships, dependencies and custom values: what the
-    record does not list any more is removed (memberships keep a tombstone).
+    record does not list any more is removed (memberships keep a tombstone). A record that did not
+    say where the task is (`memberships_known` False) ends only the memberships in `left`.
     """
     if not mapped:
         return 0
@@ -143,7 +144,7 @@ def save_tasks(
         if old is not None:
             for project_gid in sorted(new_members - before_members):
                 history.append(_history(gid, "project", None, project_gid, now, run_id))
-            for project_gid in sorted(before_members - new_members):
+            for project_gid in sorted(_ended(m, before_members)):
                 history.append(_history(gid, "project", project_gid, None, now, run_id))
 
     users = _unique(u for m in mapped for u in m.users if u.get("gid"))
@@ -177,7 +178,7 @@ def save_tasks(
     ]
     upsert(session, TaskProject.__table__, member_rows, ["task_gid", "project_gid"])
     for gid, before_members in old_members.items():
-        gone = before_members - set(by_gid[gid].memberships)
+        gone = _ended(by_gid[gid], before_members)
         if gone:
             session.execute(
                 update(TaskProject)
@@ -206,6 +207,13 @@ def save_tasks(
     if history:
         session.execute(insert(_table(TaskHistory)), fit(_table(TaskHistory), history))
     return len(task_rows)
+
+
+def _ended(m: TaskRows, before: set[str]) -> set[str]:
+    """The task's memberships (of `before`) that the record ends."""
+    if m.memberships_known:
+        return before - set(m.memberships)
+    return (before & m.left) - set(m.memberships)
 
 
 def _history(gid: str, field: str, before: Any, after: Any, now: datetime, run_id: int | None) -> dict[str, Any]:

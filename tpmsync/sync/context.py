@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime
@@ -84,10 +84,21 @@ class RunContext:
             for future in done:
                 yield future.result()
 
-    def save(self, records: Sequence[dict[str, Any]], result: ProjectResult, endpoint: str) -> list[TaskRows]:
+    def save(
+        self,
+        records: Sequence[dict[str, Any]],
+        result: ProjectResult,
+        endpoint: str,
+        *,
+        listed: bool = False,
+        left: Container[str] = (),
+    ) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;
         returns the rows once committed. A record that does not match Asana's shape is left out
-        whole and named in `result.rejected`."""
+        whole and named in `result.rejected`. A record that does not say where the task is (no
+        `memberships`) is in the result's project when the project's listing gave it (`listed`),
+        and out of it when it is known to have left (its gid in `left`); its other memberships stay
+        as they were."""
         valid: list[dict[str, Any]] = []
         for record in records:
             try:
@@ -100,6 +111,11 @@ class RunContext:
         rows = [map_task(r) for r in valid]
         if not rows:
             return rows
+        for m in rows:
+            if not m.memberships_known and listed:
+                m.memberships.setdefault(result.gid, None)
+            elif not m.memberships_known and m.gid in left:
+                m.left.add(result.gid)
         written = sync_state.write_tasks(
             self.store, rows, now=self.clock(), run_id=self.run_id, known_projects=self.tracked
         )

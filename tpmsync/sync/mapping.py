@@ -86,7 +86,12 @@ def map_task(raw: dict[str, Any]) -> TaskRows:
         mapped.users.append(
             {"gid": task["assignee_gid"], "name": _name(assignee), "email": (assignee or {}).get("email")}
         )
-    for membership in raw.get("memberships") or []:
+    memberships = raw.get("memberships")
+    if "memberships" not in raw and isinstance(raw.get("projects"), list):
+        # a server that leaves `memberships` out may still give `projects`: the sections are unknown
+        memberships = [{"project": project} for project in raw["projects"]]
+    mapped.memberships_known = isinstance(memberships, list) or "memberships" in raw
+    for membership in memberships or []:
         project_gid = _gid(membership.get("project"))
         if project_gid is None:
             continue

@@ -12,6 +12,9 @@
   project that is gone stays an error that names it, the same words whichever request met the 404.
 - A task record without `num_subtasks` (an opt-in field a server may leave out) does not mean "no
   subtasks": its subtasks are listed.
+- A task record without `memberships` (nor `projects`) does not mean "in no project": the
+  project's listing puts it in the project, a full listing that leaves it out or a `removed` event
+  takes it out, and its other memberships stay as they were.
 
 Each page is saved in its own transaction (idempotent upserts); the project's cursor is written
 only after all the data it covers (`ProjectCursor`). A run killed at any point leaves a consistent
@@ -21,7 +24,7 @@ store and the next run replays from the old token.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -147,7 +150,7 @@ def _full(
     sections_before = sync_state.member_sections(ctx.store, gid) if ctx.settings.flow is not None else {}
     parents: list[str] = []
     for page in ctx.client.project_tasks(gid):
-        saved = ctx.save(page, result, "GET /tasks")
+        saved = ctx.save(page, result, "GET /tasks", listed=True)
         cursor.covered(m.task["modified_at"] for m in saved)
         parents.extend(m.gid for m in saved if _may_have_subtasks(m))
     cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, parents, result))
@@ -155,7 +158,7 @@ def _full(
     if stale:
         # tasks that left the project, or a partial listing: asked for one by one; they do not
         # move the project's cursor
-        _recheck(ctx, stale, result, guard=len(previous))
+        _recheck(ctx, stale, result, guard=len(previous), left=set(stale))
     if ctx.settings.flow is not None:
         # a move does not change modified_at, and the events that told of it are not read on a full pass
         sections_now = sync_state.member_sections(ctx.store, gid)
@@ -194,6 +197,7 @@ def _incremental(
     read again: a move does not change modified_at)."""
     gid = result.gid
     touched: dict[str, str] = {}
+    removed: set[str] = set()  # taken out of this project, by the events
     moved: set[str] = set()
     project_changed = False
     for event in events:
@@ -207,6 +211,11 @@ def _incremental(
             project_changed = True
         elif kind == "task":
             touched[str(rgid)] = str(event.get("action") or "changed")
+            if parent.get("resource_type") == "project" and parent.get("gid") == gid:
+                if event.get("action") == "removed":
+                    removed.add(str(rgid))
+                elif event.get("action") == "added":
+                    removed.discard(str(rgid))
             if parent.get("resource_type") == "section":
                 moved.add(str(rgid))  # removed from one section, added to another
         elif kind == "story" and parent.get("resource_type") == "task" and parent.get("gid"):
@@ -223,12 +232,13 @@ def _incremental(
         since = cursor.modified_since()
         if since is not None:
             for page in ctx.client.project_tasks(gid, modified_since=format_datetime(since)):
-                saved = ctx.save(page, result, "GET /tasks")
+                saved = ctx.save(page, result, "GET /tasks", listed=True)
                 cursor.covered(m.task["modified_at"] for m in saved)
                 entering.extend(m.gid for m in saved if _may_have_subtasks(m) and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
-            cursor.covered(m.task["modified_at"] for m in _recheck(ctx, rest, result, before, guard=len(before)))
+            rechecked = _recheck(ctx, rest, result, before, guard=len(before), left=removed)
+            cursor.covered(m.task["modified_at"] for m in rechecked)
         if entering:
             cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
     if deleted:
@@ -237,15 +247,22 @@ def _incremental(
 
 
 def _recheck(
-    ctx: RunContext, gids: Sequence[str], result: ProjectResult, before: set[str] | None = None, *, guard: int
+    ctx: RunContext,
+    gids: Sequence[str],
+    result: ProjectResult,
+    before: set[str] | None = None,
+    *,
+    guard: int,
+    left: Container[str] = (),
 ) -> list[TaskRows]:
     """Ask Asana for each task (batch API): save what exists, tombstone what is gone.
 
     A partial answer must never mass-delete: when more than `asana.tombstone_guard_share` of the
     project's `guard` tasks look gone, they are asked for a second time and only those gone
-    twice become tombstones. Tasks that have subtasks and were not in `before` (the project's
-    set before this pass; by default the tasks the store holds) get their subtasks listed too.
-    Returns the saved rows.
+    twice become tombstones. Tasks that have subtasks and were not in `before` (the project's set
+    before this pass; by default the tasks the store holds) get their subtasks listed too. `left`:
+    tasks known to be out of the project (the full listing did not give them, or an event said
+    they were removed), for a record that does not say where the task is. Returns the saved rows.
     """
     found: list[dict[str, Any]] = []
     gone: list[str] = []
@@ -268,7 +285,7 @@ def _recheck(
         gone = confirmed
     saved: list[TaskRows] = []
     for start in range(0, len(found), 100):
-        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}"))
+        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}", left=left))
     if gone:
         result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
     fresh_parents = [m.gid for m in saved if _may_have_subtasks(m) and m.gid not in known]

@@ -92,6 +92,7 @@ class TaskRecord(_Shape):
     permalink_url: StrictStr | None = None
     notes: StrictStr | None = None
     memberships: list[Membership] | None = None
+    projects: list[Ref] | None = None
     dependencies: list[Ref] | None = None
     custom_fields: list[CustomFieldValue] | None = None
     workspace: Ref | None = None
