@@ -152,8 +152,9 @@ class CustomField(Base):
 
 class ProjectCustomField(Base):
     """A custom field set on a project (Asana's `custom_field_settings`): which of several fields
-    of one name (project-local fields) is this project's. A project has rows only once a project
-    record with its settings was read (`save_project`); none means not known, not "no fields"."""
+    of one name (project-local fields) is this project's. Written from a project record that
+    carries its settings (`save_project`); a project without rows has no fields set or its
+    settings were never read, and the loader treats both alike (docs/kpis.md "Budget")."""
 
     __tablename__ = "project_custom_fields"
     project_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
