@@ -177,6 +177,42 @@ def test_two_fields_with_the_estimate_name_give_one_estimate_the_same_on_every_s
     assert inputs(store)["1300000000000102"].estimate_hours == 7.0  # type: ignore[attr-defined]
 
 
+def test_a_project_reads_the_estimate_field_it_has_set_and_an_empty_one_is_no_estimate(store: Store) -> None:
+    other = "1200000000000003"  # task 102 is in both projects
+    records = copy.deepcopy(PAGE["data"])
+    estimate = records[1]["custom_fields"][0]  # "Estimated hours" 1400000000000001: 5.5
+    records[1]["custom_fields"] += [{**estimate, "gid": "99", "number_value": 7.0},
+                                    {**estimate, "gid": "100", "number_value": None}]
+
+    def project(gid: str, fields: list[str] | None) -> dict[str, object]:
+        record: dict[str, object] = {"gid": gid, "name": gid}
+        if fields is not None:
+            record["custom_field_settings"] = [
+                {"gid": f"s{f}", "custom_field": {"gid": f, "name": "Estimated hours", "resource_subtype": "number"}}
+                for f in fields
+            ]
+        return map_project(record)
+
+    def estimates() -> dict[str, float | None]:
+        with store.read() as session:
+            loaded = load_projects(session, Settings(), tracked_projects(session))
+        return {p.gid: next(t.estimate_hours for t in p.tasks if t.gid == "1300000000000102") for p in loaded}
+
+    with store.write() as session:
+        save_project(session, project(PROJECT, ["100"]), now=datetime(2026, 11, 20))
+        save_project(session, project(other, ["99", "1400000000000001"]), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT, other})
+    # PROJECT's own field is empty: no estimate there; `other` has two, 99 before 1400000000000001
+    assert estimates() == {PROJECT: None, other: 7.0}
+    with store.write() as session:  # a record without its settings leaves them as they were
+        save_project(session, project(PROJECT, None), now=datetime(2026, 11, 21))
+    assert estimates() == {PROJECT: None, other: 7.0}
+    with store.write() as session:  # no field of the name set on PROJECT: any, lowest gid as a number
+        save_project(session, project(PROJECT, []), now=datetime(2026, 11, 22))
+    assert estimates() == {PROJECT: 7.0, other: 7.0}
+
+
 def test_as_of_turns_back_start_dates_too(store: Store) -> None:
     first = copy.deepcopy(PAGE["data"])
     first[0]["start_on"] = "2026-11-10"

@@ -9,8 +9,9 @@ The use case behind `status.compute_status` (run when a sync commits, and for a 
    times where flow exists, else planned-vs-actual spans; `moved` against the state of the nearest
    snapshot 7 or more days before as_of, reconstructed from history; calibration from the
    project's stored daily forecasts of the last 180 days;
-4. people over every tracked project's task set, and a reason on each project whose critical path
-   an overloaded person owns work on.
+4. people over every tracked project's task set (a task in several sets taken from the first in
+   `loading_order`, with that project's estimate), and a reason on each project whose critical
+   path an overloaded person owns work on.
 
 People are always over every tracked project, whatever is selected: a person's load is their
 whole load. It imports numpy (through the milestone forecast): never on the `tpmsync status` path.
@@ -76,14 +77,22 @@ class Kept:
     """The tasks the sync wrote (gids), outside tasks included."""
 
 
+def loading_order(inputs: Sequence[ProjectInput]) -> list[ProjectInput]:
+    """The projects in the order a task in several task sets is taken from the first of: by name
+    (code points), then gid as a number, the same whatever the database's collation. People read
+    a task's estimate through that project (docs/kpis.md "People")."""
+    return sorted(inputs, key=lambda project: (project.name, len(project.gid), project.gid))
+
+
 def _known(inputs: Sequence[ProjectInput]) -> dict[str, TaskInput]:
-    """Every task loaded, by gid, carrying the project it was loaded through (the first, as people
-    count it) so that a predecessor in another project samples that project's history."""
+    """Every task loaded, by gid, carrying the project it was loaded through (the first in
+    `loading_order`, as people count it) so that a predecessor in another project samples that
+    project's history."""
     known: dict[str, TaskInput] = {}
     for project in inputs:
         for task in project.outside_tasks:
             known[task.gid] = task
-    for project in reversed(inputs):
+    for project in reversed(loading_order(inputs)):
         for task in project.tasks:
             known[task.gid] = replace(task, project_gid=project.gid, project_name=project.name)
     return known
@@ -118,7 +127,7 @@ def compute_day(
     paths = {gid: kept.projects[gid]["dependencies"]["critical_path"] for gid in reused} if kept else {}
     critical.update(gid for path in paths.values() for gid in path)
     workload = workload_settings(settings)
-    people = compute_people((p.tasks for p in inputs), critical, as_of, workload)
+    people = compute_people((p.tasks for p in loading_order(inputs)), critical, as_of, workload)
     if kept is not None:
         before = people_from_json(kept.people)
         moved = {

@@ -10,6 +10,9 @@ are undone, and a task reopened (or completed again) after it has the completion
 due and start dates are the ones in force on that day. Actual hours have no history, so they
 are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
 earned value); estimates are taken as they are now.
+
+A task's estimate and actual hours in a project are the values of the `[budget]` fields of that
+project (`_Hours`); people read a task's estimate through the project it was loaded through.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from tpmsync.store.models import (
     CustomFieldValue,
     Project,
     ProjectBudget,
+    ProjectCustomField,
     Task,
     TaskDependency,
     TaskProject,
@@ -105,7 +109,8 @@ def load_projects(
     home = _home_projects(session)
     budgets = _budgets(session)
 
-    def task_input(row: _Row, *, project_gid: str | None = None) -> TaskInput:
+    def task_input(row: _Row, through: str | None, *, project_gid: str | None = None) -> TaskInput:
+        """`row` as a task of the project `through` (whose estimate and actual fields it reads)."""
         completed_on = clock.day(row.completed_at)
         completed = row.completed
         history = due_history.get(row.gid, ())
@@ -133,9 +138,9 @@ def load_projects(
             assignee_name=users.get(row.assignee_gid) if row.assignee_gid else None,
             parent_gid=row.parent_gid,
             is_milestone=row.resource_subtype == "milestone",
-            estimate_hours=estimates.get(row.gid),
+            estimate_hours=estimates.of(row.gid, through),
             # custom field values have no history: today's actuals would be charged to a past day
-            actual_hours=actuals.get(row.gid) if cutoff is None else None,
+            actual_hours=actuals.of(row.gid, through) if cutoff is None else None,
             actual_time_minutes=row.actual_time_minutes if cutoff is None else None,
             dependency_gids=tuple(deps.get(row.gid, ())),
             modified_on=clock.day(row.modified_at),
@@ -157,9 +162,11 @@ def load_projects(
             seen.add(gid)
             task_set.append(gid)
             stack.extend(children.get(gid, ()))
-        tasks = [task_input(rows[g]) for g in sorted(task_set)]
+        tasks = [task_input(rows[g], project.gid) for g in sorted(task_set)]
         outside_gids = sorted({d for t in tasks for d in t.dependency_gids if d not in seen and d in rows})
-        outside = [task_input(rows[g], project_gid=home.get(g)) for g in outside_gids if _alive(rows[g], cutoff)]
+        outside = [
+            task_input(rows[g], home.get(g), project_gid=home.get(g)) for g in outside_gids if _alive(rows[g], cutoff)
+        ]
         budget = budgets.get(project.gid)
         out.append(
             ProjectInput(
@@ -207,16 +214,19 @@ def _members(session: Session, cutoff: datetime | None) -> dict[str, list[str]]:
     return out
 
 
+def gid_order(gid: str) -> tuple[int, str]:
+    """Sort key of gids as numbers (Asana's gids are digit strings: "9" before "10"), the same
+    whatever the database's collation."""
+    return len(gid), gid
+
+
 def _home_projects(session: Session) -> dict[str, str]:
     """A project each task lives in (the first by gid), for naming where an outside dependency is."""
     out: dict[str, str] = {}
-    query = (
-        select(TaskProject.task_gid, TaskProject.project_gid)
-        .where(TaskProject.removed_at.is_(None))
-        .order_by(TaskProject.project_gid)
-    )
+    query = select(TaskProject.task_gid, TaskProject.project_gid).where(TaskProject.removed_at.is_(None))
     for task_gid, project_gid in session.execute(query):
-        out.setdefault(task_gid, project_gid)
+        if task_gid not in out or gid_order(project_gid) < gid_order(out[task_gid]):
+            out[task_gid] = project_gid
     return out
 
 
@@ -227,26 +237,54 @@ def _dependencies(session: Session) -> dict[str, list[str]]:
     return out
 
 
-def _custom_numbers(session: Session, settings: Settings) -> tuple[dict[str, float], dict[str, float]]:
-    """Estimate and actual hours per task, from the custom fields named in `[budget]`. When several
-    fields carry the name (project-local fields) and a task has values in more than one, the field
-    with the lowest gid decides, the same on every store."""
+@dataclass
+class _Hours:
+    """One `[budget]` field's hours (estimate or actual) of each task, per project.
+
+    Several custom fields may carry the configured name (project-local fields: every project has
+    its own "Estimated hours"). A task's hours in project P are its value in the field of that
+    name among P's custom field settings; when P's settings name no such field (or are not known:
+    a server that leaves them out, a store synced before they were kept), its value in any field
+    of that name, the lowest gid (as a number) first.
+    """
+
+    values: dict[str, list[tuple[str, float]]]
+    """task gid → (field gid, value), the lowest field gid first"""
+    fields_of: dict[str, set[str]]
+    """project gid → its fields of the name"""
+
+    def of(self, task_gid: str, project_gid: str | None) -> float | None:
+        own = self.fields_of.get(project_gid) if project_gid is not None else None
+        for field_gid, value in self.values.get(task_gid, ()):
+            if own is None or field_gid in own:
+                return value
+        return None
+
+
+def _custom_numbers(session: Session, settings: Settings) -> tuple[_Hours, _Hours]:
+    """Estimate and actual hours, from the custom fields named in `[budget]` (see `_Hours`)."""
     names = {settings.budget.estimate_field: "estimate", settings.budget.actual_field: "actual"}
     fields = {
         gid: names[name] for gid, name in session.execute(select(CustomField.gid, CustomField.name)) if name in names
     }
-    estimates: dict[str, float] = {}
-    actuals: dict[str, float] = {}
+    hours = {"estimate": _Hours({}, {}), "actual": _Hours({}, {})}
     if not fields:
-        return estimates, actuals
+        return hours["estimate"], hours["actual"]
     query = select(CustomFieldValue.task_gid, CustomFieldValue.field_gid, CustomFieldValue.number_value).where(
         CustomFieldValue.field_gid.in_(list(fields)), CustomFieldValue.number_value.is_not(None)
-    ).order_by(CustomFieldValue.field_gid)
+    )
     for task_gid, field_gid, value in session.execute(query):
-        if value is None:
-            continue
-        (estimates if fields[field_gid] == "estimate" else actuals).setdefault(task_gid, float(value))
-    return estimates, actuals
+        if value is not None:
+            hours[fields[field_gid]].values.setdefault(task_gid, []).append((field_gid, float(value)))
+    for kind in hours.values():
+        for found in kind.values.values():
+            found.sort(key=lambda pair: gid_order(pair[0]))
+    settings_query = select(ProjectCustomField.project_gid, ProjectCustomField.field_gid).where(
+        ProjectCustomField.field_gid.in_(list(fields))
+    )
+    for project_gid, field_gid in session.execute(settings_query):
+        hours[fields[field_gid]].fields_of.setdefault(project_gid, set()).add(field_gid)
+    return hours["estimate"], hours["actual"]
 
 
 def _budgets(session: Session) -> dict[str, AsanaBudget]:

@@ -16,6 +16,12 @@ SYNC_FIELDS = (
     "custom_fields.multi_enum_values.name,custom_fields.people_value,custom_fields.people_value.name,workspace"
 )
 """The opt_fields the sync client asks tasks for."""
+PROJECT_SYNC_FIELDS = (
+    "name,archived,completed,start_on,due_on,modified_at,permalink_url,workspace,team,team.name,owner,owner.name,"
+    "custom_field_settings.custom_field.name,custom_field_settings.custom_field.resource_subtype,"
+    "custom_field_settings.custom_field.type"
+)
+"""The opt_fields the sync client asks projects for."""
 
 
 class Clock:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import Reply
 from jsonschema import Draft202012Validator
-from sandbox_support import SYNC_FIELDS
+from sandbox_support import PROJECT_SYNC_FIELDS, SYNC_FIELDS
 
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace
 
@@ -217,6 +217,34 @@ def test_projects_sections_and_custom_fields(workspace: Workspace, call: Call, s
     spec.validate(_get(call, f"/workspaces/{ws_gid}/custom_fields"), "/workspaces/{workspace_gid}/custom_fields")
     for field in workspace.custom_fields.values():
         spec.validate(_get(call, f"/custom_fields/{field.gid}"), "/custom_fields/{custom_field_gid}")
+
+
+def test_projects_with_the_sync_fields_carry_their_custom_field_settings(
+    workspace: Workspace, call: Call, spec: Spec
+) -> None:
+    ws_gid = workspace.asana_workspace.gid
+    team = next(iter(workspace.teams))
+    portfolio = next(iter(workspace.portfolios))
+    listing = _get(call, f"/projects?workspace={ws_gid}&opt_fields={PROJECT_SYNC_FIELDS}")
+    spec.validate(listing, "/projects", opt_fields=True)
+    spec.validate(_get(call, f"/teams/{team}/projects?opt_fields={PROJECT_SYNC_FIELDS}"), "/teams/{team_gid}/projects",
+                  opt_fields=True)
+    spec.validate(_get(call, f"/portfolios/{portfolio}/items?opt_fields={PROJECT_SYNC_FIELDS},resource_type"),
+                  "/portfolios/{portfolio_gid}/items", opt_fields=True)
+    for record in listing["data"]:
+        one = _get(call, f"/projects/{record['gid']}?opt_fields={PROJECT_SYNC_FIELDS}")
+        spec.validate(one, "/projects/{project_gid}", opt_fields=True)
+        project = workspace.projects[record["gid"]]
+        fields = [workspace.custom_fields[workspace.custom_field_settings[g].custom_field_gid]
+                  for g in project.custom_field_setting_gids]
+        assert fields, project.name
+        expected = [
+            {"gid": setting, "resource_type": "custom_field_setting",
+             "custom_field": {"gid": f.gid, "resource_type": "custom_field", "name": f.name,
+                              "resource_subtype": f.type, "type": f.type}}
+            for setting, f in zip(project.custom_field_setting_gids, fields, strict=True)
+        ]
+        assert record["custom_field_settings"] == one["data"]["custom_field_settings"] == expected
 
 
 def test_users_workspaces_teams_and_portfolios(workspace: Workspace, call: Call, spec: Spec) -> None:

@@ -57,6 +57,11 @@ PROJECT_FIELDS: tuple[str, ...] = (
     "team.name",
     "owner",
     "owner.name",
+    # which custom fields the project has: a task's estimate in a project is that project's field
+    # when several fields share the configured name (docs/kpis.md); in the same listing, no request more
+    "custom_field_settings.custom_field.name",
+    "custom_field_settings.custom_field.resource_subtype",
+    "custom_field_settings.custom_field.type",
 )
 
 

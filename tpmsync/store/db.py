@@ -227,7 +227,7 @@ def alembic_config(store: Store) -> Any:
 
 # The newest revision in migrations/versions; a test checks it against Alembic's own head, so that
 # opening a store needs no Alembic import (it costs 0.1 s on every `tpmsync status`).
-SCHEMA_HEAD = "0008_gid_any_length"
+SCHEMA_HEAD = "0009_project_custom_fields"
 MIGRATION_LOCK_KEY = 0x7470_6D73  # PostgreSQL advisory lock of migrations ("tpms"), keyed by schema too
 
 

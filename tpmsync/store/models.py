@@ -150,6 +150,17 @@ class CustomField(Base):
     precision: Mapped[int | None] = mapped_column(Integer)
 
 
+class ProjectCustomField(Base):
+    """A custom field set on a project (Asana's `custom_field_settings`): which of several fields
+    of one name (project-local fields) is this project's. Written from a project record that
+    carries its settings (`save_project`); a project without rows has no fields set or its
+    settings were never read, and the loader treats both alike (docs/kpis.md "Budget")."""
+
+    __tablename__ = "project_custom_fields"
+    project_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+    field_gid: Mapped[str] = mapped_column(Gid, primary_key=True)
+
+
 class CustomFieldValue(Base):
     __tablename__ = "custom_field_values"
     task_gid: Mapped[str] = mapped_column(Gid, ForeignKey("tasks.gid", ondelete="CASCADE"), primary_key=True)

@@ -21,6 +21,7 @@ from tpmsync.store.models import (
     CustomFieldValue,
     Project,
     ProjectBudget,
+    ProjectCustomField,
     Section,
     Task,
     TaskDependency,
@@ -277,7 +278,22 @@ def remove_membership(session: Session, task_gids: Iterable[str], project_gid: s
 
 
 def save_project(session: Session, row: dict[str, Any], *, now: datetime) -> None:
-    upsert(session, Project.__table__, [{**row, "tracked": True, "deleted_at": None, "synced_at": now}], ["gid"])
+    """Upsert a tracked project. Its `custom_fields` (the fields its settings name, as custom field
+    rows) replace the ones stored for it; a row without that key (a record without its settings,
+    or a row read back from the store) leaves them as they are."""
+    fields = row.get("custom_fields")
+    project = {k: v for k, v in row.items() if k != "custom_fields"}
+    if fields is not None:
+        upsert(session, CustomField.__table__, _unique(fields), ["gid"])
+    upsert(session, Project.__table__, [{**project, "tracked": True, "deleted_at": None, "synced_at": now}], ["gid"])
+    if fields is not None:
+        session.execute(delete(ProjectCustomField).where(ProjectCustomField.project_gid == project["gid"]))
+        settings = sorted({field["gid"] for field in fields})
+        if settings:
+            session.execute(
+                insert(_table(ProjectCustomField)),
+                [{"project_gid": project["gid"], "field_gid": gid} for gid in settings],
+            )
 
 
 def save_budgets(session: Session, project_gid: str, rows: Sequence[dict[str, Any]]) -> None:

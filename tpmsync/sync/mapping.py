@@ -179,7 +179,24 @@ def map_project(raw: dict[str, Any]) -> dict[str, Any]:
         "due_on": parse_date(raw.get("due_on")),
         "modified_at": parse_datetime(raw.get("modified_at")),
         "permalink_url": raw.get("permalink_url"),
+        "custom_fields": _setting_fields(raw.get("custom_field_settings")),
     }
+
+
+def _setting_fields(settings: Any) -> list[dict[str, Any]] | None:
+    """The custom fields a project's `custom_field_settings` name, as custom field rows; None when
+    the record does not carry its settings (not asked for, or a server that leaves them out)."""
+    if not isinstance(settings, list):
+        return None
+    fields: list[dict[str, Any]] = []
+    for setting in settings:
+        field = setting.get("custom_field") if isinstance(setting, dict) else None
+        gid = _gid(field)
+        if field is None or gid is None:
+            continue
+        kind = field.get("resource_subtype") or field.get("type") or "text"
+        fields.append({"gid": gid, "name": field.get("name") or gid, "type": kind})
+    return fields
 
 
 def map_budget(raw: dict[str, Any], project_gid: str) -> dict[str, Any] | None:
