@@ -338,3 +338,56 @@ def test_events_in_any_order_give_the_same_flow_once_sorted() -> None:
     assert compute_flow(FlowProject(P1, "Website", BOARD, tasks), AS_OF) == compute_flow(
         FlowProject(P1, "Website", BOARD, board_tasks()), AS_OF
     )
+
+
+def test_boundaries_of_cycle_time_aging_and_the_first_start() -> None:
+    """Cycle times 1 … 5 (n 5): p85 = rank ⌈4.25⌉ = 5th = 5.
+
+    c1 moved into In progress and to Done on one day: cycle 1, counted.  late was moved into In progress
+    the day after it was completed (started_on > completed_on): a lead time, no cycle time.  at_p85 is 5
+    days old, equal to the p85: not aging; past_p85 is 6 days old: aging.  again went into In progress on
+    −10, back to Backlog on −8 and into In progress again on −3: the earliest story decides (age 11).
+    A section deleted since, named "  in PROGRESS " by its story, still counts as started.
+    """
+
+    def started_and_done(n: int) -> tuple[FlowEvent, ...]:
+        return move(-2 - n, BACKLOG, IN_PROGRESS), move(-3, IN_PROGRESS, DONE)
+
+    tasks = [
+        task(
+            "c1", -10, DONE, completed=-3, events=(move(-3, BACKLOG, IN_PROGRESS, 9), move(-3, IN_PROGRESS, DONE, 10))
+        ),
+        *(
+            task(f"c{n}", -10, DONE, completed=-3, events=started_and_done(n))
+            for n in (2, 3, 4)
+        ),
+        task(
+            "c5",
+            -10,
+            DONE,
+            completed=-3,
+            events=(
+                FlowEvent(at(-7), StoryKind.SECTION_CHANGED, P1, "s9", "  in PROGRESS ", BACKLOG, "Backlog"),
+                FlowEvent(at(-3), StoryKind.SECTION_CHANGED, P1, DONE, "Done", "s9", "in progress"),
+            ),
+        ),
+        task("late", -10, IN_PROGRESS, completed=-3, events=(move(-2, BACKLOG, IN_PROGRESS),)),
+        task("at_p85", -20, IN_PROGRESS, events=(move(-4, BACKLOG, IN_PROGRESS),)),
+        task("past_p85", -20, REVIEW, events=(move(-5, BACKLOG, REVIEW),)),
+        task(
+            "again",
+            -20,
+            IN_PROGRESS,
+            events=(move(-10, BACKLOG, IN_PROGRESS), move(-8, IN_PROGRESS, BACKLOG), move(-3, BACKLOG, IN_PROGRESS)),
+        ),
+    ]
+    flow = compute_flow(FlowProject(P1, "Website", BOARD, tasks), AS_OF)
+    assert flow is not None
+    assert {item.gid: item.cycle_days for item in flow.completed} == {
+        "c1": 1, "c2": 2, "c3": 3, "c4": 4, "c5": 5, "late": None,
+    }
+    assert (flow.cycle_time.p50, flow.cycle_time.p85, flow.cycle_time.p95, flow.cycle_time.n) == (3, 5, 5, 5)
+    assert flow.lead_time.n == 6  # late has a lead time: 8 days, like the others
+    assert {item.gid: item.age_days for item in flow.wip_tasks} == {"again": 11, "past_p85": 6, "at_p85": 5}
+    assert (flow.aging, [item.gid for item in flow.aging_tasks]) == (2, ["again", "past_p85"])
+    assert flow.wip_tasks[0].started_on == AS_OF - timedelta(days=10)

@@ -56,6 +56,20 @@ def test_constant_throughput_counts_exactly_and_stops_at_the_open_tasks() -> Non
     assert compute_how_many(tasks, AS_OF, None, AS_OF).p85 == 0
 
 
+def test_p85_is_the_count_reached_in_at_least_85_percent_of_the_trials() -> None:
+    """One day ahead a trial does 1 task with probability k/42 (k days with one completion), else 0:
+    k = 10 (24 %) → p50 0, p85 0; k = 30 (71 %) → p50 1, p85 0; k = 41 (98 %) → both 1.  Two days
+    ahead with k = 41, 2 tasks in 95 % of the trials → p85 2.  (A percentile of the counts taken the
+    other way round would give 1 for k = 10.)"""
+    five = open_tasks(5)
+    by = [
+        compute_how_many(history([1] * k + [0] * (42 - k)) + five, AS_OF, None, day(1)) for k in (10, 30, 41)
+    ]
+    assert [(h.p50, h.p85) for h in by] == [(0, 0), (1, 0), (1, 1)]
+    two_days = compute_how_many(history([1] * 41 + [0]) + five, AS_OF, None, day(2))
+    assert (two_days.p50, two_days.p85) == (2, 2)
+
+
 def test_how_many_has_no_numbers_without_enough_history_and_zero_when_nothing_is_open() -> None:
     thin = compute_how_many(history([0] * 38 + [1] * 4) + open_tasks(3), AS_OF, None)
     assert (thin.p50, thin.p85, thin.open) == (None, None, 3)
@@ -178,6 +192,13 @@ def test_a_forecast_is_judged_once_its_p85_has_come_and_held_when_enough_was_com
     assert compute_calibration(records[:8], completions, AS_OF) == Calibration(judged=4, held=2)
     assert compute_calibration(records, completions, AS_OF) == Calibration(judged=3, held=2)
     assert compute_calibration([], completions, AS_OF) == Calibration(0, 0)
+
+
+def test_a_forecast_due_on_as_of_is_judged_and_a_completion_on_its_date_counts() -> None:
+    """p85 = as_of: judged today, and the completion on as_of itself counts; p85 = as_of + 1 waits."""
+    records = [ForecastRecord(day(-3), open=2, p85=AS_OF), ForecastRecord(day(-2), open=1, p85=day(1))]
+    assert compute_calibration(records, [day(-3), day(-1), AS_OF], AS_OF) == Calibration(judged=1, held=1)
+    assert compute_calibration(records, [day(-3), day(-1)], AS_OF) == Calibration(judged=1, held=0)
 
 
 @settings(max_examples=60, deadline=None)

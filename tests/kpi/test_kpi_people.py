@@ -129,3 +129,29 @@ def test_people_json_round_trips_at_full_precision(as_of: date, day: Days) -> No
     assert data[0]["capacity_hours"] == 64
     assert (data[0]["overloaded"], data[0]["critical_tasks"]) == (True, 2)
     assert tuple(PersonLoad.from_json(item) for item in data) == people
+
+
+def test_load_at_capacity_is_not_overloaded_and_ties_sort_by_name(as_of: date, day: Days) -> None:
+    """Capacity 64 h.  Di: 64 h due on as_of + 13 (the horizon's last day), ratio exactly 1: not overloaded.
+    Ed: 64 h too, plus 100 h due on as_of + 14 (after the horizon: open only) and an overdue task without
+    an estimate (unestimated).  Fay: 64.5 h, ratio > 1: overloaded, listed first.  Di and Ed tie at 1.0:
+    by name."""
+
+    def of(gid: str, who: str, **fields: Any) -> TaskInput:
+        return TaskInput(gid, gid, assignee_gid=who.lower(), assignee_name=who, **fields)
+
+    tasks = [
+        of("e1", "Ed", due=day(0), estimate_hours=64),
+        of("e2", "Ed", due=day(14), estimate_hours=100),
+        of("e3", "Ed", due=day(-1)),
+        of("d1", "Di", due=day(13), estimate_hours=64),
+        of("f1", "Fay", due=day(-30), estimate_hours=64.5),
+    ]
+    people = compute_people([tasks], set(), as_of)
+    assert [(p.name, p.load_ratio, p.overloaded) for p in people] == [
+        ("Fay", 64.5 / 64, True),
+        ("Di", 1.0, False),
+        ("Ed", 1.0, False),
+    ]
+    ed = people[2]
+    assert (ed.open, ed.overdue, ed.due_in_horizon, ed.load_hours, ed.unestimated) == (3, 1, 1, 64, 1)
