@@ -333,7 +333,7 @@ PEOPLE_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("Overdue", lambda p: f"{p['overdue']:,}"),
     ("Due soon", lambda p: f"{p['due_in_horizon']:,}"),
     ("Hours", lambda p: f"{p['load_hours']:,.0f}/{p['capacity_hours']:,.0f}"),
-    ("Load", lambda p: words.percent(p["load_ratio"]) + (f" {words.SYMBOLS['red']}" if p["overloaded"] else "")),
+    ("Load", lambda p: words.load_percent(p["load_ratio"]) + (f" {words.SYMBOLS['red']}" if p["overloaded"] else "")),
     ("Critical", lambda p: f"{p['critical_tasks']:,}"),
 )
 

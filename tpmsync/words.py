@@ -23,6 +23,7 @@ import re
 import unicodedata
 from typing import Any
 
+from tpmsync.kpi.capacity import load_text
 from tpmsync.kpi.likelihood import bounded_percent
 
 DASH = "—"
@@ -70,6 +71,11 @@ def plural(count: int, one: str, several: str | None = None) -> str:
 
 def percent(value: float | None) -> str:
     return DASH if value is None else f"{value * 100:.0f}%"
+
+
+def load_percent(ratio: float | None) -> str:
+    """A person's load against capacity: "180%"; never "100%" for someone over or under it."""
+    return DASH if ratio is None else f"{load_text(ratio)}%"
 
 
 def chance(value: float | None) -> str:

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from tpmsync import words
 from tpmsync.kpi import TaskInput
+from tpmsync.kpi.capacity import load_text
 from tpmsync.kpi.people import (
+    OverloadedOwner,
     PersonLoad,
     WorkloadSettings,
     compute_people,
@@ -106,6 +109,30 @@ def test_overload_reason_names_the_person_the_critical_tasks_and_the_load(as_of:
     in_b = overloaded_owners(people, ["b1", "m1"])  # Bo owns b1 but is not overloaded
     assert overload_reason(in_b[0], 14) == "Ana owns 1 critical task and is at 180 % of capacity for the next 14 days"
     assert overloaded_owners(people, ["b1"]) == ()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "percent", "times"),
+    [
+        (1.8, "180", "1.8"),
+        (1.0, "100", "1.0"),
+        (1.001, "100.1", "1.001"),  # overloaded: never "100 %", never "1.0×"
+        (1.004, "100.4", "1.004"),
+        (0.999, "99.9", "0.999"),  # not overloaded: never "100 %"
+        (1.04, "104", "1.04"),
+        (0.0, "0", "0.0"),
+    ],
+)
+def test_a_load_never_reads_as_exactly_capacity_unless_it_is(ratio: float, percent: str, times: str) -> None:
+    assert load_text(ratio) == percent
+    assert load_text(ratio, scale=1, digits=1) == times
+
+
+def test_a_person_just_over_capacity_is_not_said_to_be_at_100_percent() -> None:
+    person = PersonLoad("u1", "Ana", 1, 0, 1, 64.064, 0, 64.0, 64.064 / 64.0, ("t1",))
+    reason = overload_reason(OverloadedOwner(person, ("t1",)), 14)
+    assert "is at 100.1 % of capacity" in reason
+    assert words.load_percent(person.load_ratio) == "100.1%" and words.load_percent(None) == words.DASH
 
 
 def test_people_json_round_trips_at_full_precision(as_of: date, day: Days) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tpmsync.kpi.capacity import load_text
 from tpmsync.kpi.forecast_detail import MilestoneForecast, Moved, TaskLink, UnblockItem
 from tpmsync.report.build_extras import written
 from tpmsync.report.facts import MilestoneRisk, OverloadedOwner, StatusFacts, milestones_at_risk
@@ -192,7 +193,7 @@ def assert_nothing_invented(facts: StatusFacts, text: str) -> None:
         if isinstance(value, int):
             allowed.add(str(abs(value)))
         elif isinstance(value, float):
-            allowed |= {f"{value:.1f}", str(round(value * 100))}
+            allowed |= {f"{value:.1f}", str(round(value * 100)), load_text(value, scale=1, digits=1)}
     numbers = re.findall(r"(?<![\w.])\d+(?:\.\d+)?", rest)
     assert set(numbers) <= allowed, set(numbers) - allowed
     words = set(re.findall(r"[^\W\d_]+", rest))

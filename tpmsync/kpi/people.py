@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tpmsync.kpi.capacity import load_text
 from tpmsync.kpi.model.inputs import TaskInput
 from tpmsync.kpi.model.values import Json, JsonObject
 
@@ -188,6 +189,6 @@ def overload_reason(owner: OverloadedOwner, horizon_days: int) -> str:
     count = len(owner.critical_here)
     tasks = "critical task" if count == 1 else "critical tasks"
     return (
-        f"{owner.person.name} owns {count} {tasks} and is at {owner.person.load_ratio * 100:.0f} % of capacity "
+        f"{owner.person.name} owns {count} {tasks} and is at {load_text(owner.person.load_ratio)} % of capacity "
         f"for the next {horizon_days} days"
     )

@@ -91,7 +91,7 @@ def extend(report: ProjectReport, gathered: ReportInputs, people: Sequence[Perso
     moved = None if detail is None or detail.moved is None else detail.moved
     assignees = {t.assignee_gid for t in project.tasks if not t.completed and t.assignee_gid}
     overloaded = tuple(
-        OverloadedOwner(p.name, round(p.load_ratio, 2), p.overdue)
+        OverloadedOwner(p.name, p.load_ratio, p.overdue)
         for p in sorted(people, key=lambda p: (-p.load_ratio, p.name, p.gid))
         if p.overloaded and p.gid in assignees
     )

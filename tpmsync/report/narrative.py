@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tpmsync.kpi.capacity import load_text
 from tpmsync.kpi.forecast_detail import Moved
 from tpmsync.kpi.likelihood import bounded_percent
 from tpmsync.report.facts import StatusFacts
@@ -197,7 +198,7 @@ def _risks(facts: StatusFacts) -> list[list[Segment]]:
     if len(facts.reasons) > 1 + ITEM_LIMIT:
         lines.append(_more(len(facts.reasons) - 1 - ITEM_LIMIT))
     for owner in facts.overloaded[:ITEM_LIMIT]:
-        words = f"{_person(owner.name)} is at {owner.load_ratio:.1f}× capacity"
+        words = f"{_person(owner.name)} is at {load_text(owner.load_ratio, scale=1, digits=1)}× capacity"
         words += f" with {_tasks(owner.overdue)} overdue." if owner.overdue else "."
         lines.append([(words, None)])
     if len(facts.overloaded) > ITEM_LIMIT:

@@ -329,7 +329,8 @@ def aging_text(item: AgingItem, flow: FlowReport) -> str:
 
 def person_text(person: PersonReport) -> str:
     """"Ana: 180 % of capacity for the next 14 days · 3 overdue · 2 critical tasks"."""
-    text = f"{person.name}: {percent(person.load_ratio)} of capacity for the next {plural(person.horizon_days, 'day')}"
+    load = words.load_percent(person.load_ratio)
+    text = f"{person.name}: {load} of capacity for the next {plural(person.horizon_days, 'day')}"
     text += f" ({person.load_hours:,.0f} of {person.capacity_hours:,.0f} h)"
     if person.overdue:
         text += f" · {person.overdue:,} overdue"
