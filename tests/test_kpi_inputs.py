@@ -206,3 +206,33 @@ def test_a_completion_sync_saw_late_counts_from_its_own_time(store: Store) -> No
     then = inputs(store, as_of=date(2026, 11, 12))["1300000000000101"]
     assert (then.completed, then.completed_on) == (True, date(2026, 11, 11))  # type: ignore[attr-defined]
     assert not inputs(store, as_of=date(2026, 11, 10))["1300000000000101"].completed  # type: ignore[attr-defined]
+
+
+def test_window_edges_are_days_in_the_configured_zone(store: Store) -> None:
+    """as_of Nov 25 in Tokyo (UTC+9): a completion at 00:30 on Oct 27 there (Oct 26 15:30 UTC) is on
+    the first day of the on-time window (as_of − 29), one at 23:30 on Oct 26 there is a day before it;
+    a due_at at 23:59 on Dec 2 there (as_of + 7) is due soon, one at 00:00 on Dec 3 there is not."""
+    from tpmsync.kpi import compute_project_kpis
+
+    base = {"created_at": "2026-10-01T09:00:00.000Z", "memberships": [{"project": {"gid": PROJECT}}]}
+    records = [
+        {**base, "gid": "1", "name": "In", "completed": True, "completed_at": "2026-10-26T15:30:00.000Z",
+         "due_on": "2026-10-27"},
+        {**base, "gid": "2", "name": "Out", "completed": True, "completed_at": "2026-10-26T14:30:00.000Z",
+         "due_on": "2026-10-26"},
+        {**base, "gid": "3", "name": "Soon", "due_at": "2026-12-02T14:59:00.000Z", "due_on": "2026-12-02"},
+        {**base, "gid": "4", "name": "Later", "due_at": "2026-12-02T15:00:00.000Z", "due_on": "2026-12-02"},
+    ]
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT})
+    as_of = date(2026, 11, 25)
+    deadline = {}
+    for zone in ("UTC", "Asia/Tokyo"):
+        project = inputs(store, zone)["project"]
+        deadline[zone] = compute_project_kpis(project, as_of).to_json()["deadline"]  # type: ignore[arg-type]
+    assert (deadline["Asia/Tokyo"]["completed_with_due"], deadline["Asia/Tokyo"]["on_time_rate"]) == (1, 1.0)
+    assert deadline["Asia/Tokyo"]["due_soon"] == 1
+    assert (deadline["UTC"]["completed_with_due"], deadline["UTC"]["on_time_rate"]) == (0, None)
+    assert deadline["UTC"]["due_soon"] == 2
