@@ -236,3 +236,32 @@ def test_window_edges_are_days_in_the_configured_zone(store: Store) -> None:
     assert deadline["Asia/Tokyo"]["due_soon"] == 1
     assert (deadline["UTC"]["completed_with_due"], deadline["UTC"]["on_time_rate"]) == (0, None)
     assert deadline["UTC"]["due_soon"] == 2
+
+
+def test_tasks_in_two_tracked_projects_sets_are_marked_shared_in_both(store: Store) -> None:
+    """"both" is a member of P and Q; "sub" is a subtask of P's "parent" and a member of Q itself;
+    "own" is P's alone. A subtask that is also a member of its parent's project is in the set once."""
+    other = "1200000000000003"
+    base = {"created_at": "2026-10-01T09:00:00.000Z"}
+
+    def member(*projects: str) -> list[dict[str, object]]:
+        return [{"project": {"gid": p}} for p in projects]
+
+    records = [
+        {**base, "gid": "1", "name": "both", "memberships": member(PROJECT, other)},
+        {**base, "gid": "2", "name": "parent", "memberships": member(PROJECT)},
+        {**base, "gid": "3", "name": "sub", "parent": {"gid": "2"}, "memberships": member(other)},
+        {**base, "gid": "4", "name": "own", "memberships": member(PROJECT)},
+        {**base, "gid": "5", "name": "sub and member", "parent": {"gid": "4"}, "memberships": member(PROJECT)},
+    ]
+    with store.write() as session:
+        for gid, name in ((PROJECT, "P"), (other, "Q")):
+            save_project(session, map_project({"gid": gid, "name": name}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT, other})
+    settings = Settings()
+    with store.read() as session:
+        p, q = load_projects(session, settings, tracked_projects(session))
+    assert sorted(t.gid for t in p.tasks) == ["1", "2", "3", "4", "5"]
+    assert sorted(t.gid for t in q.tasks) == ["1", "3"]
+    assert (p.shared_gids, q.shared_gids) == ({"1", "3"}, {"1", "3"})

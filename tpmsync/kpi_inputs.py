@@ -14,7 +14,7 @@ earned value); estimates are taken as they are now.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -145,19 +145,11 @@ def load_projects(
             due_history=history,
         )
 
+    sets = [_task_set(members.get(project.gid, ()), rows, children, cutoff) for project in projects]
+    in_sets = Counter(gid for seen in sets for gid in seen)
     out: list[ProjectInput] = []
-    for project in projects:
-        task_set: list[str] = []
-        seen: set[str] = set()
-        stack = [g for g in members.get(project.gid, ()) if g in rows and _alive(rows[g], cutoff)]
-        while stack:
-            gid = stack.pop()
-            if gid in seen:
-                continue
-            seen.add(gid)
-            task_set.append(gid)
-            stack.extend(children.get(gid, ()))
-        tasks = [task_input(rows[g]) for g in sorted(task_set)]
+    for project, seen in zip(projects, sets, strict=True):
+        tasks = [task_input(rows[g]) for g in sorted(seen)]
         outside_gids = sorted({d for t in tasks for d in t.dependency_gids if d not in seen and d in rows})
         outside = [task_input(rows[g], project_gid=home.get(g)) for g in outside_gids if _alive(rows[g], cutoff)]
         budget = budgets.get(project.gid)
@@ -172,9 +164,25 @@ def load_projects(
                 rate=_per_project(settings.budget.project_rates, project, settings.budget.rate),
                 currency=_per_project(settings.budget.project_currencies, project, settings.budget.currency),
                 permalink_url=project.permalink_url,
+                shared_gids=frozenset(g for g in seen if in_sets[g] > 1),
             )
         )
     return out
+
+
+def _task_set(
+    members: Iterable[str], rows: Mapping[str, _Row], children: Mapping[str, list[str]], cutoff: datetime | None
+) -> set[str]:
+    """A project's task set: its members alive then, plus their subtasks at any depth, each once."""
+    seen: set[str] = set()
+    stack = [g for g in members if g in rows and _alive(rows[g], cutoff)]
+    while stack:
+        gid = stack.pop()
+        if gid in seen:
+            continue
+        seen.add(gid)
+        stack.extend(children.get(gid, ()))
+    return seen
 
 
 def _per_project(table: Mapping[str, T], project: Project, default: T) -> T:

@@ -89,7 +89,8 @@ class ProjectInput:
     `outside_tasks` are tasks outside that set that some task of the set depends on, with
     their `project_gid`/`project_name` (None when they are in no project).  `rate` is the
     currency per hour for EVM and `currency` its code; with `rate` None the EVM numbers are in
-    hours (rate 1).
+    hours (rate 1).  `shared_gids` are the tasks of the set that are also in another tracked
+    project's set (the portfolio counts each of them once).
     """
 
     gid: str
@@ -101,6 +102,7 @@ class ProjectInput:
     rate: float | None = None
     currency: str | None = None
     permalink_url: str | None = None
+    shared_gids: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------
