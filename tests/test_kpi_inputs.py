@@ -265,3 +265,34 @@ def test_tasks_in_two_tracked_projects_sets_are_marked_shared_in_both(store: Sto
     assert sorted(t.gid for t in p.tasks) == ["1", "2", "3", "4", "5"]
     assert sorted(t.gid for t in q.tasks) == ["1", "3"]
     assert (p.shared_gids, q.shared_gids) == ({"1", "3"}, {"1", "3"})
+
+
+def test_a_past_day_has_the_actuals_of_tasks_not_changed_since_and_no_others(store: Store) -> None:
+    """Actual hours have no history. "still" was last modified Nov 10: on Nov 12 it had the 4 h it
+    has now. "changed" was modified Nov 20: its actuals on Nov 12 are unknown, and so is AC."""
+    from tpmsync.kpi.budget import compute_budget
+
+    fields = [{"gid": "1400000000000001", "name": "Estimated hours", "resource_subtype": "number",
+               "number_value": 10.0},
+              {"gid": "1400000000000002", "name": "Actual hours", "resource_subtype": "number", "number_value": 4.0}]
+    base = {"created_at": "2026-10-01T09:00:00.000Z", "memberships": [{"project": {"gid": PROJECT}}],
+            "custom_fields": fields}
+    records = [
+        {**base, "gid": "1", "name": "still", "modified_at": "2026-11-10T09:00:00.000Z"},
+        {**base, "gid": "2", "name": "changed", "modified_at": "2026-11-20T09:00:00.000Z",
+         "actual_time_minutes": 120},
+    ]
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20, 10), run_id=1,
+                   known_projects={PROJECT})
+    then = inputs(store, as_of=date(2026, 11, 12))
+    still, changed = then["1"], then["2"]
+    assert (still.actual_hours, still.actuals_known) == (4.0, True)  # type: ignore[attr-defined]
+    assert (changed.actual_hours, changed.actual_time_minutes, changed.actuals_known) == (  # type: ignore[attr-defined]
+        None, None, False)
+    budget = compute_budget(then["project"].tasks, date(2026, 11, 12), rate=100.0, currency="EUR")  # type: ignore[attr-defined]
+    assert budget is not None and (budget.bac, budget.ac, budget.cpi) == (2000.0, None, None)
+    now = inputs(store)
+    assert (now["2"].actual_hours, now["2"].actuals_known) == (4.0, True)  # type: ignore[attr-defined]
+    assert compute_budget(now["project"].tasks, date(2026, 11, 30), rate=100.0, currency="EUR").ac == 800.0  # type: ignore[attr-defined,union-attr]

@@ -7,9 +7,10 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
 are undone, and a task reopened (or completed again) after it has the completion it had then;
-due and start dates are the ones in force on that day. Actual hours have no history, so they
-are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
-earned value); estimates are taken as they are now.
+due and start dates are the ones in force on that day. Actual hours have no history: a task not
+modified since that day had the actuals it has now; for one modified since they are unknown, and
+AC is null then (never today's spending set against that day's earned value, nor a made-up 0);
+estimates are taken as they are now.
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def load_projects(
                 due = later[0].old_due
             history = tuple(c for c in history if c.observed_on <= as_of)
             start = next((c.old_due for c in start_history.get(row.gid, ()) if c.observed_on > as_of), start)
+        # custom field values have no history: a task's actuals now were its actuals then only when
+        # it has not changed since (Asana moves modified_at with every field); else they are unknown
+        known = cutoff is None or (row.modified_at is not None and row.modified_at <= cutoff)
         return TaskInput(
             gid=row.gid,
             name=row.name,
@@ -134,9 +138,9 @@ def load_projects(
             parent_gid=row.parent_gid,
             is_milestone=row.resource_subtype == "milestone",
             estimate_hours=estimates.get(row.gid),
-            # custom field values have no history: today's actuals would be charged to a past day
-            actual_hours=actuals.get(row.gid) if cutoff is None else None,
-            actual_time_minutes=row.actual_time_minutes if cutoff is None else None,
+            actual_hours=actuals.get(row.gid) if known else None,
+            actual_time_minutes=row.actual_time_minutes if known else None,
+            actuals_known=known,
             dependency_gids=tuple(deps.get(row.gid, ())),
             modified_on=clock.day(row.modified_at),
             project_gid=project_gid,

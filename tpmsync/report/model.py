@@ -91,7 +91,7 @@ class Budget:
     bac: float
     pv: float
     ev: float
-    ac: float
+    ac: float | None
     cpi: float | None
     spi: float | None
     eac: float | None
