@@ -296,3 +296,33 @@ def test_a_past_day_has_the_actuals_of_tasks_not_changed_since_and_no_others(sto
     now = inputs(store)
     assert (now["2"].actual_hours, now["2"].actuals_known) == (4.0, True)  # type: ignore[attr-defined]
     assert compute_budget(now["project"].tasks, date(2026, 11, 30), rate=100.0, currency="EUR").ac == 800.0  # type: ignore[attr-defined,union-attr]
+
+
+def test_a_per_project_rate_from_the_config_prices_that_project_alone(store: Store, tmp_path: Path) -> None:
+    """`[budget.project_rates]` by gid or exact name overrides `[budget] rate` for that project; the
+    others keep the rate. P (by gid, 120/h) and Q (by name, 80 EUR/h) each have a 10 h estimate."""
+    from tpmsync.config import load_settings
+    from tpmsync.kpi import compute_project_kpis
+
+    other, third = "1200000000000003", "1200000000000004"
+    config = tmp_path / "tpmsync.toml"
+    config.write_text(
+        f'[asana]\nworkspace = "1"\nprojects = ["{PROJECT}", "Q", "R"]\n'
+        f'[budget]\nrate = 100.0\ncurrency = "USD"\n'
+        f'[budget.project_rates]\n"{PROJECT}" = 120.0\n"Q" = 80\n'
+        f'[budget.project_currencies]\n"Q" = "EUR"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    estimate = [{"gid": "1400000000000001", "name": "Estimated hours", "resource_subtype": "number",
+                 "number_value": 10.0}]
+    with store.write() as session:
+        for gid, name in ((PROJECT, "P"), (other, "Q"), (third, "R")):
+            save_project(session, map_project({"gid": gid, "name": name}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task({"gid": f"9{n}", "name": f"T{n}", "custom_fields": estimate,
+                                       "memberships": [{"project": {"gid": gid}}]})
+                             for n, gid in enumerate((PROJECT, other, third))],
+                   now=datetime(2026, 11, 20), run_id=1, known_projects={PROJECT, other, third})
+    with store.read() as session:
+        loaded = load_projects(session, settings, tracked_projects(session))
+    budgets = {p.name: compute_project_kpis(p, date(2026, 11, 25)).to_json()["budget"] for p in loaded}
+    assert {name: (b["bac"], b["unit"]) for name, b in budgets.items()} == {
+        "P": (1200.0, "USD"), "Q": (800.0, "EUR"), "R": (1000.0, "USD")}
