@@ -67,6 +67,8 @@ def test_config_file_is_found_through_the_environment(tmp_path: Path) -> None:
         ('[kpi]\ntimezone = "Mars/Olympus"\n', "not an IANA time zone"),
         ('[kpi]\ndue_soon_days = "seven"\n', "kpi.due_soon_days must be a whole number"),
         ("[budget]\nrate = -1\n", "budget.rate must be a number ≥ 0"),
+        ('[budget.project_rates]\n"Website relaunch" = -120\n',
+         "budget.project_rates.Website relaunch must be a number ≥ 0"),
         ("[reports]\nx = 1\n", "unknown section [reports]"),
         ('[database]\nurl = "tpmsync.db"\n', "must be an SQLAlchemy URL"),
     ],

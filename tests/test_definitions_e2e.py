@@ -615,10 +615,15 @@ def check_paper_plan_by_hand(synced: dict[str, Any], shaped: Shaped) -> None:
 
 
 def check_people_and_portfolio(synced: dict[str, Any], shaped: Shaped) -> None:
-    portfolio, projects = synced["portfolio"], synced["projects"]
+    portfolio, projects, ws, as_of = synced["portfolio"], synced["projects"], shaped.ws, shaped.as_of
+    every = set().union(*(ws.project_task_gids(p) for p in shaped.tracked))  # the shared task once
+    open_ = [ws.tasks[g] for g in every if not ws.tasks[g].completed]
+    blocked = [t for t in open_ if any((d := ws.tasks.get(g)) is not None and not d.completed
+                                       for g in t.dependency_gids)]
     assert (portfolio["projects"], portfolio["open"], portfolio["overdue"], portfolio["blocked"]) == (
-        len(projects), sum(p["tasks"]["open"] for p in projects), sum(p["deadline"]["overdue"] for p in projects),
-        sum(p["dependencies"]["blocked"] for p in projects))
+        len(projects), len(open_), sum(1 for t in open_ if (due := due_of(t)) is not None and due < as_of),
+        len(blocked))
+    assert portfolio["open"] < sum(p["tasks"]["open"] for p in projects)  # p0 and p1 share an open task
     critical = {g for p in synced["projects"] for g in p["dependencies"]["critical_path"]}
     expected = people_oracle(shaped, critical)
     people = {person["gid"]: person for person in synced["people"]}

@@ -242,3 +242,123 @@ def test_a_completion_sync_saw_late_counts_from_its_own_time(store: Store) -> No
     then = inputs(store, as_of=date(2026, 11, 12))["1300000000000101"]
     assert (then.completed, then.completed_on) == (True, date(2026, 11, 11))  # type: ignore[attr-defined]
     assert not inputs(store, as_of=date(2026, 11, 10))["1300000000000101"].completed  # type: ignore[attr-defined]
+
+
+def test_window_edges_are_days_in_the_configured_zone(store: Store) -> None:
+    """as_of Nov 25 in Tokyo (UTC+9): a completion at 00:30 on Oct 27 there (Oct 26 15:30 UTC) is on
+    the first day of the on-time window (as_of − 29), one at 23:30 on Oct 26 there is a day before it;
+    a due_at at 23:59 on Dec 2 there (as_of + 7) is due soon, one at 00:00 on Dec 3 there is not."""
+    from tpmsync.kpi import compute_project_kpis
+
+    base = {"created_at": "2026-10-01T09:00:00.000Z", "memberships": [{"project": {"gid": PROJECT}}]}
+    records = [
+        {**base, "gid": "1", "name": "In", "completed": True, "completed_at": "2026-10-26T15:30:00.000Z",
+         "due_on": "2026-10-27"},
+        {**base, "gid": "2", "name": "Out", "completed": True, "completed_at": "2026-10-26T14:30:00.000Z",
+         "due_on": "2026-10-26"},
+        {**base, "gid": "3", "name": "Soon", "due_at": "2026-12-02T14:59:00.000Z", "due_on": "2026-12-02"},
+        {**base, "gid": "4", "name": "Later", "due_at": "2026-12-02T15:00:00.000Z", "due_on": "2026-12-02"},
+    ]
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT})
+    as_of = date(2026, 11, 25)
+    deadline = {}
+    for zone in ("UTC", "Asia/Tokyo"):
+        project = inputs(store, zone)["project"]
+        deadline[zone] = compute_project_kpis(project, as_of).to_json()["deadline"]  # type: ignore[arg-type]
+    assert (deadline["Asia/Tokyo"]["completed_with_due"], deadline["Asia/Tokyo"]["on_time_rate"]) == (1, 1.0)
+    assert deadline["Asia/Tokyo"]["due_soon"] == 1
+    assert (deadline["UTC"]["completed_with_due"], deadline["UTC"]["on_time_rate"]) == (0, None)
+    assert deadline["UTC"]["due_soon"] == 2
+
+
+def test_tasks_in_two_tracked_projects_sets_are_marked_shared_in_both(store: Store) -> None:
+    """"both" is a member of P and Q; "sub" is a subtask of P's "parent" and a member of Q itself;
+    "own" is P's alone. A subtask that is also a member of its parent's project is in the set once."""
+    other = "1200000000000003"
+    base = {"created_at": "2026-10-01T09:00:00.000Z"}
+
+    def member(*projects: str) -> list[dict[str, object]]:
+        return [{"project": {"gid": p}} for p in projects]
+
+    records = [
+        {**base, "gid": "1", "name": "both", "memberships": member(PROJECT, other)},
+        {**base, "gid": "2", "name": "parent", "memberships": member(PROJECT)},
+        {**base, "gid": "3", "name": "sub", "parent": {"gid": "2"}, "memberships": member(other)},
+        {**base, "gid": "4", "name": "own", "memberships": member(PROJECT)},
+        {**base, "gid": "5", "name": "sub and member", "parent": {"gid": "4"}, "memberships": member(PROJECT)},
+    ]
+    with store.write() as session:
+        for gid, name in ((PROJECT, "P"), (other, "Q")):
+            save_project(session, map_project({"gid": gid, "name": name}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20), run_id=1,
+                   known_projects={PROJECT, other})
+    settings = Settings()
+    with store.read() as session:
+        p, q = load_projects(session, settings, tracked_projects(session))
+    assert sorted(t.gid for t in p.tasks) == ["1", "2", "3", "4", "5"]
+    assert sorted(t.gid for t in q.tasks) == ["1", "3"]
+    assert (p.shared_gids, q.shared_gids) == ({"1", "3"}, {"1", "3"})
+
+
+def test_a_past_day_has_the_actuals_of_tasks_not_changed_since_and_no_others(store: Store) -> None:
+    """Actual hours have no history. "still" was last modified Nov 10: on Nov 12 it had the 4 h it
+    has now. "changed" was modified Nov 20: its actuals on Nov 12 are unknown, and so is AC."""
+    from tpmsync.kpi.budget import compute_budget
+
+    fields = [{"gid": "1400000000000001", "name": "Estimated hours", "resource_subtype": "number",
+               "number_value": 10.0},
+              {"gid": "1400000000000002", "name": "Actual hours", "resource_subtype": "number", "number_value": 4.0}]
+    base = {"created_at": "2026-10-01T09:00:00.000Z", "memberships": [{"project": {"gid": PROJECT}}],
+            "custom_fields": fields}
+    records = [
+        {**base, "gid": "1", "name": "still", "modified_at": "2026-11-10T09:00:00.000Z"},
+        {**base, "gid": "2", "name": "changed", "modified_at": "2026-11-20T09:00:00.000Z",
+         "actual_time_minutes": 120},
+    ]
+    with store.write() as session:
+        save_project(session, map_project({"gid": PROJECT, "name": "Website relaunch"}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task(r) for r in records], now=datetime(2026, 11, 20, 10), run_id=1,
+                   known_projects={PROJECT})
+    then = inputs(store, as_of=date(2026, 11, 12))
+    still, changed = then["1"], then["2"]
+    assert (still.actual_hours, still.actuals_known) == (4.0, True)  # type: ignore[attr-defined]
+    assert (changed.actual_hours, changed.actual_time_minutes, changed.actuals_known) == (  # type: ignore[attr-defined]
+        None, None, False)
+    budget = compute_budget(then["project"].tasks, date(2026, 11, 12), rate=100.0, currency="EUR")  # type: ignore[attr-defined]
+    assert budget is not None and (budget.bac, budget.ac, budget.cpi) == (2000.0, None, None)
+    now = inputs(store)
+    assert (now["2"].actual_hours, now["2"].actuals_known) == (4.0, True)  # type: ignore[attr-defined]
+    assert compute_budget(now["project"].tasks, date(2026, 11, 30), rate=100.0, currency="EUR").ac == 800.0  # type: ignore[attr-defined,union-attr]
+
+
+def test_a_per_project_rate_from_the_config_prices_that_project_alone(store: Store, tmp_path: Path) -> None:
+    """`[budget.project_rates]` by gid or exact name overrides `[budget] rate` for that project; the
+    others keep the rate. P (by gid, 120/h) and Q (by name, 80 EUR/h) each have a 10 h estimate."""
+    from tpmsync.config import load_settings
+    from tpmsync.kpi import compute_project_kpis
+
+    other, third = "1200000000000003", "1200000000000004"
+    config = tmp_path / "tpmsync.toml"
+    config.write_text(
+        f'[asana]\nworkspace = "1"\nprojects = ["{PROJECT}", "Q", "R"]\n'
+        f'[budget]\nrate = 100.0\ncurrency = "USD"\n'
+        f'[budget.project_rates]\n"{PROJECT}" = 120.0\n"Q" = 80\n'
+        f'[budget.project_currencies]\n"Q" = "EUR"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    estimate = [{"gid": "1400000000000001", "name": "Estimated hours", "resource_subtype": "number",
+                 "number_value": 10.0}]
+    with store.write() as session:
+        for gid, name in ((PROJECT, "P"), (other, "Q"), (third, "R")):
+            save_project(session, map_project({"gid": gid, "name": name}), now=datetime(2026, 11, 20))
+        save_tasks(session, [map_task({"gid": f"9{n}", "name": f"T{n}", "custom_fields": estimate,
+                                       "memberships": [{"project": {"gid": gid}}]})
+                             for n, gid in enumerate((PROJECT, other, third))],
+                   now=datetime(2026, 11, 20), run_id=1, known_projects={PROJECT, other, third})
+    with store.read() as session:
+        loaded = load_projects(session, settings, tracked_projects(session))
+    budgets = {p.name: compute_project_kpis(p, date(2026, 11, 25)).to_json()["budget"] for p in loaded}
+    assert {name: (b["bac"], b["unit"]) for name, b in budgets.items()} == {
+        "P": (1200.0, "USD"), "Q": (800.0, "EUR"), "R": (1000.0, "USD")}

@@ -128,7 +128,10 @@ def test_status_json_gives_the_numbers_the_workspace_implies(
         )
     portfolio = document["portfolio"]
     assert portfolio["projects"] == 3
-    assert portfolio["open"] == sum(p["tasks"]["open"] for p in document["projects"])
+    every = set().union(*(workspace.project_task_gids(p) for p in workspace.projects))  # a shared task once
+    open_ = [workspace.tasks[g] for g in every if not workspace.tasks[g].completed]
+    overdue = [t for t in open_ if (d := due_of(t)) is not None and d < today]
+    assert (portfolio["open"], portfolio["overdue"]) == (len(open_), len(overdue))
     order = {"red": 2, "amber": 1, "green": 0}
     assert portfolio["health"] == max((p["health"] for p in document["projects"]), key=order.__getitem__)
 

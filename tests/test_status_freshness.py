@@ -124,3 +124,13 @@ def test_an_empty_store_is_not_green(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--database-url", url, "status", "--format", "json"])
     assert result.exit_code == 1 and "nothing synced yet" in result.stderr and "run `tpmsync sync`" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_sync_exactly_the_threshold_old_is_fresh_a_second_more_is_stale() -> None:
+    from tpmsync.status import Freshness
+
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    at_threshold = Freshness(now - timedelta(minutes=60), 60, now)
+    past_it = Freshness(now - timedelta(minutes=60, seconds=1), 60, now)
+    assert (at_threshold.stale, past_it.stale) == (False, True)
+    assert "the last sync finished 1 h ago (2026-11-25 07:59 UTC), more than 60 min" in past_it.reason()

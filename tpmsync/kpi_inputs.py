@@ -7,9 +7,10 @@ A project's tasks are its live members plus their subtasks at any depth, not del
 For an `as_of` in the past the store's history turns the clock back: tasks created after it are
 left out; tasks deleted or removed from the project after it are put back; completions after it
 are undone, and a task reopened (or completed again) after it has the completion it had then;
-due and start dates are the ones in force on that day. Actual hours have no history, so they
-are unknown for a past day (AC is 0 and CPI null, never today's spending set against that day's
-earned value); estimates are taken as they are now.
+due and start dates are the ones in force on that day. Actual hours have no history: a task not
+modified since that day had the actuals it has now; for one modified since they are unknown, and
+AC is null then (never today's spending set against that day's earned value, nor a made-up 0);
+estimates are taken as they are now.
 
 A task's estimate and actual hours in a project are the values of the `[budget]` fields of that
 project (`_Hours`); people read a task's estimate through the project it was loaded through.
@@ -17,7 +18,7 @@ project (`_Hours`); people read a task's estimate through the project it was loa
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -127,6 +128,9 @@ def load_projects(
                 due = later[0].old_due
             history = tuple(c for c in history if c.observed_on <= as_of)
             start = next((c.old_due for c in start_history.get(row.gid, ()) if c.observed_on > as_of), start)
+        # custom field values have no history: a task's actuals now were its actuals then only when
+        # it has not changed since (Asana moves modified_at with every field); else they are unknown
+        known = cutoff is None or (row.modified_at is not None and row.modified_at <= cutoff)
         return TaskInput(
             gid=row.gid,
             name=row.name,
@@ -139,9 +143,9 @@ def load_projects(
             parent_gid=row.parent_gid,
             is_milestone=row.resource_subtype == "milestone",
             estimate_hours=estimates.of(row.gid, through),
-            # custom field values have no history: today's actuals would be charged to a past day
-            actual_hours=actuals.of(row.gid, through) if cutoff is None else None,
-            actual_time_minutes=row.actual_time_minutes if cutoff is None else None,
+            actual_hours=actuals.of(row.gid, through) if known else None,
+            actual_time_minutes=row.actual_time_minutes if known else None,
+            actuals_known=known,
             dependency_gids=tuple(deps.get(row.gid, ())),
             modified_on=clock.day(row.modified_at),
             project_gid=project_gid,
@@ -150,19 +154,11 @@ def load_projects(
             due_history=history,
         )
 
+    sets = [_task_set(members.get(project.gid, ()), rows, children, cutoff) for project in projects]
+    in_sets = Counter(gid for seen in sets for gid in seen)
     out: list[ProjectInput] = []
-    for project in projects:
-        task_set: list[str] = []
-        seen: set[str] = set()
-        stack = [g for g in members.get(project.gid, ()) if g in rows and _alive(rows[g], cutoff)]
-        while stack:
-            gid = stack.pop()
-            if gid in seen:
-                continue
-            seen.add(gid)
-            task_set.append(gid)
-            stack.extend(children.get(gid, ()))
-        tasks = [task_input(rows[g], project.gid) for g in sorted(task_set)]
+    for project, seen in zip(projects, sets, strict=True):
+        tasks = [task_input(rows[g], project.gid) for g in sorted(seen)]
         outside_gids = sorted({d for t in tasks for d in t.dependency_gids if d not in seen and d in rows})
         outside = [
             task_input(rows[g], home.get(g), project_gid=home.get(g)) for g in outside_gids if _alive(rows[g], cutoff)
@@ -179,9 +175,25 @@ def load_projects(
                 rate=_per_project(settings.budget.project_rates, project, settings.budget.rate),
                 currency=_per_project(settings.budget.project_currencies, project, settings.budget.currency),
                 permalink_url=project.permalink_url,
+                shared_gids=frozenset(g for g in seen if in_sets[g] > 1),
             )
         )
     return out
+
+
+def _task_set(
+    members: Iterable[str], rows: Mapping[str, _Row], children: Mapping[str, list[str]], cutoff: datetime | None
+) -> set[str]:
+    """A project's task set: its members alive then, plus their subtasks at any depth, each once."""
+    seen: set[str] = set()
+    stack = [g for g in members if g in rows and _alive(rows[g], cutoff)]
+    while stack:
+        gid = stack.pop()
+        if gid in seen:
+            continue
+        seen.add(gid)
+        stack.extend(children.get(gid, ()))
+    return seen
 
 
 def _per_project(table: Mapping[str, T], project: Project, default: T) -> T:

@@ -1,17 +1,25 @@
-"""The one portfolio roll-up: the worst health of the projects, their counts summed.
+"""The one portfolio roll-up: the worst health of the projects, and their counts over the union
+of their task sets.
 
 Used by the status document (from project JSON, on the fast path too: stdlib only) and by the
-report (from its typed project headlines). A task in two reported projects counts in both: each
-project reports its own set.
+report (from its typed project headlines). Each project reports its own set, so a task in two
+reported projects is in both projects' counts; the portfolio counts it once: each project lists
+the counts its shared tasks are in (`multi_homed`, gid → count names), and every repeat of a task
+is taken off the sums.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 HEALTH_ORDER = {"green": 0, "amber": 1, "red": 2}
+COUNTS = ("total", "open", "completed", "overdue", "due_soon", "blocked", "blocked_by_overdue", "slipped")
+"""The counts rolled up over projects, each task once (each a field of `Row` and `Portfolio`)."""
+_NOTHING_SHARED: Mapping[str, Sequence[str]] = MappingProxyType({})
 
 
 def worst_health(healths: Iterable[str | None]) -> str | None:
@@ -33,6 +41,8 @@ class Row(NamedTuple):
     blocked: int
     blocked_by_overdue: int
     slipped: int
+    multi_homed: Mapping[str, Sequence[str]] = _NOTHING_SHARED
+    """gid → the counts above it is in, for the project's tasks that another tracked project shares."""
 
 
 def row_of_json(project: Mapping[str, Any]) -> Row:
@@ -41,6 +51,7 @@ def row_of_json(project: Mapping[str, Any]) -> Row:
     return Row(
         project["name"], project["health"], tasks["total"], tasks["open"], tasks["completed"], deadline["overdue"],
         deadline["due_soon"], deps["blocked"], deps["blocked_by_overdue"], deadline["slipped"],
+        project.get("multi_homed") or _NOTHING_SHARED,
     )
 
 
@@ -74,24 +85,35 @@ class Portfolio:
         }
 
 
+def repeats(rows: Iterable[Row]) -> Counter[str]:
+    """Per count, how many times the rows count a task that an earlier row already counted."""
+    seen: dict[str, set[str]] = {}
+    out: Counter[str] = Counter()
+    for row in rows:
+        for gid, counts in row.multi_homed.items():
+            earlier = seen.setdefault(gid, set())
+            out.update(name for name in set(counts) if name in earlier)
+            earlier.update(counts)
+    return out
+
+
 def roll_up(rows: Iterable[Row]) -> Portfolio:
-    """All projects together: health is the worst project's (green when there are none), counts are summed."""
+    """All projects together: health is the worst project's (green when there are none), counts are
+    over the union of the projects' task sets (a task two projects share counts once)."""
     items = list(rows)
+    twice = repeats(items)
 
     def names(health: str) -> tuple[str, ...]:
         return tuple(r.name for r in items if r.health == health)
 
+    def union(count: str) -> int:
+        total: int = sum(getattr(r, count) for r in items)
+        return total - twice[count]
+
     return Portfolio(
         health=worst_health(r.health for r in items) or "green",
         projects=len(items),
-        total=sum(r.total for r in items),
-        open=sum(r.open for r in items),
-        completed=sum(r.completed for r in items),
-        overdue=sum(r.overdue for r in items),
-        due_soon=sum(r.due_soon for r in items),
-        blocked=sum(r.blocked for r in items),
-        blocked_by_overdue=sum(r.blocked_by_overdue for r in items),
-        slipped=sum(r.slipped for r in items),
+        **{count: union(count) for count in COUNTS},
         red=names("red"),
         amber=names("amber"),
         green=names("green"),

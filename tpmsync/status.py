@@ -41,7 +41,7 @@ def fingerprint(settings: Settings) -> str:
         "budget": asdict(settings.budget),
         "flow": None if settings.flow is None else asdict(settings.flow),
         "workload": asdict(settings.workload),
-        "version": 2,  # 2: flow, the forecast detail and people in the document
+        "version": 3,  # 2: flow, the forecast detail and people in the document; 3: multi_homed
     }
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:32]
 

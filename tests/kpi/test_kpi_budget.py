@@ -183,3 +183,27 @@ def test_no_actuals_at_all_gives_ac_zero_and_no_cost_ratios(as_of: date, day: Ca
     assert (budget.cpi, budget.eac, budget.etc, budget.vac) == (None, None, None, None)
     assert budget.spi == 1.0
     assert budget.tasks_with_actual == 0
+
+
+def test_unknown_actuals_make_ac_null_never_zero(as_of: date, day: Callable[[int], date]) -> None:
+    """A past day on which one estimated task's actuals are unknown (it changed since): AC cannot be
+    summed, so AC and everything computed from it are null; EV, PV and SPI stand. Unknown actuals
+    of an unestimated task make `ac_unplanned` null and leave AC alone."""
+    tasks = [
+        TaskInput("a", "A", estimate_hours=10, actual_hours=8.0, completed=True, due=day(-1)),
+        TaskInput("b", "B", estimate_hours=10, due=day(-1), actuals_known=False),
+        TaskInput("c", "C", actual_hours=3.0),
+    ]
+    budget = compute_budget(tasks, as_of, rate=100.0, currency="EUR")
+    assert budget is not None
+    assert (budget.bac, budget.ev, budget.pv, budget.spi) == (2000.0, 1000.0, 2000.0, 0.5)
+    assert (budget.ac, budget.cv, budget.cpi, budget.eac, budget.eac2, budget.etc, budget.vac, budget.tcpi) == (
+        None,) * 8
+    assert budget.ac_unplanned == 300.0
+    budget_json = budget.to_json()
+    assert (budget_json["ac"], budget_json["cpi"], budget_json["eac"], budget_json["vac"]) == (None,) * 4
+
+    loose_unknown = [tasks[0], TaskInput("c", "C", actuals_known=False)]
+    other = compute_budget(loose_unknown, as_of, rate=100.0, currency="EUR")
+    assert other is not None
+    assert (other.ac, other.ac_unplanned, other.cpi) == (800.0, None, 1000 / 800)

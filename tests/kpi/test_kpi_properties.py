@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -156,3 +157,89 @@ def test_critical_path_is_no_shorter_than_any_chain(graph: tuple[list[int], list
         assert late_start >= result.early_start[node]
     for node in result.path:
         assert result.late_finish[node] - durations[node] == result.early_start[node]
+
+
+def _ratio(numerator: float | None, divisor: float | None) -> float | None:
+    return None if numerator is None or not divisor else numerator / divisor
+
+
+def definitions_oracle(project: ProjectInput, due_soon_days: int) -> dict[str, object]:
+    """The contract numbers of docs/kpis.md read straight from the definitions, written apart from
+    tpmsync/kpi: no shared helper, every window and share spelled out by its ends."""
+    tasks = list(project.tasks)
+    by_gid = {t.gid: t for t in (*project.outside_tasks, *tasks)}
+    in_set = {t.gid for t in tasks}
+    open_ = [t for t in tasks if not t.completed]
+    first = AS_OF - timedelta(days=29)
+    done_in_window = [t for t in tasks if t.completed and t.completed_on is not None and t.due is not None
+                      and first <= t.completed_on <= AS_OF]
+    on_time = [t for t in done_in_window if t.completed_on <= t.due]  # type: ignore[operator]
+
+    def open_deps(task: TaskInput) -> list[TaskInput]:
+        found = (by_gid.get(g) for g in dict.fromkeys(task.dependency_gids))
+        return [d for d in found if d is not None and not d.completed]
+
+    blocked = [t for t in open_ if open_deps(t)]
+    rate = 1.0 if project.rate is None else project.rate
+    estimated = [t for t in tasks if t.estimate_hours is not None]
+
+    def actual(task: TaskInput) -> float:
+        if task.actual_hours is not None:
+            return task.actual_hours
+        return 0.0 if task.actual_time_minutes is None else task.actual_time_minutes / 60
+
+    def share(task: TaskInput) -> float:
+        if task.due is None:
+            return 0.0
+        if task.due <= AS_OF:
+            return 1.0
+        if task.start is None or task.start > AS_OF:
+            return 0.0
+        return ((AS_OF - task.start).days + 1) / ((task.due - task.start).days + 1)
+
+    budget = None
+    if estimated:
+        bac = sum(t.estimate_hours for t in estimated) * rate  # type: ignore[misc]
+        ev = sum(t.estimate_hours for t in estimated if t.completed) * rate  # type: ignore[misc]
+        ev_scheduled = sum(t.estimate_hours for t in estimated if t.completed and t.due) * rate  # type: ignore[misc]
+        pv = sum(t.estimate_hours * share(t) for t in estimated) * rate  # type: ignore[operator]
+        ac = sum(actual(t) for t in estimated) * rate
+        cpi = _ratio(ev, ac)
+        eac = _ratio(bac, cpi)
+        budget = {"bac": bac, "pv": pv, "ev": ev, "ac": ac, "cpi": cpi, "spi": _ratio(ev_scheduled, pv),
+                  "eac": eac, "vac": None if eac is None else bac - eac,
+                  "ac_unplanned": sum(actual(t) for t in tasks if t.estimate_hours is None) * rate,
+                  "bac_unscheduled": sum(t.estimate_hours for t in estimated  # type: ignore[misc]
+                                         if not t.completed and t.due is None) * rate}
+    return {
+        "tasks": {"total": len(tasks), "open": len(open_), "completed": len(tasks) - len(open_)},
+        "overdue": sum(1 for t in open_ if t.due is not None and t.due < AS_OF),
+        "due_soon": sum(1 for t in open_ if t.due is not None
+                        and AS_OF <= t.due <= AS_OF + timedelta(days=due_soon_days)),
+        "on_time_rate": len(on_time) / len(done_in_window) if done_in_window else None,
+        "slipped": sum(1 for t in open_ if any(c.old_due is not None and c.new_due is not None
+                                                and c.new_due > c.old_due for c in t.due_history)),
+        "blocked": len(blocked),
+        "blocked_by_overdue": sum(1 for t in blocked if any(d.due is not None and d.due < AS_OF
+                                                            for d in open_deps(t))),
+        "conflicts": sum(1 for t in open_ for d in open_deps(t)
+                         if t.due is not None and d.due is not None and d.due > t.due),
+        "cross_project": len({d.gid for t in open_ for d in open_deps(t) if d.gid not in in_set}),
+        "budget": budget,
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(project=projects(), due_soon_days=st.integers(0, 10))
+def test_numbers_match_the_definitions_read_straight(project: ProjectInput, due_soon_days: int) -> None:
+    got = compute_project_kpis(project, AS_OF, KpiSettings(due_soon_days=due_soon_days, forecast_trials=10)).to_json()
+    deadline, deps = got["deadline"], got["dependencies"]
+    expected = definitions_oracle(project, due_soon_days)
+    budget = got["budget"]
+    assert {
+        "tasks": got["tasks"],
+        **{k: deadline[k] for k in ("overdue", "due_soon", "on_time_rate", "slipped")},
+        **{k: deps[k] for k in ("blocked", "blocked_by_overdue", "conflicts", "cross_project")},
+        "budget": None if budget is None else {k: budget[k] for k in expected["budget"]},  # type: ignore[union-attr]
+    } == {**expected, "budget": None if expected["budget"] is None else {
+        k: v if v is None else pytest.approx(v, rel=1e-9, abs=1e-9) for k, v in expected["budget"].items()}}  # type: ignore[union-attr]

@@ -123,8 +123,8 @@ def budget_table(reader: TableReader) -> BudgetConfig:
 def _number_map(reader: TableReader, key: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, value in reader.table(key).items():
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ConfigError(f"{reader.where}: {key}.{name} must be a number, got {value!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{reader.where}: {key}.{name} must be a number ≥ 0, got {value!r}")
         out[str(name)] = float(value)
     return out
 

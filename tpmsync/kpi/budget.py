@@ -5,7 +5,8 @@ EV, PV and AC measure one baseline, the tasks that have an estimate; SPI compare
 like (only completed tasks with an estimate and a due date earn schedule). Actuals on
 unestimated work (`ac_unplanned`) and estimates of open undated work (`bac_unscheduled`) are
 reported beside, never inside the ratios. A ratio whose divisor is 0 is None, and so is
-everything computed from a None.
+everything computed from a None. On a past day the actuals of a task that changed since are
+unknown (`TaskInput.actuals_known`): a sum over them, AC or `ac_unplanned`, is None then.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def compute_budget(
     ev_hours = 0.0
     ev_scheduled_hours = 0.0
     pv_hours = 0.0
-    ac_hours = 0.0
-    ac_unplanned_hours = 0.0
+    ac_hours: float | None = 0.0
+    ac_unplanned_hours: float | None = 0.0
     bac_unscheduled_hours = 0.0
     for task in tasks:
         actual = actual_hours(task)
@@ -79,13 +80,11 @@ def compute_budget(
                 from_tracking += 1
         estimate = task.estimate_hours
         if estimate is None:
-            if actual is not None:
-                ac_unplanned_hours += actual
+            ac_unplanned_hours = _plus(ac_unplanned_hours, actual, task.actuals_known)
             continue
         estimated += 1
         bac_hours += estimate
-        if actual is not None:
-            ac_hours += actual
+        ac_hours = _plus(ac_hours, actual, task.actuals_known)
         if task.completed:
             ev_hours += estimate
             if task.due is not None:
@@ -100,14 +99,14 @@ def compute_budget(
         bac=bac_hours * money_rate,
         pv=pv_hours * money_rate,
         ev=ev_hours * money_rate,
-        ac=ac_hours * money_rate,
+        ac=None if ac_hours is None else ac_hours * money_rate,
         ev_scheduled=ev_scheduled_hours * money_rate,
     )
     return BudgetKpis(
         unit=unit,
         rate=money_rate,
         **{item.name: getattr(derived, item.name) for item in fields(Evm)},
-        ac_unplanned=ac_unplanned_hours * money_rate,
+        ac_unplanned=None if ac_unplanned_hours is None else ac_unplanned_hours * money_rate,
         bac_unscheduled=bac_unscheduled_hours * money_rate,
         tasks_estimated=estimated,
         tasks_unestimated=len(tasks) - estimated,
@@ -116,11 +115,19 @@ def compute_budget(
     )
 
 
-def derive(*, bac: float, pv: float, ev: float, ac: float, ev_scheduled: float | None = None) -> Evm:
+def _plus(total: float | None, actual: float | None, known: bool) -> float | None:
+    """`total` plus a task's actual hours (an empty field adds 0); None once one is unknown."""
+    if total is None or not known:
+        return None
+    return total if actual is None else total + actual
+
+
+def derive(*, bac: float, pv: float, ev: float, ac: float | None, ev_scheduled: float | None = None) -> Evm:
     """CV, SV, CPI, SPI, EAC = BAC/CPI, EAC2 = AC + (BAC − EV), ETC = EAC − AC, VAC, TCPI.
 
     `ev_scheduled` is the EV of tasks that have a due date (the part that can earn schedule);
     SPI = EV_scheduled / PV and SV = EV_scheduled − PV. Left out, it is `ev` (every task dated).
+    `ac` None (actuals unknown) makes everything computed from it None.
     """
     earned_on_schedule = ev if ev_scheduled is None else ev_scheduled
     cpi = _div(ev, ac)
@@ -132,13 +139,13 @@ def derive(*, bac: float, pv: float, ev: float, ac: float, ev_scheduled: float |
         ev=ev,
         ac=ac,
         ev_scheduled=earned_on_schedule,
-        cv=ev - ac,
+        cv=None if ac is None else ev - ac,
         sv=earned_on_schedule - pv,
         cpi=cpi,
         spi=spi,
         eac=eac,
-        eac2=ac + (bac - ev),
-        etc=None if eac is None else eac - ac,
+        eac2=None if ac is None else ac + (bac - ev),
+        etc=None if eac is None or ac is None else eac - ac,
         vac=None if eac is None else bac - eac,
-        tcpi=_div(bac - ev, bac - ac),
+        tcpi=None if ac is None else _div(bac - ev, bac - ac),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -12,8 +12,10 @@ from tpmsync.kpi.deadline import compute_deadline, count_tasks
 from tpmsync.kpi.dependencies import compute_dependencies
 from tpmsync.kpi.forecast import DEFAULT_SEED, DEFAULT_TRIALS, compute_forecast
 from tpmsync.kpi.health import evaluate, project_reasons
+from tpmsync.kpi.model.deadline import DeadlineKpis
+from tpmsync.kpi.model.dependencies import DependencyKpis
 from tpmsync.kpi.model.flow import FlowKpis
-from tpmsync.kpi.model.inputs import ProjectInput
+from tpmsync.kpi.model.inputs import ProjectInput, TaskInput
 from tpmsync.kpi.model.project import ProjectKpis
 from tpmsync.kpi.model.verdict import Verdict, worst
 from tpmsync.kpi.quality import compute_quality
@@ -92,7 +94,31 @@ def compute_project_kpis(
         permalink_url=project.permalink_url,
         notes=_notes(counts.total, deadline.on_time_rate, forecast.reason, budget is None),
         flow=flow,
+        multi_homed=multi_homed(tasks, project.shared_gids, deadline, dependencies),
     )
+
+
+def multi_homed(
+    tasks: Sequence[TaskInput], shared: Collection[str], deadline: DeadlineKpis, dependencies: DependencyKpis
+) -> Mapping[str, tuple[str, ...]]:
+    """The portfolio counts each task of the set that another tracked project shares is in:
+    `total`, `open` or `completed`, and `overdue`, `due_soon`, `slipped`, `blocked`,
+    `blocked_by_overdue` when it is one (the roll-up counts such a task once)."""
+    if not shared:
+        return {}
+    listed = {
+        "overdue": {task.gid for task in deadline.overdue},
+        "due_soon": {task.gid for task in deadline.due_soon},
+        "slipped": {slip.task.gid for slip in deadline.slipped},
+        "blocked": {task.gid for task in dependencies.blocked},
+        "blocked_by_overdue": {blocked.task.gid for blocked in dependencies.blocked_by_overdue},
+    }
+    return {
+        task.gid: ("total", "completed" if task.completed else "open",
+                   *(name for name, gids in listed.items() if task.gid in gids))
+        for task in tasks
+        if task.gid in shared
+    }
 
 
 def with_verdicts(kpis: ProjectKpis, verdicts: Sequence[Verdict]) -> ProjectKpis:

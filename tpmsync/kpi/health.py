@@ -179,13 +179,13 @@ def _spi(budget: BudgetKpis, as_of: date, t: Thresholds) -> Verdict | None:
 
 
 def _cpi(budget: BudgetKpis, t: Thresholds) -> Verdict | None:
-    cpi = budget.cpi
-    if cpi is None:
+    cpi, ac = budget.cpi, budget.ac
+    if cpi is None or ac is None:
         return None
 
     def reason() -> str:
         unit = budget.unit
-        text = f"CPI {cpi:.2f}: {money(budget.ac, unit)} spent for {money(budget.ev, unit)} of work done"
+        text = f"CPI {cpi:.2f}: {money(ac, unit)} spent for {money(budget.ev, unit)} of work done"
         if budget.eac is not None:
             text += f"; forecast cost {money(budget.eac, unit)} against a budget of {money(budget.bac, unit)}"
         return text

@@ -28,6 +28,7 @@ from tpmsync.report.model import (
     Headline,
     ProjectReport,
     QualityWarning,
+    SharedTask,
     Upcoming,
 )
 from tpmsync.report.model_tasks import Slip, SlipList, TaskList, TaskRef
@@ -145,6 +146,7 @@ def _headline(kpis: ProjectKpis) -> Headline:
         on_time_rate=deadline.on_time_rate,
         spi=None if budget is None else budget.spi,
         cpi=None if budget is None else budget.cpi,
+        shared=tuple(SharedTask(gid, counts) for gid, counts in sorted(kpis.multi_homed.items())),
     )
 
 

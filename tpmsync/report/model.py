@@ -57,6 +57,15 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class SharedTask:
+    """A task of a project that another tracked project shares, and the counts of `Headline` it is
+    in: the portfolio counts it once."""
+
+    gid: str
+    counts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Headline:
     """The key numbers of a project (or the portfolio)."""
 
@@ -71,6 +80,7 @@ class Headline:
     on_time_rate: float | None
     spi: float | None
     cpi: float | None
+    shared: tuple[SharedTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ class Budget:
     bac: float
     pv: float
     ev: float
-    ac: float
+    ac: float | None
     cpi: float | None
     spi: float | None
     eac: float | None

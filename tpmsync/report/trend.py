@@ -84,7 +84,7 @@ def portfolio_summary(projects: Sequence[ProjectReport], weeks: Sequence[date]) 
     """The report's portfolio: the one roll-up (`tpmsync.portfolio`) plus what changed in the period."""
     rolled = roll_up(
         Row(p.name, p.health, h.total, h.open, h.completed, h.overdue, h.due_soon, h.blocked, h.blocked_by_overdue,
-            h.slipped)
+            h.slipped, {shared.gid: shared.counts for shared in h.shared})
         for p, h in ((p, p.headline) for p in projects)
     )
     headline = Headline(

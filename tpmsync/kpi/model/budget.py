@@ -14,20 +14,21 @@ class Evm:
 
     `ev_scheduled` is the EV of completed tasks with a due date: SPI = EV_scheduled / PV and
     SV = EV_scheduled − PV.  `eac` is the contract EAC, BAC/CPI; `eac2` is AC + (BAC − EV).
-    Ratios whose divisor is 0, and everything computed from them, are None.
+    Ratios whose divisor is 0, and everything computed from them, are None; so is everything
+    computed from AC when the actuals are unknown (a past day, tasks changed since).
     """
 
     bac: float
     pv: float
     ev: float
-    ac: float
+    ac: float | None
     ev_scheduled: float
-    cv: float
+    cv: float | None
     sv: float
     cpi: float | None
     spi: float | None
     eac: float | None
-    eac2: float
+    eac2: float | None
     etc: float | None
     vac: float | None
     tcpi: float | None
@@ -44,7 +45,7 @@ class BudgetKpis(Evm):
 
     unit: str
     rate: float
-    ac_unplanned: float
+    ac_unplanned: float | None
     bac_unscheduled: float
     tasks_estimated: int
     tasks_unestimated: int

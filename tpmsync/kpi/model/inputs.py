@@ -40,7 +40,9 @@ class TaskInput:
     empty), `actual_time_minutes` is Asana time tracking (None when absent).  `dependency_gids`
     are the gids of the tasks this task depends on (its predecessors).  `project_gid` and
     `project_name` matter for tasks outside the project's task set (the project they live in, or
-    None when they are in no project).
+    None when they are in no project).  `actuals_known` is False when the actual hours the task
+    had on the day computed are unknown (a past day, and the task changed since): its
+    `actual_hours`/`actual_time_minutes` are None then, and no sum over them can be made.
     """
 
     gid: str
@@ -62,6 +64,7 @@ class TaskInput:
     project_name: str | None = None
     permalink_url: str | None = None
     due_history: Sequence[DueChange] = ()
+    actuals_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,8 @@ class ProjectInput:
     `outside_tasks` are tasks outside that set that some task of the set depends on, with
     their `project_gid`/`project_name` (None when they are in no project).  `rate` is the
     currency per hour for EVM and `currency` its code; with `rate` None the EVM numbers are in
-    hours (rate 1).
+    hours (rate 1).  `shared_gids` are the tasks of the set that are also in another tracked
+    project's set (the portfolio counts each of them once).
     """
 
     gid: str
@@ -101,6 +105,7 @@ class ProjectInput:
     rate: float | None = None
     currency: str | None = None
     permalink_url: str | None = None
+    shared_gids: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ precision: numbers are rounded only where people read them, in the renderers.  `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +65,9 @@ class ProjectKpis:
     flow: FlowKpis | None = None
     forecast_detail: ForecastDetail | None = None
     """how many, milestones, unblock first, moved, calibration: merged into `deadline.forecast`."""
+    multi_homed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """gid → the portfolio counts it is in, for each task another tracked project shares
+    (`kpi.engine.multi_homed`): the roll-up counts such a task once."""
 
     def area_health(self, area: Area) -> Health:
         return worst(v.health for v in self.verdicts if v.area == area)
@@ -92,6 +96,7 @@ class ProjectKpis:
             flow=None if data.get("flow") is None else FlowKpis.from_json(data["flow"]),
             # the forecast detail is absent from a snapshot stored before it was computed
             forecast_detail=ForecastDetail.from_json(forecast) if "how_many" in forecast else None,
+            multi_homed={gid: tuple(counts) for gid, counts in data.get("multi_homed", {}).items()},
         )
 
     def to_json(self, max_items: int | None = None) -> JsonObject:
@@ -115,6 +120,7 @@ class ProjectKpis:
             "verdicts": {v.kpi: v.to_json() for v in self.verdicts},
             "url": self.permalink_url,
             "notes": list(self.notes),
+            "multi_homed": {gid: list(counts) for gid, counts in self.multi_homed.items()},
         }
 
     def _forecast_json(self) -> JsonObject:
