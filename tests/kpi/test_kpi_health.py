@@ -157,6 +157,21 @@ def test_forecast_probability(kpis: Callable[..., ProjectKpis], as_of: date, due
         )
 
 
+def test_a_finished_project_gets_no_forecast_verdict_whether_it_finished_on_time_or_late(
+    kpis: Callable[..., ProjectKpis], as_of: date, day: Callable[[int], date]
+) -> None:
+    """Nothing open: the JSON keeps the 0/1 likelihood of having finished by the due date, but no
+    simulation runs, so there is no "at the current pace" verdict to give (it would stay red for good)."""
+    done = completions_every_day(as_of, 1)
+    late = kpis(done, due_on=day(-10))
+    assert late.forecast.probability_on_time == 0.0
+    assert health_of(late, "forecast") is None and not any("simulations" in r for r in late.reasons)
+    assert late.health is Health.GREEN
+    on_time = kpis(done, due_on=day(5))
+    assert on_time.forecast.probability_on_time == 1.0
+    assert health_of(on_time, "forecast") is None
+
+
 def test_slipped_amber_then_red_by_share(kpis: Callable[..., ProjectKpis], day: Callable[[int], date]) -> None:
     def slipped(n: int) -> TaskInput:
         return TaskInput(f"s{n}", f"Slipped {n}", due=day(12), due_history=[DueChange(day(-3), day(3), day(12))])

@@ -147,8 +147,8 @@ def _milestones(deadline: DeadlineKpis, as_of: date, t: Thresholds) -> Verdict:
 def _forecast(forecast: Forecast, as_of: date, t: Thresholds) -> Verdict | None:
     probability = forecast.probability_on_time
     due_on = forecast.due_on
-    if probability is None or due_on is None:
-        return None
+    if probability is None or due_on is None or forecast.remaining == 0:
+        return None  # nothing open: whether it finished by the due date is history, not a forecast
 
     def reason() -> str:
         outlook = ", ".join(
