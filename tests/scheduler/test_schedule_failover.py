@@ -200,8 +200,8 @@ def test_a_stop_signal_finishes_the_job_in_flight_then_exits_cleanly(
     worker = WorkerProcess("polite", config, {"TPMSYNC_ASANA_TOKEN": TOKEN}, tmp_path / "w.log")
     try:
         wait_for(lambda: any(row.outcome == "running" for row in runs(pg_store, "sync")), 20, "the sync to start")
-        worker.proc.send_signal(stop)
-        assert worker.stop(timeout=60) == 0
+        worker.proc.send_signal(stop)  # once: a second signal would stop it at once
+        assert worker.wait(timeout=60) == 0
     finally:
         worker.close()
     (row,) = runs(pg_store, "sync")
