@@ -11,13 +11,14 @@ import io
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from tests import day_support
 from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.config import FlowConfig, Settings
@@ -38,7 +39,7 @@ STARTED = {"in progress", "review"}
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

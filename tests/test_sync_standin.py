@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
@@ -77,14 +78,21 @@ def data_only(node: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> dict[str, Any]:
-    """The status document from the sandbox as it normally answers."""
-    where = tmp_path_factory.mktemp("baseline")
-    url = f"sqlite:///{where / 'baseline.db'}"
-    with SandboxServer(workspace, token=TOKEN) as server:
-        document = sync_and_status(where, "baseline", server, workspace, url)
-    open_store(url).dispose()
-    return document
+def baselines(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> Callable[[date], dict[str, Any]]:
+    """The status document from the sandbox as it normally answers, made once a day: the module's
+    tests may run on both sides of a midnight, and each compares with a document of its own day."""
+    made: dict[date, dict[str, Any]] = {}
+
+    def baseline(day: date) -> dict[str, Any]:
+        if day not in made:
+            where = tmp_path_factory.mktemp("baseline")
+            url = f"sqlite:///{where / 'baseline.db'}"
+            with SandboxServer(workspace, token=TOKEN) as server:
+                made[day] = sync_and_status(where, "baseline", server, workspace, url)
+            open_store(url).dispose()
+        return made[day]
+
+    return baseline
 
 
 @pytest.fixture(params=CASES)
@@ -105,12 +113,13 @@ def stand_in(
 def test_another_stand_in_gives_the_same_store_and_the_same_status(
     tmp_path: Path,
     workspace: Workspace,
-    baseline: dict[str, Any],
+    baselines: Callable[[date], dict[str, Any]],
     stand_in: tuple[SandboxServer, Store],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two syncs from another stand-in each give the baseline's status; a missing endpoint is
     asked once a run and said once."""
+    baseline = baselines(day_support.today())
     strict_server, store = stand_in
     strictness = strict_server.strictness
     with caplog.at_level(logging.WARNING):

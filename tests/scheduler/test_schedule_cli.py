@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests import day_support
 from tests.scheduler.scheduler_support import FakeClock, runs
 from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
@@ -27,12 +28,10 @@ from tpmsync.schedule.worker import Worker
 from tpmsync.store.db import Store
 from tpmsync.store.models import SyncRun
 
-TODAY = datetime.now(UTC).date()
-
 
 @pytest.fixture
 def workspace() -> Workspace:
-    return generate_workspace(seed=3, projects=2, tasks_per_project=25, today=TODAY)
+    return generate_workspace(seed=3, projects=2, tasks_per_project=25, today=day_support.today())
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
+from tests import day_support
 from tests.scheduler.scheduler_support import WorkerProcess, runs, wait_for
 from tests.sync_support import TOKEN, make_settings
 from tpmsync.jobs import sync_job
@@ -68,7 +68,7 @@ def hook() -> Iterator[Hook]:
 
 @pytest.fixture
 def workspace() -> Workspace:
-    return generate_workspace(seed=5, projects=2, tasks_per_project=30, today=datetime.now(UTC).date())
+    return generate_workspace(seed=5, projects=2, tasks_per_project=30, today=day_support.today())
 
 
 @pytest.fixture
