@@ -19,10 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from tests import day_support
+from tests.scheduler.scheduler_support import wait_for
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 from tpmsync.store.db import Store, open_store
+from tpmsync.sync import NoProgress
 from tpmsync.sync.mapping import map_task
 from tpmsync.sync.validate import check_task
 
@@ -185,6 +187,40 @@ def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
     with SandboxServer(ws, token=TOKEN) as server:
         assert sync(store, make_settings(server.base_url, store.url, ws)).outcome == "ok"
     assert_store_matches(store, ws)
+
+
+class GoneAsksFirst(NoProgress):
+    """Holds every project but `gone` at its start until `gone`'s `GET /events` reached the server."""
+
+    def __init__(self, gone: str, server: SandboxServer) -> None:
+        self.gone, self.server = gone, server
+
+    def project_started(self, gid: str, name: str, mode: str) -> None:
+        if gid != self.gone:
+            wait_for(lambda: self.server.stats[("GET", "/events")] >= 1, 10, "the gone project to ask first")
+
+
+def test_without_the_events_api_a_gone_project_asking_first_leaves_the_question_to_the_next_one(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Side by side: the gone project's 404 tells nothing of the events API, so the other projects
+    still ask one at a time: the server is asked once more, not by each of them, and says so once."""
+    ws = generate_workspace(seed=5, projects=3, tasks_per_project=10, subtask_ratio=0.2, today=datetime.now(UTC).date())
+    gone = sorted(ws.projects)[0]
+    settings = make_settings("", sqlite_store.url, ws, sync_workers=3)
+    with SandboxServer(ws, token=TOKEN, strictness=Strictness(events=False)) as server:
+        settings = replace(settings, asana=replace(settings.asana, base_url=server.base_url))
+        assert sync(sqlite_store, settings).outcome == "ok"
+        with ws.lock:
+            del ws.projects[gone]
+        server.reset_stats()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            result = sync(sqlite_store, settings, progress=GoneAsksFirst(gone, server))
+        assert server.stats[("GET", "/events")] == 2  # the gone project's, then one other project's
+    assert {p.gid: p.error is None for p in result.projects} == {g: g != gone for g in [*ws.projects, gone]}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("no events API" in w for w in warnings) == 1
 
 
 @pytest.mark.parametrize(
