@@ -3,7 +3,10 @@ sys.path under pytest's default import mode)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 TODAY = date(2026, 11, 20)
 SYNC_FIELDS = (
@@ -16,6 +19,19 @@ SYNC_FIELDS = (
     "custom_fields.multi_enum_values.name,custom_fields.people_value,custom_fields.people_value.name,workspace"
 )
 """The opt_fields the sync client asks tasks for."""
+
+
+@dataclass
+class Reply:
+    """One raw HTTP answer of the sandbox (the `call` fixture's)."""
+
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
 
 
 class Clock:
