@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -56,10 +57,16 @@ def http_server(config: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"tpmsync mcp --http exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
+            try:  # an HTTP answer, not just a connection: a connect to a port nobody listens on yet
+                # can meet itself (TCP self-connect, when the port chosen for it is that very port)
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                try:
+                    probe.request("GET", "/")
+                    probe.getresponse().read()
+                finally:
+                    probe.close()
+                break
+            except (OSError, http.client.HTTPException):
                 if time.monotonic() > deadline:
                     raise AssertionError("tpmsync mcp --http did not listen within 30 s") from None
                 time.sleep(0.1)

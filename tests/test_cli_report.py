@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
@@ -22,7 +22,7 @@ VERDICT_TO_STATUS = {"green": "on_track", "amber": "at_risk", "red": "off_track"
 @pytest.fixture
 def workspace() -> Workspace:
     return generate_workspace(seed=31, projects=3, tasks_per_project=30, subtask_ratio=0.2,
-                              today=datetime.now(UTC).date())
+                              today=day_support.today())
 
 
 @pytest.fixture

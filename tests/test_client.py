@@ -104,13 +104,19 @@ def test_fatal_4xx_are_not_retried_and_say_what_to_do(server: SandboxServer) -> 
         client.project("424242")
 
 
-def test_an_unreachable_host_is_retried_then_named(sleeps: Sleeps | None = None) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port that refuses connections: bound for the whole test but never listening, so that no
+    other process takes it meanwhile and no connect to it can meet itself (a TCP self-connect)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+def test_an_unreachable_host_is_retried_then_named(closed_port: int) -> None:
     sleeps = Sleeps()
     with (
-        client_for(f"http://127.0.0.1:{port}/api/1.0", sleeps, max_retries=2) as client,
+        client_for(f"http://127.0.0.1:{closed_port}/api/1.0", sleeps, max_retries=2) as client,
         pytest.raises(AsanaError, match=r"cannot reach http://127.0.0.1:\d+/api/1.0 .*gave up after 3 attempts"),
     ):
         client.me()
@@ -150,12 +156,6 @@ def test_every_call_has_a_timeout(server: SandboxServer) -> None:
     assert client.stats.total == 2
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class _Html(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"<!doctype html><html><head><title>Welcome to nginx!</title></head><body>It works</body></html>"
@@ -190,11 +190,11 @@ def html_server() -> Iterator[str]:
 
 @pytest.mark.parametrize("answer", ["closed port", "html"])
 def test_a_wrong_base_url_is_reported_within_seconds_with_what_was_answered(
-    answer: str, html_server: str
+    answer: str, html_server: str, closed_port: int
 ) -> None:
     """Default retry settings and real sleeps: a URL that never answered like Asana's API is named
     within a few seconds, not after 25-50 s of backing off."""
-    base_url = f"http://127.0.0.1:{_closed_port()}/api/1.0" if answer == "closed port" else html_server
+    base_url = f"http://127.0.0.1:{closed_port}/api/1.0" if answer == "closed port" else html_server
     started = time.monotonic()
     with AsanaClient(AsanaSettings(token="t", base_url=base_url)) as client, pytest.raises(AsanaError) as caught:
         client.me()

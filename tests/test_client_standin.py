@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import date
 
@@ -124,3 +125,47 @@ def test_truncated_json_and_html_error_pages_give_one_line(
     message = str(caught.value)
     assert words in message and "\n" not in message, message
     assert client.stats.total == attempts
+
+
+def test_a_client_waiting_for_its_first_batch_answer_holds_up_no_other_client(server: SandboxServer) -> None:
+    """Until a server first answers `POST /batch`, a client sends one batch request at a time
+    (a server without the batch API is asked once); another client, of another server or run,
+    does not wait for that answer."""
+    arrived, release = threading.Event(), threading.Event()
+
+    class Held(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # the first batch request of the slow server, held until released
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            arrived.set()
+            release.wait(30)
+            body = b'{"data": [{"status_code": 404, "body": {}}]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    task = sorted(server.workspace.tasks)[0]
+    slow_answers: list[object] = []
+    with (
+        serving(Held) as slow_url,
+        client_for(slow_url, Sleeps()) as slow,
+        client_for(server.base_url, Sleeps()) as fast,
+    ):
+        waiting = threading.Thread(target=lambda: slow_answers.extend(slow.tasks_batch(["1"])))
+        waiting.start()
+        try:
+            assert arrived.wait(10)
+            answers: list[object] = []
+            other = threading.Thread(target=lambda: answers.extend(fast.tasks_batch([task])))
+            other.start()
+            other.join(10)
+            assert not other.is_alive(), "the other client waited for the slow server's first batch answer"
+            assert [gid for gid, record in answers if record is not None] == [task]
+        finally:
+            release.set()
+            waiting.join(10)
+    assert slow_answers == [("1", None)]

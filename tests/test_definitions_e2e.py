@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tests.sync_support import TOKEN, sandbox_config, sync
 from tests.test_flow_e2e import flow_oracle
 from tpmsync.cli import main
@@ -414,7 +415,7 @@ def past_oracle(s: Shaped, project: str, day: date) -> dict[str, Any]:
 
 @pytest.fixture
 def shaped() -> Shaped:
-    return shape(datetime.now(ZONE).date())
+    return shape(day_support.today(ZONE))  # the day `status` reads in Tokyo
 
 
 @pytest.fixture

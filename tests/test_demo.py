@@ -4,9 +4,9 @@ time in forecasts and charts other tests cover; this drives its own parts.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
+from tests import day_support
 from tests.sync_support import sync
 from tpmsync.config import load_settings
 from tpmsync.demo import DEMO_TOKEN, _change_things, _config_text
@@ -18,7 +18,7 @@ from tpmsync.store.stories import load_stories
 
 def test_the_demo_moves_tasks_across_the_boards_and_the_second_sync_reads_their_stories(tmp_path: Path) -> None:
     ws = generate_workspace(seed=7, projects=2, tasks_per_project=30, subtask_ratio=0.2,
-                            today=datetime.now(UTC).date())
+                            today=day_support.today())
     with SandboxServer(ws, token=DEMO_TOKEN) as server:
         config = tmp_path / "tpmsync.toml"
         config.write_text(_config_text(server.base_url, ws.asana_workspace.gid, list(ws.projects), tmp_path))

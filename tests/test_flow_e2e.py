@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tests.sync_support import TOKEN, sandbox_config
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
@@ -33,7 +34,7 @@ HORIZON = 14
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from mcp import Client
 from sqlalchemy import func, select
 
+from tests import day_support
 from tests.mcp_support import (
     error_text,
     http_server,
@@ -42,7 +43,7 @@ REPORTS = {"tpmsync://reports/daily/latest", "tpmsync://reports/weekly/latest"}
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tests.sync_support import TOKEN, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox.generator import generate_workspace
@@ -28,7 +29,7 @@ CONTRACT_PROJECT_KEYS = {"gid", "name", "health", "reasons", "tasks", "deadline"
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

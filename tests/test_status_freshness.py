@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests import day_support
 from tpmsync.cli import main
 from tpmsync.config import Settings
 from tpmsync.kpi import ProjectInput, TaskInput, compute_project_kpis
-from tpmsync.status import status_for, today_in
+from tpmsync.status import status_for
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.models import Project, SyncRun
 from tpmsync.store.snapshots import save_people, save_snapshots
-
-NOW = datetime.now(UTC)
 
 
 def project_json(gid: str, name: str, health: str) -> dict[str, Any]:
@@ -45,14 +44,15 @@ def finish(store: Store, settings: Settings, ago: timedelta) -> datetime:
     """A sync that finished `ago` before now, then today's snapshots (as sync_job stores them)."""
     from tpmsync.status import fingerprint
 
-    finished = (NOW - ago).replace(tzinfo=None, microsecond=0)
+    today = day_support.today()  # the day `status` reads (the settings' zone is UTC)
+    finished = (datetime.now(UTC) - ago).replace(tzinfo=None, microsecond=0)
     with store.write() as session:
         session.add(SyncRun(started_at=finished - timedelta(minutes=1), finished_at=finished, mode="full",
                             outcome="ok"))
     with store.write() as session:
         projects = [project_json("1", "Beta", "green"), project_json("2", "Alpha", "red")]
-        save_snapshots(session, today_in(settings), projects, fingerprint=fingerprint(settings))
-        save_people(session, today_in(settings), [], fingerprint=fingerprint(settings))  # stored beside them
+        save_snapshots(session, today, projects, fingerprint=fingerprint(settings))
+        save_people(session, today, [], fingerprint=fingerprint(settings))  # stored beside them
     return finished.replace(tzinfo=UTC)
 
 

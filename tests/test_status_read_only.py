@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
 
+from tests import day_support
 from tpmsync.cli import main
 from tpmsync.config import Settings
 from tpmsync.status import fingerprint, read_status, refresh_snapshots, today_in
@@ -56,6 +57,7 @@ def synced(folder: Path) -> tuple[Settings, Path]:
     folder.mkdir()
     file = folder / "store.db"
     settings = Settings(database_url=f"sqlite:///{file}", source="tpmsync.toml")
+    day_support.today()  # far from midnight: the snapshots made here are still today's when the test reads
     store = open_store(settings.database_url)
     try:
         finished = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(minutes=5)

@@ -8,10 +8,11 @@ first. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from tests import day_support
 from tests.sync_support import make_settings, sync
 from tpmsync.config import FlowConfig, Settings
 from tpmsync.jobs import sync_job
@@ -25,7 +26,7 @@ from tpmsync.store.snapshots import current_people, current_snapshots
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

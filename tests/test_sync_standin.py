@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from tests import day_support
+from tests.scheduler.scheduler_support import wait_for
 from tests.sync_support import TOKEN, assert_store_matches, make_settings, sandbox_config, sync
 from tpmsync.cli import main
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace, generate_workspace
 from tpmsync.store.db import Store, open_store
 from tpmsync.store.models import TaskProject
+from tpmsync.sync import NoProgress
 from tpmsync.sync.mapping import map_task
 from tpmsync.sync.validate import RecordRejected, check_task
 
@@ -79,14 +82,21 @@ def data_only(node: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> dict[str, Any]:
-    """The status document from the sandbox as it normally answers."""
-    where = tmp_path_factory.mktemp("baseline")
-    url = f"sqlite:///{where / 'baseline.db'}"
-    with SandboxServer(workspace, token=TOKEN) as server:
-        document = sync_and_status(where, "baseline", server, workspace, url)
-    open_store(url).dispose()
-    return document
+def baselines(tmp_path_factory: pytest.TempPathFactory, workspace: Workspace) -> Callable[[date], dict[str, Any]]:
+    """The status document from the sandbox as it normally answers, made once a day: the module's
+    tests may run on both sides of a midnight, and each compares with a document of its own day."""
+    made: dict[date, dict[str, Any]] = {}
+
+    def baseline(day: date) -> dict[str, Any]:
+        if day not in made:
+            where = tmp_path_factory.mktemp("baseline")
+            url = f"sqlite:///{where / 'baseline.db'}"
+            with SandboxServer(workspace, token=TOKEN) as server:
+                made[day] = sync_and_status(where, "baseline", server, workspace, url)
+            open_store(url).dispose()
+        return made[day]
+
+    return baseline
 
 
 @pytest.fixture(params=CASES)
@@ -107,12 +117,13 @@ def stand_in(
 def test_another_stand_in_gives_the_same_store_and_the_same_status(
     tmp_path: Path,
     workspace: Workspace,
-    baseline: dict[str, Any],
+    baselines: Callable[[date], dict[str, Any]],
     stand_in: tuple[SandboxServer, Store],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two syncs from another stand-in each give the baseline's status; a missing endpoint is
     asked once a run and said once."""
+    baseline = baselines(day_support.today())
     strict_server, store = stand_in
     strictness = strict_server.strictness
     with caplog.at_level(logging.WARNING):
@@ -216,6 +227,40 @@ def test_gids_of_any_length_are_kept_whole(store: Store) -> None:
     with SandboxServer(ws, token=TOKEN) as server:
         assert sync(store, make_settings(server.base_url, store.url, ws)).outcome == "ok"
     assert_store_matches(store, ws)
+
+
+class GoneAsksFirst(NoProgress):
+    """Holds every project but `gone` at its start until `gone`'s `GET /events` reached the server."""
+
+    def __init__(self, gone: str, server: SandboxServer) -> None:
+        self.gone, self.server = gone, server
+
+    def project_started(self, gid: str, name: str, mode: str) -> None:
+        if gid != self.gone:
+            wait_for(lambda: self.server.stats[("GET", "/events")] >= 1, 10, "the gone project to ask first")
+
+
+def test_without_the_events_api_a_gone_project_asking_first_leaves_the_question_to_the_next_one(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Side by side: the gone project's 404 tells nothing of the events API, so the other projects
+    still ask one at a time: the server is asked once more, not by each of them, and says so once."""
+    ws = generate_workspace(seed=5, projects=3, tasks_per_project=10, subtask_ratio=0.2, today=datetime.now(UTC).date())
+    gone = sorted(ws.projects)[0]
+    settings = make_settings("", sqlite_store.url, ws, sync_workers=3)
+    with SandboxServer(ws, token=TOKEN, strictness=Strictness(events=False)) as server:
+        settings = replace(settings, asana=replace(settings.asana, base_url=server.base_url))
+        assert sync(sqlite_store, settings).outcome == "ok"
+        with ws.lock:
+            del ws.projects[gone]
+        server.reset_stats()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            result = sync(sqlite_store, settings, progress=GoneAsksFirst(gone, server))
+        assert server.stats[("GET", "/events")] == 2  # the gone project's, then one other project's
+    assert {p.gid: p.error is None for p in result.projects} == {g: g != gone for g in [*ws.projects, gone]}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("no events API" in w for w in warnings) == 1
 
 
 @pytest.mark.parametrize(

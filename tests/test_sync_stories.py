@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tests import day_support
 from tests.sync_support import make_settings, sync
 from tpmsync.config import FlowConfig, Settings
 from tpmsync.sandbox.generator import generate_workspace
@@ -30,7 +31,7 @@ STORIES_ROUTE = ("GET", "/tasks/{gid}/stories")
 @pytest.fixture
 def workspace() -> Workspace:
     # the first project holds the task with 111 stories (two pages)
-    return generate_workspace(seed=7, projects=3, tasks_per_project=40, subtask_ratio=0.2, today=date.today())
+    return generate_workspace(seed=7, projects=3, tasks_per_project=40, subtask_ratio=0.2, today=day_support.today())
 
 
 @pytest.fixture

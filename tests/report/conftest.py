@@ -7,10 +7,11 @@ for tests that only render and need one database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
+from tests import day_support
 from tests.report.report_support import Synced
 from tests.sync_support import TOKEN, make_settings
 from tpmsync.sandbox.generator import generate_workspace
@@ -23,7 +24,7 @@ SyncedFactory = Callable[[Store], Synced]
 
 @pytest.fixture
 def today() -> date:
-    return datetime.now(UTC).date()
+    return day_support.today()  # the day the code under test reads too
 
 
 @pytest.fixture

@@ -21,17 +21,15 @@ from tpmsync.cli import main
 from tpmsync.sandbox.server import SandboxServer
 from tpmsync.sandbox.workspace import Workspace
 
-TODAY = datetime.now(UTC).date()
-WEEK_1 = TODAY - timedelta(days=7)
 
-
-def on(offset: int) -> date:
-    return WEEK_1 + timedelta(days=offset)
+def week_before(today: date) -> date:
+    """The day of the first report: a week before `today`, the day of the second."""
+    return today - timedelta(days=7)
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.at = datetime.combine(WEEK_1 - timedelta(days=60), time(9), tzinfo=UTC)
+    def __init__(self, start: date) -> None:
+        self.at = datetime.combine(start, time(9), tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.at
@@ -40,11 +38,16 @@ class Clock:
         self.at = datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-def checkout_workspace() -> Workspace:
+def checkout_workspace(today: date) -> Workspace:
     """One project: six weeks of finished work, a plan in front of a milestone, a backlog; then the
     week: design review done, six backlog tasks done, twelve tasks added, the vendor contract open."""
-    clock = Clock()
-    ws = Workspace(now=clock, today=TODAY)
+    week_1 = week_before(today)
+
+    def on(offset: int) -> date:
+        return week_1 + timedelta(days=offset)
+
+    clock = Clock(week_1 - timedelta(days=60))
+    ws = Workspace(now=clock, today=today)
     ana = ws.new_user("Ana Silva", "ana@example.com", me=True)
     bo = ws.new_user("Bo Chen", "bo@example.com")
     cy = ws.new_user("Cy Ode", "cy@example.com")
@@ -78,20 +81,23 @@ def checkout_workspace() -> Workspace:
         ws.add_task(gid, name=f"New scope {i}")
     clock.set(on(6), 16)
     ws.complete_task(design.gid)
-    clock.set(TODAY, 7)
+    clock.set(today, 7)
     return ws
 
 
 @pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(checkout_workspace(), token=TOKEN) as srv:
+def server(today: date) -> Iterator[SandboxServer]:
+    """The sandbox serving `checkout_workspace` of the day the CLI's reports read as today."""
+    with SandboxServer(checkout_workspace(today), token=TOKEN) as srv:
         yield srv
 
 
 def test_the_second_weekly_report_names_the_slip_the_blocker_and_its_owner_and_the_split(
-    server: SandboxServer, database_url: str, tmp_path: Path
+    server: SandboxServer, database_url: str, tmp_path: Path, today: date
 ) -> None:
     ws = server.workspace
+    week_1 = week_before(today)
+    vendor_due = week_1 + timedelta(days=2)
     out = tmp_path / "reports"
     files = f'[channels.files]\ntype = "file"\npath = "{out.as_posix()}"\nformats = ["txt"]\n'
     config = sandbox_config(tmp_path / "tpmsync.toml", server.base_url, ws, database_url, extra=files)
@@ -102,7 +108,7 @@ def test_the_second_weekly_report_names_the_slip_the_blocker_and_its_owner_and_t
         return result.output
 
     run("sync")
-    run("report", "weekly", "--as-of", WEEK_1.isoformat(), "--post", "--channel", "files")
+    run("report", "weekly", "--as-of", week_1.isoformat(), "--post", "--channel", "files")
     (project,) = ws.projects
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / f"{project}.md").write_text("Vendor legal review booked for Monday.\n", encoding="utf-8")
@@ -119,12 +125,12 @@ def test_the_second_weekly_report_names_the_slip_the_blocker_and_its_owner_and_t
     )
     assert slipped is not None and slipped.group(1) < slipped.group(2), text
     assert re.search(
-        rf"Asks - Cy Ode: finish “Vendor contract” <https://app.asana.com/0/{project}/{vendor}> by {on(2)} "
+        rf"Asks - Cy Ode: finish “Vendor contract” <https://app.asana.com/0/{project}/{vendor}> by {vendor_due} "
         rf"— it decides milestone “Beta launch” <https://app.asana.com/0/{project}/{beta}> in",
         text,
     ), text
     moved = re.search(
-        rf"p85 moved (\d+) days? later since {WEEK_1}: \+(\d+) scope \(12 tasks added\), ([+−]\d+) progress "
+        rf"p85 moved (\d+) days? later since {week_1}: \+(\d+) scope \(12 tasks added\), ([+−]\d+) progress "
         r"\(7 tasks completed\), ([+−]\d+) pace",
         text,
     )

@@ -6,25 +6,13 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import asana
 import pytest
-from sandbox_support import TODAY, Clock
+from sandbox_support import TODAY, Clock, Reply
 
 from tpmsync.sandbox import SandboxServer, Workspace, generate_workspace
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    raw: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@ sys.path under pytest's default import mode)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 TODAY = date(2026, 11, 20)
 SYNC_FIELDS = (
@@ -22,6 +25,19 @@ PROJECT_SYNC_FIELDS = (
     "custom_field_settings.custom_field.type"
 )
 """The opt_fields the sync client asks projects for."""
+
+
+@dataclass
+class Reply:
+    """One raw HTTP answer of the sandbox (the `call` fixture's)."""
+
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw)
 
 
 class Clock:

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Reply
 from jsonschema import Draft202012Validator
-from sandbox_support import PROJECT_SYNC_FIELDS, SYNC_FIELDS
+from sandbox_support import PROJECT_SYNC_FIELDS, SYNC_FIELDS, Reply
 
 from tpmsync.sandbox import SandboxServer, Strictness, Workspace
 

@@ -14,8 +14,7 @@ from typing import Any
 import asana
 import pytest
 from asana.rest import ApiException
-from conftest import Reply
-from sandbox_support import SYNC_FIELDS, Clock
+from sandbox_support import SYNC_FIELDS, Clock, Reply
 
 from tpmsync.sandbox import SandboxServer, Workspace
 

@@ -149,8 +149,13 @@ class WorkerProcess:
         self.proc.wait(timeout=10)
 
     def stop(self, timeout: float = 20) -> int:
+        """SIGTERM (one: a second one stops the worker at once), then its exit code."""
         if self.proc.poll() is None:
             self.proc.terminate()
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 20) -> int:
+        """The exit code, once the worker ended by itself (after a signal the test sent)."""
         code = self.proc.wait(timeout=timeout)
         self._reader.join(timeout=5)
         return code

@@ -9,12 +9,12 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
+from tests import day_support
 from tests.scheduler.scheduler_support import WorkerProcess, runs, wait_for
 from tests.sync_support import TOKEN, make_settings
 from tpmsync.jobs import sync_job
@@ -68,7 +68,7 @@ def hook() -> Iterator[Hook]:
 
 @pytest.fixture
 def workspace() -> Workspace:
-    return generate_workspace(seed=5, projects=2, tasks_per_project=30, today=datetime.now(UTC).date())
+    return generate_workspace(seed=5, projects=2, tasks_per_project=30, today=day_support.today())
 
 
 @pytest.fixture
@@ -200,8 +200,8 @@ def test_a_stop_signal_finishes_the_job_in_flight_then_exits_cleanly(
     worker = WorkerProcess("polite", config, {"TPMSYNC_ASANA_TOKEN": TOKEN}, tmp_path / "w.log")
     try:
         wait_for(lambda: any(row.outcome == "running" for row in runs(pg_store, "sync")), 20, "the sync to start")
-        worker.proc.send_signal(stop)
-        assert worker.stop(timeout=60) == 0
+        worker.proc.send_signal(stop)  # once: a second signal would stop it at once
+        assert worker.wait(timeout=60) == 0
     finally:
         worker.close()
     (row,) = runs(pg_store, "sync")

@@ -31,10 +31,14 @@ log = logging.getLogger(__name__)
 
 class BatchCalls:
     api: asana.ApiClient
-    batch_available = True  # False once the server answered that it has no batch API
-    _batch_answered = False
-    _batch_probe = threading.Lock()  # until the first answer, one batch request at a time
-    _batch_flip = threading.Lock()
+
+    def __init__(self) -> None:
+        # what this client learnt of its server: never shared with another client (another
+        # server, another run), nor its locks
+        self.batch_available = True  # False once the server answered that it has no batch API
+        self._batch_answered = False
+        self._batch_probe = threading.Lock()  # until the first answer, one batch request at a time
+        self._batch_flip = threading.Lock()
 
     if TYPE_CHECKING:  # what the mixin uses of `AsanaClient`, which defines each of these
 

@@ -71,6 +71,7 @@ class AsanaClient(BatchCalls):
             raise AsanaAuthError(
                 "no Asana token: set TPMSYNC_ASANA_TOKEN (or ASANA_ACCESS_TOKEN) to a personal access token"
             )
+        super().__init__()
         self.settings = settings
         self.sleep = sleep
         self.rng = rng or random.Random()

@@ -52,16 +52,19 @@ class RunContext:
 
     @contextmanager
     def events_turn(self) -> Iterator[None]:
-        """Around a `GET /events`: until the server first answered one, the projects ask one at a
-        time, so that a server without the events API is asked once a run."""
+        """Around a `GET /events`: until the server showed whether it has the events API, the
+        projects ask one at a time, so that a server without it is asked once a run. A request
+        that told nothing of that (the project is gone, a failure) leaves the next project to ask
+        alone too."""
         if self._events_answered:
             yield
             return
         with self._events_probe:
-            try:
-                yield
-            finally:
-                self._events_answered = True
+            yield
+
+    def events_answered(self) -> None:
+        """The server answered a `GET /events` as one that has the events API (call within `events_turn`)."""
+        self._events_answered = True
 
     def without_events(self, exc: AsanaError) -> None:
         """The server has no events API (`exc` said so; call within `events_turn`): every project
@@ -69,6 +72,7 @@ class RunContext:
         if self.events_available:
             self.events_available = False
             log.warning("%s; this server has no events API, so every sync reads each project in full", exc)
+        self._events_answered = True
 
     def in_batches(self, fetch: Callable[[list[str]], T], queue: list[str]) -> Iterator[T]:
         """`fetch` over `queue` a batch request's worth (ten gids) at a time, `WINDOW` of them in

@@ -113,15 +113,18 @@ def _events_or_none(ctx: RunContext, project: str, read: Callable[[], T]) -> T |
         if not ctx.events_available:
             return None
         try:
-            return read()
+            answer = read()
         except SyncTokenExpired:
+            ctx.events_answered()  # an expired token is an answer of the events API
             raise
         except AsanaError as exc:
             if exc.status not in ENDPOINT_MISSING:
                 raise
-            ctx.client.project(project)
+            ctx.client.project(project)  # the project's own 404, if it is gone: the next project asks again
             ctx.without_events(exc)
             return None
+        ctx.events_answered()
+        return answer
 
 
 def _fresh_token(ctx: RunContext, project: str) -> str | None:
