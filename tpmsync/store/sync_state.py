@@ -7,13 +7,14 @@ is one function here. Each write function is one transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from tpmsync.store.db import Store
 from tpmsync.store.models import (
@@ -29,6 +30,7 @@ from tpmsync.store.rows import TaskRows
 from tpmsync.store.save import chunks, save_budgets, save_project, save_tasks, tombstone_tasks, upsert
 from tpmsync.store.stories import save_stories, tasks_needing_stories
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEADLOCK_RETRIES = 3
@@ -151,25 +153,31 @@ def write_budgets(store: Store, project: str, rows: Sequence[dict[str, Any]]) ->
 def write_tasks(
     store: Store, rows: Sequence[TaskRows], *, now: datetime, run_id: int, known_projects: set[str]
 ) -> int:
-    """One page of tasks in one transaction; returns how many task rows were written.
-
-    PostgreSQL may pick the page's transaction as a deadlock victim (it rolled back whole): it is
-    repeated a few times.
-    """
-    for attempt in range(DEADLOCK_RETRIES + 1):
-        try:
-            with store.write() as session:
-                return save_tasks(session, rows, now=now, run_id=run_id, known_projects=known_projects)
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or attempt == DEADLOCK_RETRIES:
-                raise
-            log.info("a page of tasks: %s; retrying", type(exc.orig).__name__)
-    raise AssertionError("unreachable")  # pragma: no cover
+    """One page of tasks in one transaction; returns how many task rows were written."""
+    return _retrying_deadlocks(
+        store, "a page of tasks", lambda s: save_tasks(s, rows, now=now, run_id=run_id, known_projects=known_projects)
+    )
 
 
 def write_tombstones(store: Store, gids: Iterable[str], *, now: datetime, run_id: int) -> int:
-    with store.write() as session:
-        return tombstone_tasks(session, gids, now=now, run_id=run_id)
+    """Mark tasks deleted upstream (with their descendants) in one transaction; returns how many."""
+    wanted = list(gids)
+    return _retrying_deadlocks(store, "tombstones", lambda s: tombstone_tasks(s, wanted, now=now, run_id=run_id))
+
+
+def _retrying_deadlocks(store: Store, what: str, write: Callable[[Session], T]) -> T:
+    """`write` in one transaction. Projects are synced side by side, and two of them may write the
+    same rows (a task in both): PostgreSQL may pick one transaction as a deadlock victim (rolled
+    back whole), and it is repeated a few times."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with store.write() as session:
+                return write(session)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in ("40P01", "40001") or attempt == DEADLOCK_RETRIES:
+                raise
+            log.info("%s: %s; retrying", what, type(exc.orig).__name__)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def live_tasks(store: Store, gids: Iterable[str]) -> set[str]:
