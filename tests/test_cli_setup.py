@@ -16,6 +16,7 @@ from tpmsync.cli import main
 from tpmsync.config import load_settings
 from tpmsync.sandbox.generator import generate_workspace
 from tpmsync.sandbox.server import SandboxServer
+from tpmsync.sandbox.strict import Strictness
 from tpmsync.sandbox.workspace import Workspace
 from tpmsync.store.db import Store, head_revision
 from tpmsync.store.models import Project
@@ -223,3 +224,22 @@ def test_init_leaves_flow_off_for_projects_without_a_board(
     assert result.exit_code == 0, result.output
     assert "[flow] switched on" not in result.output
     assert load_settings(config, env={}).flow is None
+
+
+@pytest.mark.parametrize("carried", [True, False], ids=["fields-in-the-project-record", "server-leaves-them-out"])
+def test_doctor_reads_the_budget_fields_from_the_project_record_when_asana_gives_them(
+    tmp_path: Path, workspace: Workspace, carried: bool
+) -> None:
+    """One project by gid, one by name: both come with their custom field settings, so doctor asks
+    for none of them again; a server that leaves them out is asked once per project."""
+    first, second = list(workspace.projects.values())[:2]
+    strictness = Strictness() if carried else Strictness(omit=frozenset({"custom_field_settings"}))
+    with SandboxServer(workspace, token=TOKEN, strictness=strictness) as srv:
+        config = sandbox_config(tmp_path / "d.toml", srv.base_url, workspace, f"sqlite:///{tmp_path / 'd.db'}",
+                                projects=[first.gid, second.name])
+        result = CliRunner().invoke(main, ["--config", str(config), "doctor"], env={"TPMSYNC_ASANA_TOKEN": TOKEN})
+        asked = srv.stats[("GET", "/projects/{gid}/custom_field_settings")]
+    found = [line for line in result.output.splitlines() if line.startswith("✓ budget fields of project")]
+    assert len(found) == 2, result.output
+    assert all("'Estimated hours' and 'Actual hours' found" in line for line in found), result.output
+    assert asked == (0 if carried else 2)

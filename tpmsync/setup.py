@@ -106,11 +106,11 @@ def run_doctor(config_path: str | None, database_url: str | None, base_url: str 
             checks.append(Check("token", False, str(exc)))
             return checks
         listing: list[dict[str, Any]] = []
-        readable: list[tuple[str, str]] = []
+        readable: list[tuple[str, str, dict[str, Any]]] = []  # (gid, label, the project as Asana gave it)
         for selector in settings.asana.projects:
             checks.append(_check_project(client, settings, selector, listing, readable))
-        for gid, label in readable:
-            checks.append(_check_budget_fields(client, settings, gid, label))
+        for gid, label, project in readable:
+            checks.append(_check_budget_fields(client, settings, gid, label, project))
         if not settings.asana.projects and not settings.asana.portfolios and not settings.asana.teams:
             checks.append(Check("projects", False, f"none configured: set asana.projects in {settings.source}"))
         for selector in settings.asana.projects:
@@ -131,14 +131,20 @@ def _check_whole_config(settings: Settings) -> None:
     thresholds_of(settings)
 
 
-def _check_budget_fields(client: AsanaClient, settings: Settings, gid: str, label: str) -> Check:
-    """The configured estimate and actual fields are number fields of the project."""
+def _check_budget_fields(
+    client: AsanaClient, settings: Settings, gid: str, label: str, project: Mapping[str, Any]
+) -> Check:
+    """The configured estimate and actual fields are number fields of the project: from the fields
+    the project record carried (`map_project`'s `custom_fields`), else one more request."""
     from tpmsync.asana.client import AsanaError
 
     name = f"budget fields of project {label}"
+    kinds: dict[str, str] = {}
+    carried = project.get("custom_fields")
     try:
-        kinds: dict[str, str] = {}
-        for page in client.project_custom_fields(gid):
+        if isinstance(carried, list):
+            kinds = {str(field["name"]): str(field["type"]) for field in carried}
+        for page in () if isinstance(carried, list) else client.project_custom_fields(gid):
             for setting in page:
                 field = setting.get("custom_field") or {}
                 if isinstance(field, dict) and isinstance(field.get("name"), str):
@@ -240,21 +246,23 @@ def _check_project(
     settings: Settings,
     selector: str,
     listing: list[dict[str, Any]],
-    readable: list[tuple[str, str]],
+    readable: list[tuple[str, str, dict[str, Any]]],
 ) -> Check:
     from tpmsync.asana.client import AsanaError
     from tpmsync.sync import workspace_listing
+    from tpmsync.sync.mapping import map_project
 
     try:
         if selector.isdigit():
             project = client.project(selector)
-            readable.append((selector, selector))
+            readable.append((selector, selector, map_project(project)))
             return Check(f"project {selector}", True, f"readable: {project.get('name')}")
         if not listing:
             listing.extend(workspace_listing(client, settings.asana.workspace))
         names = [p["name"] for p in listing]
         if names.count(selector) == 1:
-            readable.append((next(p["gid"] for p in listing if p["name"] == selector), repr(selector)))
+            found = next(p for p in listing if p["name"] == selector)
+            readable.append((str(found["gid"]), repr(selector), found))
             return Check(f"project {selector!r}", True, "readable")
         if names.count(selector) > 1:
             return Check(f"project {selector!r}", False, "name is ambiguous: use its gid")
