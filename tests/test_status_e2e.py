@@ -155,22 +155,27 @@ def test_status_answers_offline_from_snapshots_and_sees_new_syncs(
     assert status_json(tmp_path, server, workspace, store) == second
 
 
-def test_as_of_a_past_day_turns_back_completions_and_slips(
+def test_as_of_a_past_day_evaluates_the_store_on_that_day_and_rebuild_turns_back_completions(
     tmp_path: Path, store: Store, server: SandboxServer, workspace: Workspace, today: date
 ) -> None:
     settings = make_settings(server.base_url, store.url, workspace)
-    sync(store, settings)
     project = next(iter(workspace.projects))
+    open_member = next(g for g in workspace.project_member_gids(project) if not workspace.tasks[g].completed)
+    workspace.complete_task(open_member)  # completed today
+    sync(store, settings)
     now = status_json(tmp_path, server, workspace, store, project)
     yesterday = today - timedelta(days=1)
     past = status_json(tmp_path, server, workspace, store, project, "--as-of", yesterday.isoformat())
     assert past["as_of"] == yesterday.isoformat()
+    assert past["projects"][0]["tasks"] == now["projects"][0]["tasks"]  # the store as it is, on that day
+    rebuilt = status_json(tmp_path, server, workspace, store, project, "--as-of", yesterday.isoformat(), "--rebuild")
     completed_today = sum(
         1 for g in workspace.project_task_gids(project)
         if workspace.tasks[g].completed_at is not None
         and workspace.tasks[g].completed_at.astimezone(UTC).date() == today
     )
-    assert past["projects"][0]["tasks"]["completed"] == now["projects"][0]["tasks"]["completed"] - completed_today
+    assert completed_today >= 1
+    assert rebuilt["projects"][0]["tasks"]["completed"] == now["projects"][0]["tasks"]["completed"] - completed_today
 
 
 def test_table_markdown_and_detail_views(

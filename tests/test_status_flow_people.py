@@ -93,7 +93,8 @@ def test_the_document_carries_flow_people_and_the_forecast_detail(
     assert backfill_snapshots(store, settings, [today - timedelta(days=7)]) == [today - timedelta(days=7)]
     ordered = sorted(workspace.projects, key=lambda g: workspace.get_project(g).name)
     judged_project = ordered[0]
-    base = read_status(store, settings, selectors=[judged_project], as_of=today - timedelta(days=20))["projects"][0]
+    twenty_ago = today - timedelta(days=20)
+    base = read_status(store, settings, selectors=[judged_project], as_of=twenty_ago, rebuild=True)["projects"][0]
     held, missed = json.loads(json.dumps(base)), json.loads(json.dumps(base))
     held["deadline"]["forecast"].update(remaining=1, p85=(today - timedelta(days=10)).isoformat())
     missed["deadline"]["forecast"].update(remaining=100_000, p85=(today - timedelta(days=10)).isoformat())
@@ -103,7 +104,8 @@ def test_the_document_carries_flow_people_and_the_forecast_detail(
     refresh_snapshots(store, settings)
     document = read_status(store, settings)
 
-    week_ago = {p["gid"]: p for p in read_status(store, settings, as_of=today - timedelta(days=7))["projects"]}
+    rebuilt = read_status(store, settings, as_of=today - timedelta(days=7), rebuild=True)  # as the backfill made it
+    week_ago = {p["gid"]: p for p in rebuilt["projects"]}
     projects = {p["gid"]: p for p in document["projects"]}
     assert set(projects) == set(workspace.projects)
     assert any(p["areas"]["flow"] != "green" for p in projects.values())  # the sandbox ages one board

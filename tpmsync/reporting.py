@@ -61,7 +61,7 @@ def gather(
     period_start = period_start_of(kind, as_of)
     baseline = since if since is not None else period_start - timedelta(days=1)
     weeks = trend_weeks(as_of)
-    document = read_status(store, settings, selectors=projects, as_of=as_of)
+    document = read_status(store, settings, selectors=projects, as_of=as_of, rebuild=True)  # a past period as it was
     current = [ProjectKpis.from_json(data, as_of) for data in document["projects"]]
     gids = [k.gid for k in current]
     with store.read() as session:

@@ -3,8 +3,9 @@
 `refresh_snapshots` computes today's KPIs after a sync commits and stores them; `status_for` is the
 one call of `tpmsync status`: it answers from those snapshots through the stdlib reader when they
 are current (the fast path that keeps the command instant), else through the store, computing (and
-storing) today's KPIs when needed. A past `as_of` is recomputed from history and never stored;
-`backfill_snapshots` stores such days for reports that need something to compare with.
+storing) today's KPIs when needed. Another `as_of` is computed and never stored: the definitions
+evaluated on that day over the store as it is now, or, with `rebuild`, a past day as sync history
+rebuilds it (what reports of past periods and `backfill_snapshots` use).
 
 This module is on the `tpmsync status` path: SQLAlchemy and the KPI engine are imported only when
 KPIs must be read through the store or computed, and the asana SDK never.
@@ -25,6 +26,7 @@ from tpmsync.config import ConfigError, Settings
 from tpmsync.errors import TpmsyncError
 from tpmsync.portfolio import HEALTH_ORDER, roll_up, row_of_json
 from tpmsync.store.freshness import DEFAULT_STALE_SYNC_MINUTES
+from tpmsync.words import ago
 
 if TYPE_CHECKING:
     from tpmsync.kpi.engine import KpiSettings
@@ -81,18 +83,6 @@ def freshness_of(settings: Settings, last_sync: datetime | str | None, now: date
     return Freshness(synced_at, stale_sync_minutes(settings), now or datetime.now(UTC))
 
 
-def ago(delta: timedelta) -> str:
-    """A duration as people say it: 45 s, 12 min, 2 h, 3 d."""
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 48 * 3600:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
 def status_document(
     as_of: date,
     projects: Sequence[dict[str, Any]],
@@ -137,8 +127,10 @@ def status_for(
     store: Store | None = None,
     detail: bool = True,
     unsaved: Callable[[str], None] | None = None,
+    rebuild: bool = False,
 ) -> dict[str, Any]:
     """The status document: from today's snapshots by the stdlib reader when current, else the store.
+    `rebuild`: a past `as_of` as sync history rebuilds it (`read_status`).
 
     `detail=False` lets the stdlib reader return each project's summary (no per-task lists: what a
     table or Markdown status shows); the full path always returns whole documents.
@@ -165,12 +157,12 @@ def status_for(
         if fast is not None:
             return status_document(day, fast.projects, fast.people, freshness_of(settings, fast.last_sync))
     if store is not None:
-        return _status_through(store, settings, selectors, day, by, unsaved)
+        return _status_through(store, settings, selectors, day, by, unsaved, rebuild)
     from tpmsync.store.db import can_write, open_store
 
     store = open_store(settings.database_url, read_only=not can_write(settings.database_url))
     try:
-        return _status_through(store, settings, selectors, day, by, unsaved)
+        return _status_through(store, settings, selectors, day, by, unsaved, rebuild)
     finally:
         store.dispose()
 
@@ -182,14 +174,15 @@ def _status_through(
     day: date,
     by: date | None,
     unsaved: Callable[[str], None] | None,
+    rebuild: bool,
 ) -> dict[str, Any]:
-    document = read_status(store, settings, selectors=selectors, as_of=day, unsaved=unsaved)
+    document = read_status(store, settings, selectors=selectors, as_of=day, unsaved=unsaved, rebuild=rebuild)
     if by is not None:
-        count_by(store, settings, document, by)
+        count_by(store, settings, document, by, rebuild=rebuild)
     return document
 
 
-def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date) -> None:
+def count_by(store: Store, settings: Settings, document: dict[str, Any], by: date, *, rebuild: bool = False) -> None:
     """Replace each project's `deadline.forecast.how_many` in `document` by the count to `by`,
     from the same task states and the same seed and trials as the stored forecast."""
     from tpmsync.kpi.how_many import compute_how_many
@@ -199,10 +192,9 @@ def count_by(store: Store, settings: Settings, document: dict[str, Any], by: dat
     as_of = date.fromisoformat(document["as_of"])
     engine = kpi_settings(settings)
     gids = [project["gid"] for project in document["projects"]]
+    past = rebuild and as_of < today_in(settings)
     with store.read() as session:
-        inputs = load_projects(
-            session, settings, tracked_projects(session, gids), as_of if as_of < today_in(settings) else None
-        )
+        inputs = load_projects(session, settings, tracked_projects(session, gids), as_of if past else None)
     counts = {
         p.gid: compute_how_many(p.tasks, as_of, p.due_on, by, trials=engine.forecast_trials, seed=engine.forecast_seed)
         for p in inputs
@@ -218,8 +210,12 @@ def read_status(
     selectors: Sequence[str] = (),
     as_of: date | None = None,
     unsaved: Callable[[str], None] | None = None,
+    rebuild: bool = False,
 ) -> dict[str, Any]:
     """The status document through the store (the contract in docs/kpis.md).
+
+    An `as_of` other than today evaluates the definitions on that day over the store as it is now;
+    with `rebuild`, a past day is first rebuilt from sync history (`kpi_inputs`).
 
     Today's KPIs, when computed here, are stored as snapshots unless the store is read-only or
     refuses the write; then the document is the same, and `unsaved` (if given) is told why once.
@@ -241,7 +237,7 @@ def read_status(
             current = current_snapshots(session, [p.gid for p in projects], as_of, fingerprint(settings))
             people = current_people(session, as_of, fingerprint(settings))
     if as_of != today:
-        return status_document(as_of, *compute_status(store, settings, as_of, selectors), freshness)
+        return status_document(as_of, *compute_status(store, settings, as_of, selectors, rebuild=rebuild), freshness)
     if current is not None and people is not None:
         return status_document(as_of, current, people, freshness)
     computed, people = compute_status(store, settings, as_of)
@@ -267,16 +263,17 @@ def kpi_settings(settings: Settings) -> KpiSettings:
 
 
 def compute_status(
-    store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
+    store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = (), *, rebuild: bool = False
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The selected projects' KPI JSONs for `as_of` and the `people` list, computed from the store
-    now (`tpmsync.kpi_compute`: flow, the forecast detail, people and overloaded owners). People
-    and their reasons are over every tracked project, whatever is selected."""
+    now (`tpmsync.kpi_compute`: flow, the forecast detail, people and overloaded owners); `rebuild`:
+    a past `as_of` rebuilt from sync history first. People and their reasons are over every tracked
+    project, whatever is selected."""
     from tpmsync.kpi_compute import compute_day
     from tpmsync.store.snapshots import tracked_projects
 
     engine_settings = kpi_settings(settings)
-    past = as_of < today_in(settings)
+    past = rebuild and as_of < today_in(settings)
     with store.read() as session:
         wanted = {p.gid for p in tracked_projects(session, selectors)}
         day = compute_day(session, settings, engine_settings, tracked_projects(session), as_of, past=past)
@@ -287,8 +284,8 @@ def compute_status(
 def compute_projects(
     store: Store, settings: Settings, as_of: date, selectors: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """Every selected project's KPI JSON for `as_of`, computed from the store now."""
-    return compute_status(store, settings, as_of, selectors)[0]
+    """Every selected project's KPI JSON for `as_of`, a past day rebuilt from sync history."""
+    return compute_status(store, settings, as_of, selectors, rebuild=True)[0]
 
 
 def refresh_snapshots(

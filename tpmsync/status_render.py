@@ -172,7 +172,7 @@ def render_freshness(document: dict[str, Any], now: datetime | None = None) -> s
     synced = document.get("synced_at")
     if synced is None:
         return "No sync has finished yet: run `tpmsync sync`."
-    from tpmsync.status import ago
+    from tpmsync.words import ago
 
     moment = datetime.fromisoformat(synced)
     line = f"synced {ago((now or datetime.now(UTC)) - moment)} ago ({moment:%Y-%m-%d %H:%M} UTC)"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import timedelta
 from typing import Any
 
 from tpmsync.kpi.capacity import load_text
@@ -282,3 +283,15 @@ def calibration_line(calibration: dict[str, Any]) -> str:
     if not judged:
         return "no 85 % date has come yet here"
     return f"85 % dates held {held:,} of {plural(judged, 'time')} here"
+
+
+def ago(delta: timedelta) -> str:
+    """A duration as people say it: 45 s, 12 min, 2 h, 3 d."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"

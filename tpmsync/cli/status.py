@@ -18,7 +18,18 @@ def warn(message: str) -> None:
 
 @click.command()
 @click.argument("projects", nargs=-1, metavar="[PROJECT]...")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Evaluate the KPIs on this day (YYYY-MM-DD) over the data the store holds now.",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="With a past --as-of: that day as sync history rebuilds it (tasks created later left out; later "
+    "completions, due-date moves, deletions and project moves undone), not today's data on that day.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--sync", "sync_first", is_flag=True, help="Sync from Asana first (needs the network).")
 @click.option(
@@ -35,7 +46,14 @@ def warn(message: str) -> None:
 )
 @click.pass_obj
 def status(
-    obj: Context, projects: tuple[str, ...], as_of: Any, fmt: str, sync_first: bool, detail: bool, by: Any
+    obj: Context,
+    projects: tuple[str, ...],
+    as_of: Any,
+    rebuild: bool,
+    fmt: str,
+    sync_first: bool,
+    detail: bool,
+    by: Any,
 ) -> None:
     """Red/amber/green per project and why, from the local store (works offline).
 
@@ -44,6 +62,7 @@ def status(
       tpmsync status
       tpmsync status "Website relaunch" --detail
       tpmsync status --format json --as-of 2026-11-20
+      tpmsync status --as-of 2026-11-20 --rebuild   # that day as it was
       tpmsync status --detail --by 2026-12-24
     """
     from tpmsync.status import status_for
@@ -53,7 +72,7 @@ def status(
         click.echo(result.summary(), err=True)
     document = status_for(
         obj.settings, projects, as_of.date() if as_of else None, by.date() if by else None,
-        detail=detail or fmt == "json", unsaved=warn,
+        detail=detail or fmt == "json", unsaved=warn, rebuild=rebuild,
     )
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
@@ -71,10 +90,21 @@ def status(
 
 
 @click.command()
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Recompute for this day (YYYY-MM-DD).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Evaluate the KPIs on this day (YYYY-MM-DD) over the data the store holds now.",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="With a past --as-of: that day as sync history rebuilds it (tasks created later left out; later "
+    "completions, due-date moves, deletions and project moves undone), not today's data on that day.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def people(obj: Context, as_of: Any, fmt: str) -> None:
+def people(obj: Context, as_of: Any, rebuild: bool, fmt: str) -> None:
     """Workload per person across every tracked project: open, overdue and due-soon tasks, estimated
     hours due in the horizon against capacity ([workload]), and critical-path tasks owned.
 
@@ -85,7 +115,9 @@ def people(obj: Context, as_of: Any, fmt: str) -> None:
     """
     from tpmsync.status import status_for
 
-    document = status_for(obj.settings, (), as_of.date() if as_of else None, detail=False, unsaved=warn)
+    document = status_for(
+        obj.settings, (), as_of.date() if as_of else None, detail=False, unsaved=warn, rebuild=rebuild
+    )
     if fmt == "json":
         click.echo(json.dumps({"as_of": document["as_of"], "people": document["people"]}, indent=2))
     else:
