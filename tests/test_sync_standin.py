@@ -322,3 +322,14 @@ def test_a_record_without_memberships_reads_projects_instead_and_without_either_
     assert map_task({**plain, "memberships": []}).memberships_known  # an empty list says "in no project"
     with pytest.raises(RecordRejected, match=r"field projects\.0\.gid"):
         check_task({**plain, "projects": [{"gid": 1}]}, "GET /tasks")
+
+
+def test_a_record_with_memberships_null_does_not_know_where_the_task_is() -> None:
+    """`"memberships": null` (a server that writes a field it does not fill as null, as with
+    `num_subtasks`) says nothing: it must not take the task out of every project."""
+    plain = {"gid": "7", "name": "A", "completed": False, "memberships": None}
+    check_task(plain, "GET /tasks")
+    unknown = map_task(plain)
+    assert not unknown.memberships_known and unknown.memberships == {}
+    with_projects = map_task({**plain, "projects": [{"gid": "1", "name": "P"}]})
+    assert with_projects.memberships_known and with_projects.memberships == {"1": None}
