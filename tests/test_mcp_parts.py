@@ -248,3 +248,15 @@ def test_every_verdict_the_health_rules_can_give_has_an_explanation() -> None:
     assert kpis == set(answers.RULES)
     names = {f.name for f in Thresholds.__dataclass_fields__.values()}
     assert {n for limits, _ in answers.RULES.values() for n in limits} == names
+
+
+def test_the_as_of_argument_says_what_a_past_day_is_as_the_status_command_computes_it() -> None:
+    """The tools call `status_for` without `rebuild`: a past day is the definitions on that day
+    over the store as it is now (docs/mcp.md), not a day rebuilt from sync history."""
+    from typing import get_args
+
+    from tpmsync.mcp.server import AsOf
+
+    description = get_args(AsOf)[1].description
+    assert "over the store as it is now" in description and "recomputed from" not in description
+    assert "over the store as it is now" in (Path(__file__).parents[1] / "docs" / "mcp.md").read_text()

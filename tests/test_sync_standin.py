@@ -322,3 +322,38 @@ def test_a_record_without_memberships_reads_projects_instead_and_without_either_
     assert map_task({**plain, "memberships": []}).memberships_known  # an empty list says "in no project"
     with pytest.raises(RecordRejected, match=r"field projects\.0\.gid"):
         check_task({**plain, "projects": [{"gid": 1}]}, "GET /tasks")
+
+
+def test_a_record_with_memberships_null_does_not_know_where_the_task_is() -> None:
+    """`"memberships": null` (a server that writes a field it does not fill as null, as with
+    `num_subtasks`) says nothing: it must not take the task out of every project."""
+    plain = {"gid": "7", "name": "A", "completed": False, "memberships": None}
+    check_task(plain, "GET /tasks")
+    unknown = map_task(plain)
+    assert not unknown.memberships_known and unknown.memberships == {}
+    with_projects = map_task({**plain, "projects": [{"gid": "1", "name": "P"}]})
+    assert with_projects.memberships_known and with_projects.memberships == {"1": None}
+
+
+def test_without_memberships_an_added_event_puts_the_task_in_the_project_when_modified_at_stayed(
+    sqlite_store: Store,
+) -> None:
+    """The reference lists "moving to a new container (project…)" among what does not change a
+    task's `modified_at`: a task added to a project is then not in that project's `modified_since`
+    listing, and a record without `memberships` does not say where it is. The `added` event with
+    the project as parent does: the task is in the project (and in the other one still)."""
+    ws = generate_workspace(seed=8, projects=2, tasks_per_project=10, subtask_ratio=0.0, today=datetime.now(UTC).date())
+    first, second = sorted(ws.projects)
+    strictness = Strictness(omit=frozenset({"memberships"}), events=True)
+    with SandboxServer(ws, token=TOKEN, strictness=strictness) as server:
+        settings = make_settings(server.base_url, sqlite_store.url, ws)
+        assert sync(sqlite_store, settings).outcome == "ok"
+        with ws.lock:
+            shared = sorted(g for g in ws.project_task_gids(first) if ws.tasks[g].parent_gid is None)[0]
+            stamp = ws.tasks[shared].modified_at
+            ws.add_to_project(shared, second)
+            ws.tasks[shared].modified_at = stamp  # the association does not move modified_at
+        result = sync(sqlite_store, settings)
+        assert result.outcome == "ok"
+        assert {p.gid: p.mode for p in result.projects}[second] == "incremental"
+    assert store_memberships(sqlite_store, shared) == {first, second}

@@ -85,12 +85,13 @@ class Portfolio:
         }
 
 
-def repeats(rows: Iterable[Row]) -> Counter[str]:
-    """Per count, how many times the rows count a task that an earlier row already counted."""
+def repeats(shared: Iterable[Mapping[str, Sequence[str]]]) -> Counter[str]:
+    """Per count, how many times the projects (each its shared tasks: gid → the counts it is in)
+    count a task that an earlier project already counted."""
     seen: dict[str, set[str]] = {}
     out: Counter[str] = Counter()
-    for row in rows:
-        for gid, counts in row.multi_homed.items():
+    for multi_homed in shared:
+        for gid, counts in multi_homed.items():
             earlier = seen.setdefault(gid, set())
             out.update(name for name in set(counts) if name in earlier)
             earlier.update(counts)
@@ -101,7 +102,7 @@ def roll_up(rows: Iterable[Row]) -> Portfolio:
     """All projects together: health is the worst project's (green when there are none), counts are
     over the union of the projects' task sets (a task two projects share counts once)."""
     items = list(rows)
-    twice = repeats(items)
+    twice = repeats(r.multi_homed for r in items)
 
     def names(health: str) -> tuple[str, ...]:
         return tuple(r.name for r in items if r.health == health)

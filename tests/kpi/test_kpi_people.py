@@ -128,6 +128,23 @@ def test_a_load_never_reads_as_exactly_capacity_unless_it_is(ratio: float, perce
     assert load_text(ratio, scale=1, digits=1) == times
 
 
+def test_estimates_that_add_up_to_capacity_are_at_capacity_not_over_it(as_of: date, day: Days) -> None:
+    """10.3 + 4.5 + 12.4 + 6.7 + 15.7 + 14.4 h is 64 h, the capacity: added one by one in binary
+    floating point it is 64.00000000000001, which made Ana overloaded at "100.000 %"."""
+    hours = [10.3, 4.5, 12.4, 6.7, 15.7, 14.4]
+    tasks = [ana(f"t{i}", due=day(1), estimate_hours=h) for i, h in enumerate(hours)]
+    (person,) = compute_people([tasks], set(), as_of)
+    assert person.load_hours == 64 and person.load_ratio == 1
+    assert not person.overloaded
+    assert words.load_percent(person.load_ratio) == "100%"
+
+
+@pytest.mark.parametrize(("ratio", "percent"), [(1 + 1e-7, ">100"), (1 - 1e-7, "<100")])
+def test_a_load_a_hair_from_capacity_still_does_not_read_as_exactly_capacity(ratio: float, percent: str) -> None:
+    assert load_text(ratio) == percent
+    assert load_text(ratio, scale=1, digits=1) == percent.replace("100", "1.0")
+
+
 def test_a_person_just_over_capacity_is_not_said_to_be_at_100_percent() -> None:
     person = PersonLoad("u1", "Ana", 1, 0, 1, 64.064, 0, 64.0, 64.064 / 64.0, ("t1",))
     reason = overload_reason(OverloadedOwner(person, ("t1",)), 14)

@@ -225,3 +225,26 @@ def test_a_project_without_history_gets_no_burnup() -> None:
     report = build_report(replace(gathered_inputs, created=created))
     assert report.project(project_gid(0)).burnup is None  # three days of history: no chart rather than an empty one
     assert all(p.burnup is not None for p in report.projects if p.gid != project_gid(0))
+
+
+def test_the_portfolio_counts_a_change_of_a_task_two_projects_share_once() -> None:
+    """p1 and p2 hold the same tasks (multi-homed): each project reports its changes, the portfolio
+    counts each task once, as its headline counts do."""
+    shared = frozenset(t.gid for t in BEFORE)
+
+    def both(tasks: list[TaskInput], as_of: date) -> list[ProjectKpis]:
+        return [
+            compute_project_kpis(ProjectInput(gid=gid, name=gid, tasks=tasks, shared_gids=shared), as_of,
+                                 KpiSettings(forecast_trials=200))
+            for gid in ("p1", "p2")
+        ]
+
+    now, before = both(now_tasks(), TODAY), both(BEFORE, YESTERDAY)
+    report = build_report(
+        gathered(now, {k.gid: b for k, b in zip(now, before, strict=True)}, {"p1": now_tasks(), "p2": now_tasks()})
+    )
+    assert report.project("p2").changes.completed.total == 2
+    portfolio = report.portfolio
+    assert (portfolio.headline.total, portfolio.headline.completed) == (6, 2)
+    assert (portfolio.completed_in_period, portfolio.milestones_reached, portfolio.newly_overdue,
+            portfolio.newly_blocked, portfolio.slipped_in_period) == (2, 1, 1, 1, 1)

@@ -9,6 +9,7 @@ docs/kpis.md, "People".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -127,7 +128,7 @@ def compute_people(
     for gid, tasks in by_person.items():
         overdue = 0
         due_in_horizon = 0
-        load = 0.0
+        estimates: list[float] = []
         unestimated = 0
         critical: list[TaskInput] = []
         for task in tasks:
@@ -143,8 +144,10 @@ def compute_people(
             if task.estimate_hours is None:
                 unestimated += 1
             else:
-                load += task.estimate_hours
+                estimates.append(task.estimate_hours)
         critical.sort(key=lambda task: (task.due or date.max, task.name.casefold(), task.gid))
+        # summed exactly (then rounded once): hours that add up to the capacity are not over it
+        load = math.fsum(estimates)
         people.append(
             PersonLoad(
                 gid=gid,

@@ -53,8 +53,9 @@ Projects = Annotated[
 AsOf = Annotated[
     date | None,
     Field(
-        description="The day to answer for, YYYY-MM-DD; default today. A past day is recomputed from the "
-        "store's history; a future day is refused."
+        description="The day to answer for, YYYY-MM-DD; default today. A past day is computed as "
+        "`tpmsync status --as-of` does: the definitions on that day over the store as it is now (not the "
+        "day rebuilt from sync history); a future day is refused."
     ),
 ]
 DETAIL_ITEMS = 25

@@ -172,6 +172,19 @@ def _changes(
     blocked = sorted((refs.of_task(t) for t in kpis.dependencies.blocked if t.gid not in was_blocked), key=_by_due)
     overdue = sorted((refs.of_task(t) for t in kpis.deadline.overdue if t.gid not in was_overdue), key=_by_due)
     slips = _slips(kpis.deadline.slipped, before, refs)
+    lists = {
+        "completed": done,
+        "milestones_reached": reached,
+        "newly_overdue": overdue,
+        "newly_blocked": blocked,
+        "slipped": [slip.task for slip in slips],
+    }
+    listed = {name: {ref.gid for ref in found} for name, found in lists.items()}
+    shared = tuple(
+        SharedTask(gid, names)
+        for gid in sorted(kpis.multi_homed)
+        if (names := tuple(name for name, gids in listed.items() if gid in gids))
+    )
     return Changes(
         since=since,
         basis=basis,
@@ -181,6 +194,7 @@ def _changes(
         slipped=SlipList(items=tuple(slips[:max_items]), total=len(slips)),
         completed=listing(done, max_items),
         milestones_reached=listing(reached, max_items),
+        shared=shared,
     )
 
 

@@ -27,6 +27,15 @@ TREND_WEEKS = 8
 
 
 @dataclass(frozen=True)
+class SharedTask:
+    """A task of a project that another tracked project shares, and the counts of `Headline`
+    (or the lists of `Changes`) it is in: the portfolio counts it once."""
+
+    gid: str
+    counts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Changes:
     """What changed between the state on `since` and the report's as_of.
 
@@ -43,6 +52,9 @@ class Changes:
     slipped: SlipList
     completed: TaskList
     milestones_reached: TaskList
+    shared: tuple[SharedTask, ...] = ()
+    """the tasks above that another tracked project shares, and the lists they are in: the
+    portfolio counts each once"""
 
     @property
     def count(self) -> int:
@@ -54,15 +66,6 @@ class Changes:
             + self.completed.total
             + self.milestones_reached.total
         )
-
-
-@dataclass(frozen=True)
-class SharedTask:
-    """A task of a project that another tracked project shares, and the counts of `Headline` it is
-    in: the portfolio counts it once."""
-
-    gid: str
-    counts: tuple[str, ...]
 
 
 @dataclass(frozen=True)

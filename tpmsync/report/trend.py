@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from tpmsync.kpi.model.inputs import ProjectInput
-from tpmsync.portfolio import Row, roll_up, worst_health
+from tpmsync.portfolio import Row, repeats, roll_up, worst_health
 from tpmsync.report.model import Burnup, BurnupPoint, Headline, PortfolioSummary, ProjectReport, TrendCell, iso_week
 
 BURNUP_DAYS = 56
@@ -100,6 +100,8 @@ def portfolio_summary(projects: Sequence[ProjectReport], weeks: Sequence[date]) 
         spi=None,
         cpi=None,
     )
+    # a change of a task two projects share is in both projects' lists; the portfolio counts it once
+    twice = repeats({shared.gid: shared.counts for shared in p.changes.shared} for p in projects)
     trend = tuple(
         TrendCell(iso_week(monday), worst_health(p.trend[i].health for p in projects))
         for i, monday in enumerate(weeks)
@@ -111,10 +113,10 @@ def portfolio_summary(projects: Sequence[ProjectReport], weeks: Sequence[date]) 
         red=rolled.red,
         amber=rolled.amber,
         green=rolled.green,
-        completed_in_period=sum(p.changes.completed.total for p in projects),
-        newly_overdue=sum(p.changes.newly_overdue.total for p in projects),
-        newly_blocked=sum(p.changes.newly_blocked.total for p in projects),
-        slipped_in_period=sum(p.changes.slipped.total for p in projects),
-        milestones_reached=sum(p.changes.milestones_reached.total for p in projects),
+        completed_in_period=sum(p.changes.completed.total for p in projects) - twice["completed"],
+        newly_overdue=sum(p.changes.newly_overdue.total for p in projects) - twice["newly_overdue"],
+        newly_blocked=sum(p.changes.newly_blocked.total for p in projects) - twice["newly_blocked"],
+        slipped_in_period=sum(p.changes.slipped.total for p in projects) - twice["slipped"],
+        milestones_reached=sum(p.changes.milestones_reached.total for p in projects) - twice["milestones_reached"],
         trend=trend,
     )

@@ -25,7 +25,7 @@ class TaskRows:
     # the record did not say how many subtasks the task has (`num_subtasks` left out): they are
     # listed to find out, and the task row keeps 0
     subtasks_unknown: bool = False
-    # the record did not say where the task is (`memberships` left out, and no `projects`): the
+    # the record did not say where the task is (`memberships` left out or null, and no `projects`): the
     # memberships it has are kept, and only `left` (projects it is known to be out of) are ended
     memberships_known: bool = True
     left: set[str] = field(default_factory=set)

@@ -96,13 +96,14 @@ class RunContext:
         *,
         listed: bool = False,
         left: Container[str] = (),
+        joined: Container[str] = (),
     ) -> list[TaskRows]:
         """Check, map and save a page of Asana task records (from `endpoint`) in one transaction;
         returns the rows once committed. A record that does not match Asana's shape is left out
         whole and named in `result.rejected`. A record that does not say where the task is (no
-        `memberships`) is in the result's project when the project's listing gave it (`listed`),
-        and out of it when it is known to have left (its gid in `left`); its other memberships stay
-        as they were."""
+        `memberships`) is in the result's project when the project's listing gave it (`listed`) or
+        it is known to have joined (its gid in `joined`), and out of it when it is known to have
+        left (its gid in `left`); its other memberships stay as they were."""
         valid: list[dict[str, Any]] = []
         for record in records:
             try:
@@ -116,7 +117,7 @@ class RunContext:
         if not rows:
             return rows
         for m in rows:
-            if not m.memberships_known and listed:
+            if not m.memberships_known and (listed or m.gid in joined):
                 m.memberships.setdefault(result.gid, None)
             elif not m.memberships_known and m.gid in left:
                 m.left.add(result.gid)

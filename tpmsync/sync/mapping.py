@@ -87,10 +87,10 @@ def map_task(raw: dict[str, Any]) -> TaskRows:
             {"gid": task["assignee_gid"], "name": _name(assignee), "email": (assignee or {}).get("email")}
         )
     memberships = raw.get("memberships")
-    if "memberships" not in raw and isinstance(raw.get("projects"), list):
-        # a server that leaves `memberships` out may still give `projects`: the sections are unknown
+    if not isinstance(memberships, list) and isinstance(raw.get("projects"), list):
+        # a server that leaves `memberships` out (or null) may still give `projects`: the sections are unknown
         memberships = [{"project": project} for project in raw["projects"]]
-    mapped.memberships_known = isinstance(memberships, list) or "memberships" in raw
+    mapped.memberships_known = isinstance(memberships, list)  # null says no more than a field left out
     for membership in memberships or []:
         project_gid = _gid(membership.get("project"))
         if project_gid is None:

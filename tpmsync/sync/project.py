@@ -13,8 +13,8 @@
 - A task record without `num_subtasks` (an opt-in field a server may leave out) does not mean "no
   subtasks": its subtasks are listed.
 - A task record without `memberships` (nor `projects`) does not mean "in no project": the
-  project's listing puts it in the project, a full listing that leaves it out or a `removed` event
-  takes it out, and its other memberships stay as they were.
+  project's listing or an `added` event puts it in the project, a full listing that leaves it out
+  or a `removed` event takes it out, and its other memberships stay as they were.
 
 Each page is saved in its own transaction (idempotent upserts); the project's cursor is written
 only after all the data it covers (`ProjectCursor`). A run killed at any point leaves a consistent
@@ -201,6 +201,7 @@ def _incremental(
     gid = result.gid
     touched: dict[str, str] = {}
     removed: set[str] = set()  # taken out of this project, by the events
+    added: set[str] = set()  # put in this project, by the events
     moved: set[str] = set()
     project_changed = False
     for event in events:
@@ -217,7 +218,9 @@ def _incremental(
             if parent.get("resource_type") == "project" and parent.get("gid") == gid:
                 if event.get("action") == "removed":
                     removed.add(str(rgid))
+                    added.discard(str(rgid))
                 elif event.get("action") == "added":
+                    added.add(str(rgid))
                     removed.discard(str(rgid))
             if parent.get("resource_type") == "section":
                 moved.add(str(rgid))  # removed from one section, added to another
@@ -240,7 +243,7 @@ def _incremental(
                 entering.extend(m.gid for m in saved if _may_have_subtasks(m) and m.gid not in before)
         rest = [g for g in live if g not in result.seen]
         if rest:
-            rechecked = _recheck(ctx, rest, result, before, guard=len(before), left=removed)
+            rechecked = _recheck(ctx, rest, result, before, guard=len(before), left=removed, joined=added)
             cursor.covered(m.task["modified_at"] for m in rechecked)
         if entering:
             cursor.covered(m.task["modified_at"] for m in sync_subtasks(ctx, entering, result))
@@ -257,6 +260,7 @@ def _recheck(
     *,
     guard: int,
     left: Container[str] = (),
+    joined: Container[str] = (),
 ) -> list[TaskRows]:
     """Ask Asana for each task (batch API): save what exists, tombstone what is gone.
 
@@ -265,7 +269,9 @@ def _recheck(
     twice become tombstones. Tasks that have subtasks and were not in `before` (the project's set
     before this pass; by default the tasks the store holds) get their subtasks listed too. `left`:
     tasks known to be out of the project (the full listing did not give them, or an event said
-    they were removed), for a record that does not say where the task is. Returns the saved rows.
+    they were removed), and `joined` tasks known to be in it (an event said they were added, which
+    does not move `modified_at`), for a record that does not say where the task is. Returns the
+    saved rows.
     """
     found: list[dict[str, Any]] = []
     gone: list[str] = []
@@ -288,7 +294,7 @@ def _recheck(
         gone = confirmed
     saved: list[TaskRows] = []
     for start in range(0, len(found), 100):
-        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}", left=left))
+        saved.extend(ctx.save(found[start : start + 100], result, "GET /tasks/{gid}", left=left, joined=joined))
     if gone:
         result.deleted += sync_state.write_tombstones(ctx.store, gone, now=ctx.clock(), run_id=ctx.run_id)
     fresh_parents = [m.gid for m in saved if _may_have_subtasks(m) and m.gid not in known]
