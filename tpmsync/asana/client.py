@@ -39,15 +39,8 @@ from tpmsync.asana.limits import RateLimiter, RequestStats
 from tpmsync.config import AsanaSettings
 
 __all__ = [
-    "PROJECT_FIELDS",
-    "TASK_FIELDS",
-    "AsanaAuthError",
-    "AsanaClient",
-    "AsanaError",
-    "AsanaNotFound",
-    "RateLimiter",
-    "RequestStats",
-    "SyncTokenExpired",
+    "PROJECT_FIELDS", "TASK_FIELDS", "AsanaAuthError", "AsanaClient", "AsanaError", "AsanaNotFound",
+    "RateLimiter", "RequestStats", "SyncTokenExpired",
 ]
 
 log = logging.getLogger(__name__)

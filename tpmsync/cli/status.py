@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -11,25 +12,32 @@ from tpmsync.cli.context import Context, print_rich
 from tpmsync.cli.sync import run_sync
 from tpmsync.status_render import render_detail, render_freshness, render_markdown, render_people, render_table
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def as_of_options(command: F) -> F:
+    """`--as-of DAY` and `--rebuild`, the same on every command that reads the status."""
+    command = click.option(
+        "--rebuild",
+        is_flag=True,
+        help="With a past --as-of: that day as sync history rebuilds it (tasks created later left out; later "
+        "completions, due-date moves, deletions and project moves undone), not today's data on that day.",
+    )(command)
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        help="Evaluate the KPIs on this day (YYYY-MM-DD) over the data the store holds now.",
+    )(command)
+
+
 @click.command()
 @click.argument("projects", nargs=-1, metavar="[PROJECT]...")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Evaluate the KPIs on this day (YYYY-MM-DD) over the data the store holds now.",
-)
-@click.option(
-    "--rebuild",
-    is_flag=True,
-    help="With a past --as-of: that day as sync history rebuilds it (tasks created later left out; later "
-    "completions, due-date moves, deletions and project moves undone), not today's data on that day.",
-)
+@as_of_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--sync", "sync_first", is_flag=True, help="Sync from Asana first (needs the network).")
 @click.option(
@@ -90,18 +98,7 @@ def status(
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Evaluate the KPIs on this day (YYYY-MM-DD) over the data the store holds now.",
-)
-@click.option(
-    "--rebuild",
-    is_flag=True,
-    help="With a past --as-of: that day as sync history rebuilds it (tasks created later left out; later "
-    "completions, due-date moves, deletions and project moves undone), not today's data on that day.",
-)
+@as_of_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
 def people(obj: Context, as_of: Any, rebuild: bool, fmt: str) -> None:
