@@ -4,7 +4,7 @@ Builds a store of about 100,000 tasks (20 projects × 5,000, synced from the san
 refreshes the KPI snapshots as `tpmsync sync` does, then times whole `tpmsync status` processes:
 
 - fast path: today's snapshots are current (what a user sees after a sync);
-- slow path: `--as-of` yesterday, recomputed from the store and history;
+- slow path: `--as-of` yesterday, the definitions on that day computed from the store (no snapshot);
 - the floor: `python -c pass` and `python -c "import tpmsync.cli"`.
 
     .venv/bin/python bench/bench_status.py            # 20 × 5,000
