@@ -1,5 +1,6 @@
 """A deadlock victim is written again: projects are synced side by side, two of them may write the
 same rows (a task in both), and PostgreSQL then rolls one transaction back whole (SQLSTATE 40P01).
+A project's row is written the same way.
 
 PostgreSQL itself raises the error here: a statement trigger fails the first `fail` writes of the
 tasks table with `deadlock_detected`, counted by a sequence (a sequence is not rolled back with
@@ -20,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from tpmsync.store import sync_state
 from tpmsync.store.db import Store, open_store
-from tpmsync.store.models import Task
+from tpmsync.store.models import Project, Task
 from tpmsync.store.rows import TaskRows
 from tpmsync.sync.mapping import map_project, map_task
 
@@ -46,8 +47,8 @@ def rows() -> list[TaskRows]:
     return [map_task(r) for r in copy.deepcopy(PAGE["data"])]
 
 
-def fail_writes(store: Store, fail: int) -> None:
-    """The next `fail` statements writing `tasks` are deadlock victims."""
+def fail_writes(store: Store, fail: int, table: str = "tasks") -> None:
+    """The next `fail` statements writing `table` are deadlock victims."""
     with store.write() as session:
         session.execute(text("CREATE SEQUENCE victims"))
         session.execute(
@@ -60,7 +61,7 @@ def fail_writes(store: Store, fail: int) -> None:
         )
         session.execute(
             text(
-                "CREATE TRIGGER deadlock_victim BEFORE INSERT OR UPDATE ON tasks "
+                f"CREATE TRIGGER deadlock_victim BEFORE INSERT OR UPDATE ON {table} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION deadlock_victim()"
             )
         )
@@ -83,6 +84,14 @@ def test_tombstones_that_lose_a_deadlock_are_written_again(pg_store: Store) -> N
 def test_a_page_of_tasks_that_loses_a_deadlock_is_written_again(pg_store: Store) -> None:
     fail_writes(pg_store, 1)
     assert sync_state.write_tasks(pg_store, rows(), now=NOW, run_id=2, known_projects={PROJECT}) == len(PAGE["data"])
+
+
+def test_a_project_that_loses_a_deadlock_is_written_again(pg_store: Store) -> None:
+    fail_writes(pg_store, 1, table="projects")
+    sync_state.write_project(pg_store, map_project({"gid": PROJECT, "name": "Website relaunch v2"}), now=NOW)
+    assert victims(pg_store) >= 2
+    with pg_store.read() as session:
+        assert session.scalar(select(Project.name).where(Project.gid == PROJECT)) == "Website relaunch v2"
 
 
 def test_a_write_that_keeps_losing_is_raised_and_leaves_the_store_as_it_was(pg_store: Store) -> None:

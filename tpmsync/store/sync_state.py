@@ -141,8 +141,7 @@ def finish_run(store: Store, run_id: int, *, finished: datetime, requests: int, 
 
 
 def write_project(store: Store, row: dict[str, Any], *, now: datetime) -> None:
-    with store.write() as session:
-        save_project(session, row, now=now)
+    _retrying_deadlocks(store, "a project", lambda s: save_project(s, row, now=now))
 
 
 def write_budgets(store: Store, project: str, rows: Sequence[dict[str, Any]]) -> None:
