@@ -144,3 +144,30 @@ def test_a_record_without_gid_is_refused_with_a_clear_error() -> None:
     bad["modified_at"] = "yesterday"
     with pytest.raises(MappingError, match="ISO 8601"):
         map_task(bad)
+
+
+def test_a_record_that_names_no_sections_keeps_the_sections_the_store_has(store: Store) -> None:
+    """Memberships read from `projects` (a server that leaves `memberships` out, or sends null) say
+    where the task is but not in which section: the section learnt earlier stays; a record that
+    names the sections again sets them."""
+    first = records()[0]
+    (membership,) = first["memberships"]
+    project, section = membership["project"]["gid"], membership["section"]["gid"]
+    save(store, [first])
+    without = {k: v for k, v in first.items() if k != "memberships"}
+    save(store, [{**without, "projects": [membership["project"]]}], now=LATER, run_id=2)
+    save(store, [{**first, "memberships": None, "projects": [membership["project"]]}], now=LATER, run_id=3)
+
+    def sections() -> dict[str, str | None]:
+        with store.read() as session:
+            rows = session.execute(
+                select(TaskProject.project_gid, TaskProject.section_gid).where(
+                    TaskProject.task_gid == first["gid"], TaskProject.removed_at.is_(None)
+                )
+            )
+            return {p: s for p, s in rows}
+
+    assert sections() == {project: section}
+    moved = {**first, "memberships": [{"project": membership["project"], "section": None}]}
+    save(store, [moved], now=LATER, run_id=4)
+    assert sections() == {project: None}  # named, as no section

@@ -28,6 +28,9 @@ class TaskRows:
     # the record did not say where the task is (`memberships` left out or null, and no `projects`): the
     # memberships it has are kept, and only `left` (projects it is known to be out of) are ended
     memberships_known: bool = True
+    # the record named no sections (memberships read from `projects`, or not given): the sections
+    # the store has for the task's memberships are kept
+    sections_known: bool = True
     left: set[str] = field(default_factory=set)
 
     @property

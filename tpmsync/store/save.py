@@ -172,12 +172,15 @@ def save_tasks(
     task_rows = [{**m.task, "synced_at": now, "seen_run_id": run_id} for m in mapped]
     upsert(session, Task.__table__, task_rows, ["gid"])
 
-    member_rows = [
-        {"task_gid": gid, "project_gid": p, "section_gid": s, "removed_at": None, "seen_run_id": run_id}
-        for gid, m in by_gid.items()
-        for p, s in m.memberships.items()
-    ]
-    upsert(session, TaskProject.__table__, member_rows, ["task_gid", "project_gid"])
+    for known in (True, False):  # a record that named no sections keeps the ones the store has
+        member_rows = [
+            {"task_gid": gid, "project_gid": p, "section_gid": s, "removed_at": None, "seen_run_id": run_id}
+            for gid, m in by_gid.items()
+            if m.sections_known is known
+            for p, s in m.memberships.items()
+        ]
+        keep = () if known else ("section_gid",)
+        upsert(session, TaskProject.__table__, member_rows, ["task_gid", "project_gid"], keep=keep)
     for gid, before_members in old_members.items():
         gone = _ended(by_gid[gid], before_members)
         if gone:

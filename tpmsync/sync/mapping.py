@@ -87,6 +87,7 @@ def map_task(raw: dict[str, Any]) -> TaskRows:
             {"gid": task["assignee_gid"], "name": _name(assignee), "email": (assignee or {}).get("email")}
         )
     memberships = raw.get("memberships")
+    mapped.sections_known = isinstance(memberships, list)
     if not isinstance(memberships, list) and isinstance(raw.get("projects"), list):
         # a server that leaves `memberships` out (or null) may still give `projects`: the sections are unknown
         memberships = [{"project": project} for project in raw["projects"]]
