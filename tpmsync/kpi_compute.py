@@ -81,7 +81,9 @@ def loading_order(inputs: Sequence[ProjectInput]) -> list[ProjectInput]:
     """The projects in the order a task in several task sets is taken from the first of: by name
     (code points), then gid as a number, the same whatever the database's collation. People read
     a task's estimate through that project (docs/kpis.md "People")."""
-    return sorted(inputs, key=lambda project: (project.name, len(project.gid), project.gid))
+    from tpmsync.kpi_inputs import gid_order
+
+    return sorted(inputs, key=lambda project: (project.name, *gid_order(project.gid)))
 
 
 def _known(inputs: Sequence[ProjectInput]) -> dict[str, TaskInput]:

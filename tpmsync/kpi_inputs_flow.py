@@ -18,13 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tpmsync.kpi.model.inputs import FlowEvent, FlowProject, FlowTask, Membership, SectionRef, StoryKind
+from tpmsync.kpi_inputs import gid_order
 from tpmsync.store.models import Project, Section, Task, TaskProject
 from tpmsync.store.stories import StoryRecord, load_stories
-
-
-def _gid_order(gid: str) -> tuple[int, str]:
-    """Numeric gids by value (a shorter gid is an older one), then as text."""
-    return (len(gid), gid)
 
 
 def _event(story: StoryRecord, section_project: Mapping[str, str | None]) -> FlowEvent:
@@ -87,7 +83,7 @@ def load_flow_projects(session: Session, task_sets: Mapping[str, Collection[str]
         FlowProject(
             gid=project_gid,
             name=names.get(project_gid, project_gid),
-            sections=tuple(sorted(sections.get(project_gid, ()), key=lambda ref: _gid_order(ref.gid))),
+            sections=tuple(sorted(sections.get(project_gid, ()), key=lambda ref: gid_order(ref.gid))),
             tasks=tuple(tasks[gid] for gid in sorted(gids) if gid in tasks),
         )
         for project_gid, gids in task_sets.items()
