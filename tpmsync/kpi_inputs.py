@@ -19,7 +19,7 @@ project (`_Hours`); people read a task's estimate through the project it was loa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from tpmsync.config import Settings
 from tpmsync.kpi.model.inputs import AsanaBudget, ProjectInput, TaskInput
-from tpmsync.kpi_inputs_history import completion_history, completion_then, date_history
+from tpmsync.kpi_inputs_history import NO_PAIR, Pair, completion_history, completion_then, date_history
 from tpmsync.store.models import (
     CustomField,
     CustomFieldValue,
@@ -99,12 +99,8 @@ def load_projects(
     deps = _dependencies(session)
     estimates, actuals = _custom_numbers(session, settings)
     users = {gid: name for gid, name in session.execute(select(User.gid, User.name))}
-    due_history = date_history(session, clock.day, "due", {g: (r.due_on, r.due_at) for g, r in rows.items()})
-    start_history = (
-        date_history(session, clock.day, "start", {g: (r.start_on, r.start_at) for g, r in rows.items()})
-        if cutoff is not None
-        else {}
-    )
+    due_history = date_history(session, clock.day, "due", _dates_now(rows, "due"))
+    start_history = date_history(session, clock.day, "start", _dates_now(rows, "start")) if cutoff is not None else {}
     completions = completion_history(session) if cutoff is not None else {}
     project_names = {gid: name for gid, name in session.execute(select(Project.gid, Project.name))}
     home = _home_projects(session)
@@ -179,6 +175,16 @@ def load_projects(
             )
         )
     return out
+
+
+def _dates_now(rows: Mapping[str, _Row], name: str) -> Callable[[str], Pair]:
+    """A task's (`{name}_on`, `{name}_at`) as the store has it now."""
+
+    def now(gid: str) -> Pair:
+        row = rows.get(gid)
+        return NO_PAIR if row is None else (getattr(row, f"{name}_on"), getattr(row, f"{name}_at"))
+
+    return now
 
 
 def _task_set(

@@ -11,7 +11,7 @@ on a date is a move only when the time falls on another day in the configured zo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -26,14 +26,17 @@ DayOf = Callable[[datetime | None], "date | None"]
 Pair = tuple["date | None", "datetime | None"]
 """A task's current (`…_on`, `…_at`)."""
 
+NO_PAIR: Pair = (None, None)
+
 _Change = tuple[str | None, str | None]  # (old, new) as the history keeps them, text
 
 
 def date_history(
-    session: Session, day_of: DayOf, name: str, current: Mapping[str, Pair]
+    session: Session, day_of: DayOf, name: str, current: Callable[[str], Pair]
 ) -> dict[str, tuple[DueChange, ...]]:
     """Changes of the task's due (`name` "due") or start ("start") date, per task, oldest first, as
-    dates in the configured zone; `current` holds each task's (`…_on`, `…_at`) now."""
+    dates in the configured zone; `current(gid)` is a task's (`…_on`, `…_at`) now, asked only
+    for the tasks with history."""
     on_field, at_field = f"{name}_on", f"{name}_at"
     query = (
         select(
@@ -53,7 +56,7 @@ def date_history(
         moment[field] = (moment[field][0], new) if field in moment else (old, new)
     out: dict[str, tuple[DueChange, ...]] = {}
     for task_gid, moments in observed.items():
-        now_on, now_at = current.get(task_gid, (None, None))
+        now_on, now_at = current(task_gid)
         on_now = now_on.isoformat() if now_on is not None else None
         at_now = now_at.isoformat() if now_at is not None else None
         stamps = sorted(moments)
